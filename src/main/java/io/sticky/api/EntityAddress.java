@@ -1,0 +1,57 @@
+package io.sticky.api;
+
+import java.util.regex.Pattern;
+
+/**
+ * The documented event-bus convention: how a plain {@code vertx.eventBus().request(...)} from any verticle
+ * on a Sticky node reaches an entity, without using {@link Sticky} itself.
+ *
+ * <pre>{@code
+ * vertx.eventBus().request(EntityAddress.of("counter"),            // "sticky.entity.counter"
+ *     new JsonObject().put("op", "increment"),
+ *     new DeliveryOptions().addHeader(EntityAddress.ID_HEADER, "42"))   // "sticky-id"
+ *   .onSuccess(reply -> ...reply.body()... reply.headers().get(EntityAddress.NODE_HEADER));
+ * }</pre>
+ *
+ * <ul>
+ *   <li>The address is a <em>local</em> consumer on every node that registered the type: the message never
+ *       leaves the node until the region routes it (at most one hop to the entity's node).</li>
+ *   <li>Body: a {@code JsonObject} (the message). Header {@value #ID_HEADER}: the entity id (required).
+ *       Header {@value #KIND_HEADER}: {@code ask} (default) or {@code view} (read-only view, body ignored).</li>
+ *   <li>Use {@code request} to get the reply (a {@code JsonObject}, with header {@value #NODE_HEADER} naming
+ *       the hosting node) and {@code send} for fire-and-forget.</li>
+ *   <li>Failures are {@code ReplyException}s whose {@code failureCode()} is a {@link StickyError#status()};
+ *       classify them with {@link StickyError#of(Throwable)}.</li>
+ * </ul>
+ */
+public final class EntityAddress {
+  /** Prefix of the per-type local entry address. */
+  public static final String PREFIX = "sticky.entity.";
+  /** Header carrying the entity id. */
+  public static final String ID_HEADER = "sticky-id";
+  /** Header selecting {@code ask} (default) or {@code view}. */
+  public static final String KIND_HEADER = "sticky-kind";
+  /** Reply header naming the node that hosts the entity. */
+  public static final String NODE_HEADER = "sticky-node";
+  /** Optional request header: ask timeout in ms, overriding the type's default (capped by it). */
+  public static final String TIMEOUT_HEADER = "sticky-timeout";
+
+  public static final String KIND_ASK = "ask";
+  public static final String KIND_VIEW = "view";
+
+  /** Entity ids: 1-256 characters of {@code [A-Za-z0-9._:@-]}. */
+  public static final Pattern ID_PATTERN = Pattern.compile("[A-Za-z0-9._:@-]{1,256}");
+  /** Entity type names: 1-64 characters of {@code [a-z0-9_-]}, starting with a letter. */
+  public static final Pattern TYPE_PATTERN = Pattern.compile("[a-z][a-z0-9_-]{0,63}");
+
+  private EntityAddress() {
+  }
+
+  public static String of(String typeName) {
+    return PREFIX + typeName;
+  }
+
+  public static boolean isValidId(String id) {
+    return id != null && ID_PATTERN.matcher(id).matches();
+  }
+}

@@ -1,0 +1,76 @@
+package io.sticky.api;
+
+import io.sticky.runtime.StickyImpl;
+import io.sticky.spi.ShardAllocationStrategy;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.util.Set;
+
+/**
+ * Cluster sharding on one Vert.x instance (one node). Register the entity types this node hosts, then
+ * {@link #start()}: the node registers one region per type with the cluster's coordinator and from then on
+ * routes messages for any (type, id) to wherever that entity lives, activating it on demand.
+ *
+ * <pre>{@code
+ * Sticky sticky = Sticky.create(vertx);
+ * sticky.register(EntityType.of("counter", CounterEntity::new));
+ * sticky.start().await();
+ * sticky.entityRef("counter", "42").ask(new JsonObject().put("op", "increment"));
+ * }</pre>
+ *
+ * Works on a clustered Vert.x (Hazelcast cluster manager) and, as a single node, on a plain one.
+ * Other verticles of the same node may also use the plain event bus: see {@link EntityAddress}.
+ */
+public interface Sticky {
+
+  static Sticky create(Vertx vertx) {
+    return new StickyImpl(vertx, new StickyOptions(), null);
+  }
+
+  static Sticky create(Vertx vertx, StickyOptions options) {
+    return new StickyImpl(vertx, options, null);
+  }
+
+  /** With a custom allocation strategy (used when this node runs the coordinator). */
+  static Sticky create(Vertx vertx, StickyOptions options, ShardAllocationStrategy strategy) {
+    return new StickyImpl(vertx, options, strategy);
+  }
+
+  /** Registers an entity type; only before {@link #start()}. */
+  Sticky register(EntityType type);
+
+  /** Starts the regions (and the coordinator if this is the oldest node); completes when they are registered. */
+  Future<Void> start();
+
+  /** Stops regions, entities and the coordinator on this node. */
+  Future<Void> close();
+
+  /** This node's id (the Vert.x cluster node id). */
+  String nodeId();
+
+  /** True once every region has been acknowledged by the coordinator and the node is not closing. */
+  boolean isReady();
+
+  /** The registered type names. */
+  Set<String> typeNames();
+
+  EntityRef entityRef(String typeName, String id);
+
+  /** The general request: kind {@code ask} or {@code view}; the reply names the hosting node. */
+  Future<EntityReply> request(String typeName, String id, String kind, JsonObject message);
+
+  /** Fire-and-forget. */
+  void tell(String typeName, String id, JsonObject message);
+
+  /** Counters of this node's region of the given type (for tests, health and metrics). */
+  RegionStats stats(String typeName);
+
+  /** A point-in-time view of one region. */
+  record RegionStats(String typeName, int activeEntities, long activations, int hostedShards, int bufferedMessages) {
+    public JsonObject toJson() {
+      return new JsonObject().put("type", typeName).put("activeEntities", activeEntities)
+          .put("activations", activations).put("hostedShards", hostedShards).put("bufferedMessages", bufferedMessages);
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package io.sticky.api;
+
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+
+/**
+ * Every way an ask can fail, with the HTTP status the gateway maps it to.
+ *
+ * <p>On the event bus a failure arrives as a {@link ReplyException} whose {@code failureCode()} is the
+ * {@link #status()} below, so a caller using the plain event bus can tell them apart with
+ * {@link #of(Throwable)}. What each failure says about the outcome matters: only {@link #TIMEOUT}
+ * (and {@link #ENTITY_FAILED}) leave it unknown; every other failure means the message was not applied.
+ */
+public enum StickyError {
+  /** The entity rejected the message (unknown op, bad field). Not applied. */
+  BAD_REQUEST(400, "bad-request", "Bad request"),
+  /** The id is not 1-256 chars of {@code [A-Za-z0-9._:@-]}. Not applied. */
+  INVALID_ID(400, "invalid-id", "Invalid entity id"),
+  /** No entity type of that name is registered on this node. Not applied. */
+  UNKNOWN_TYPE(404, "unknown-type", "Unknown entity type"),
+  /** The request body is over the configured limit. Not applied. */
+  PAYLOAD_TOO_LARGE(413, "payload-too-large", "Request body too large"),
+  /** The request body is not JSON. Not applied. */
+  UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
+  /**
+   * Internal: the receiving node does not host the shard (stale routing). Regions retry it; a caller sees
+   * it only if retries are exhausted. Not applied.
+   */
+  WRONG_HOME(421, "wrong-home", "Shard not hosted here"),
+  /** The entity threw or failed unexpectedly while handling the message. Outcome unknown. */
+  ENTITY_FAILED(500, "entity-failed", "Entity failed"),
+  /**
+   * The node is not ready, the shard's home is unknown and the coordinator could not be reached in time,
+   * or a bounded buffer is full. Not applied: safe to retry.
+   */
+  UNAVAILABLE(503, "unavailable", "Service unavailable"),
+  /** No reply within the ask timeout. The message may or may not have been applied: outcome unknown. */
+  TIMEOUT(504, "timeout", "Entity timeout");
+
+  private final int status;
+  private final String slug;
+  private final String title;
+
+  StickyError(int status, String slug, String title) {
+    this.status = status;
+    this.slug = slug;
+    this.title = title;
+  }
+
+  /** HTTP status; also the {@link ReplyException#failureCode()} on the event bus. */
+  public int status() {
+    return status;
+  }
+
+  /** Problem type URI used in {@code application/problem+json} bodies. */
+  public String type() {
+    return "urn:sticky:problem:" + slug;
+  }
+
+  public String title() {
+    return title;
+  }
+
+  /** True if the message may have been applied (callers must not blindly retry without idempotency). */
+  public boolean outcomeUnknown() {
+    return this == TIMEOUT || this == ENTITY_FAILED;
+  }
+
+  /** An event-bus failure carrying this error. */
+  public ReplyException exception(String detail) {
+    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, status, detail, true);
+  }
+
+  /** Classifies any failure of an ask: event-bus timeouts and missing handlers included. */
+  public static StickyError of(Throwable failure) {
+    if (failure instanceof ReplyException re) {
+      if (re.failureType() == ReplyFailure.TIMEOUT) {
+        return TIMEOUT;
+      }
+      if (re.failureType() == ReplyFailure.NO_HANDLERS) {
+        return UNAVAILABLE;
+      }
+      StickyError byCode = byStatus(re.failureCode());
+      return byCode != null ? byCode : ENTITY_FAILED;
+    }
+    if (failure instanceof EntityException ee) {
+      return ee.error();
+    }
+    return ENTITY_FAILED;
+  }
+
+  private static StickyError byStatus(int status) {
+    for (StickyError e : values()) {
+      if (e.status == status && e != INVALID_ID) {
+        return e;
+      }
+    }
+    return null;
+  }
+}

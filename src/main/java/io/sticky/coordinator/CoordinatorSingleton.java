@@ -1,0 +1,79 @@
+package io.sticky.coordinator;
+
+import io.sticky.cluster.Membership;
+import io.sticky.spi.ShardAllocationStrategy;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps exactly one {@link ShardCoordinator} in the cluster: every node runs this watcher, and the one that
+ * is the oldest member deploys the coordinator. Runs on the context it was started from.
+ */
+public final class CoordinatorSingleton {
+  private static final Logger log = LoggerFactory.getLogger(CoordinatorSingleton.class);
+
+  private final Vertx vertx;
+  private final Membership membership;
+  private final ShardAllocationStrategy strategy;
+  private String deploymentId;
+  private boolean deploying;
+  private boolean closed;
+  private Runnable unsubscribe;
+
+  public CoordinatorSingleton(Vertx vertx, Membership membership, ShardAllocationStrategy strategy) {
+    this.vertx = vertx;
+    this.membership = membership;
+    this.strategy = strategy;
+  }
+
+  /** Call on a Vert.x context; membership changes are handled on it. */
+  public void start() {
+    unsubscribe = membership.subscribe(vertx, change -> check());
+    check();
+  }
+
+  public boolean isActiveHere() {
+    return deploymentId != null;
+  }
+
+  private void check() {
+    if (closed || deploying) {
+      return;
+    }
+    boolean oldest = membership.self().equals(membership.oldest());
+    if (oldest && deploymentId == null) {
+      deploying = true;
+      vertx.deployVerticle(new ShardCoordinator(membership, strategy)).onComplete(ar -> {
+        deploying = false;
+        if (ar.succeeded()) {
+          deploymentId = ar.result();
+          if (closed) {
+            vertx.undeploy(deploymentId);
+          }
+        } else {
+          log.error("coordinator failed to start on {}; retrying", membership.self(), ar.cause());
+          vertx.setTimer(500, t -> check());
+        }
+      });
+    } else if (!oldest && deploymentId != null) {
+      String id = deploymentId;
+      deploymentId = null;
+      vertx.undeploy(id);
+    }
+  }
+
+  public Future<Void> close() {
+    closed = true;
+    if (unsubscribe != null) {
+      unsubscribe.run();
+    }
+    if (deploymentId == null) {
+      return Future.succeededFuture();
+    }
+    String id = deploymentId;
+    deploymentId = null;
+    return vertx.undeploy(id);
+  }
+}

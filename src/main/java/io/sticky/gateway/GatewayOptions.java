@@ -1,0 +1,78 @@
+package io.sticky.gateway;
+
+import io.vertx.core.json.JsonObject;
+
+/** REST gateway settings, with documented defaults and a JSON round trip. */
+public class GatewayOptions {
+  public static final int DEFAULT_PORT = 8080;
+  /** Interface the HTTP server binds; all interfaces by default so containers can publish it. */
+  public static final String DEFAULT_HOST = "0.0.0.0";
+  /** Largest accepted request body; larger ones get 413 without being buffered. */
+  public static final int DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+  /** HTTP server verticle instances (each on its own event loop). */
+  public static final int DEFAULT_INSTANCES = 1;
+
+  private int port = DEFAULT_PORT;
+  private String host = DEFAULT_HOST;
+  private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+  private int instances = DEFAULT_INSTANCES;
+
+  public GatewayOptions() {
+  }
+
+  public GatewayOptions(JsonObject json) {
+    port = json.getInteger("port", DEFAULT_PORT);
+    host = json.getString("host", DEFAULT_HOST);
+    maxBodyBytes = json.getInteger("maxBodyBytes", DEFAULT_MAX_BODY_BYTES);
+    instances = json.getInteger("instances", DEFAULT_INSTANCES);
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("port", port).put("host", host).put("maxBodyBytes", maxBodyBytes).put("instances", instances);
+  }
+
+  public int getPort() {
+    return port;
+  }
+
+  public GatewayOptions setPort(int port) {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("http port must be 0-65535, got " + port);
+    }
+    this.port = port;
+    return this;
+  }
+
+  public String getHost() {
+    return host;
+  }
+
+  public GatewayOptions setHost(String host) {
+    this.host = host;
+    return this;
+  }
+
+  public int getMaxBodyBytes() {
+    return maxBodyBytes;
+  }
+
+  public GatewayOptions setMaxBodyBytes(int maxBodyBytes) {
+    if (maxBodyBytes <= 0) {
+      throw new IllegalArgumentException("max body bytes must be positive, got " + maxBodyBytes);
+    }
+    this.maxBodyBytes = maxBodyBytes;
+    return this;
+  }
+
+  public int getInstances() {
+    return instances;
+  }
+
+  public GatewayOptions setInstances(int instances) {
+    if (instances <= 0) {
+      throw new IllegalArgumentException("http instances must be positive, got " + instances);
+    }
+    this.instances = instances;
+    return this;
+  }
+}

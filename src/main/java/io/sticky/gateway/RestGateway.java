@@ -1,0 +1,162 @@
+package io.sticky.gateway;
+
+import io.sticky.api.EntityAddress;
+import io.sticky.api.EntityReply;
+import io.sticky.api.Sticky;
+import io.sticky.api.StickyError;
+import io.sticky.protocol.Failures;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The REST gateway, one per node (optionally several verticle instances on one port).
+ *
+ * <pre>
+ * POST /entities/{type}/{id}   JSON message -> the entity's JSON reply
+ * GET  /entities/{type}/{id}   the entity's read-only view
+ * GET  /health/live            200 while the process runs
+ * GET  /health/ready           200 once joined and every region is registered, else 503
+ * </pre>
+ *
+ * Responses produced by an entity carry {@code X-Sticky-Node}. Every error is
+ * {@code application/problem+json} ({@link Problem}); bad input never produces a 500.
+ */
+public final class RestGateway extends VerticleBase {
+  public static final String NODE_HEADER = "X-Sticky-Node";
+  private static final Logger log = LoggerFactory.getLogger(RestGateway.class);
+
+  private final Sticky sticky;
+  private final GatewayOptions options;
+  private final IntConsumer onListening;
+  private HttpServer server;
+
+  public RestGateway(Sticky sticky, GatewayOptions options, IntConsumer onListening) {
+    this.sticky = sticky;
+    this.options = options;
+    this.onListening = onListening;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.route("/entities/:type/:id").method(HttpMethod.POST).handler(this::requireJson);
+    router.route("/entities/:type/:id").method(HttpMethod.POST)
+        .handler(BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes()));
+    router.post("/entities/:type/:id").handler(this::post);
+    router.get("/entities/:type/:id").handler(this::get);
+    router.route("/entities/:type/:id").handler(ctx -> {
+      ctx.response().putHeader("Allow", "GET, POST");
+      Problem.send(ctx.response(), 405, "Method not allowed", "use GET or POST", ctx.request().path());
+    });
+    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    router.get("/health/ready").handler(this::ready);
+    router.route().handler(ctx -> Problem.send(ctx.response(), 404, "Not found", "no route for " + ctx.request().path(), ctx.request().path()));
+    router.route().failureHandler(this::failure);
+
+    server = vertx.createHttpServer(new HttpServerOptions().setHost(options.getHost()).setPort(options.getPort()));
+    return server.requestHandler(router).listen().onSuccess(s -> onListening.accept(s.actualPort()));
+  }
+
+  private void requireJson(RoutingContext ctx) {
+    String contentType = ctx.request().getHeader("Content-Type");
+    if (contentType != null && !isJson(contentType)) {
+      Problem.send(ctx.response(), StickyError.UNSUPPORTED_MEDIA_TYPE,
+          "send the message as application/json, not " + contentType, ctx.request().path());
+      return;
+    }
+    ctx.next();
+  }
+
+  static boolean isJson(String contentType) {
+    String mime = contentType.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+    return mime.equals("application/json") || (mime.startsWith("application/") && mime.endsWith("+json"));
+  }
+
+  private void post(RoutingContext ctx) {
+    JsonObject message;
+    try {
+      message = ctx.body().length() == 0 ? null : ctx.body().asJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      message = null;
+    }
+    if (message == null) {
+      Problem.send(ctx.response(), StickyError.BAD_REQUEST, "request body must be a JSON object", ctx.request().path());
+      return;
+    }
+    call(ctx, EntityAddress.KIND_ASK, message);
+  }
+
+  private void get(RoutingContext ctx) {
+    call(ctx, EntityAddress.KIND_VIEW, null);
+  }
+
+  private void call(RoutingContext ctx, String kind, JsonObject message) {
+    String type = ctx.pathParam("type");
+    String id = ctx.pathParam("id");
+    String path = ctx.request().path();
+    if (!sticky.typeNames().contains(type)) {
+      Problem.send(ctx.response(), StickyError.UNKNOWN_TYPE, "no entity type '" + type + "'; known: " + sticky.typeNames(), path);
+      return;
+    }
+    if (!EntityAddress.isValidId(id)) {
+      Problem.send(ctx.response(), StickyError.INVALID_ID, "entity id must be 1-256 characters of [A-Za-z0-9._:@-]", path);
+      return;
+    }
+    sticky.request(type, id, kind, message).onComplete(ar -> {
+      if (ar.succeeded()) {
+        EntityReply reply = ar.result();
+        if (reply.node() != null) {
+          ctx.response().putHeader(NODE_HEADER, reply.node());
+        }
+        json(ctx, 200, reply.body());
+      } else {
+        String node = Failures.node(ar.cause());
+        if (node != null) {
+          ctx.response().putHeader(NODE_HEADER, node);
+        }
+        Problem.send(ctx.response(), StickyError.of(ar.cause()), Failures.detail(ar.cause()), path);
+      }
+    });
+  }
+
+  private void ready(RoutingContext ctx) {
+    JsonObject body = new JsonObject().put("node", sticky.nodeId());
+    if (sticky.isReady()) {
+      json(ctx, 200, body.put("status", "UP"));
+    } else {
+      ctx.response().putHeader("Retry-After", Problem.RETRY_AFTER_SECONDS);
+      json(ctx, 503, body.put("status", "DOWN").put("detail", "joining the cluster or registering regions"));
+    }
+  }
+
+  private void failure(RoutingContext ctx) {
+    String path = ctx.request().path();
+    int status = ctx.statusCode();
+    if (status == 413) {
+      Problem.send(ctx.response(), StickyError.PAYLOAD_TOO_LARGE,
+          "request body is over the limit of " + options.getMaxBodyBytes() + " bytes", path);
+    } else if (status >= 400 && status < 500) {
+      Problem.send(ctx.response(), status, "Bad request", "the request could not be read", path);
+    } else {
+      log.error("unexpected failure serving {} {}", ctx.request().method(), path, ctx.failure());
+      Problem.send(ctx.response(), 500, "Internal error", "unexpected server error; see the node's log", path);
+    }
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    if (!ctx.response().ended()) {
+      ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.toBuffer());
+    }
+  }
+}

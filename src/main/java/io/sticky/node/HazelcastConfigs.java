@@ -1,0 +1,57 @@
+package io.sticky.node;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.MultiMapConfig;
+import com.hazelcast.config.NetworkConfig;
+import io.sticky.coordinator.ShardCoordinator;
+
+/**
+ * The Hazelcast configuration of a node: TCP/IP join of an explicit member list (no multicast, no
+ * auto-detection), bound to one interface, and the failure-detection settings Sticky relies on.
+ */
+public final class HazelcastConfigs {
+  /** Members are admitted at once instead of after Hazelcast's default 5 s wait. */
+  static final String WAIT_SECONDS_BEFORE_JOIN = "0";
+  /** Heartbeat every second ... */
+  static final String HEARTBEAT_INTERVAL_SECONDS = "1";
+  /**
+   * ... and evict a member silent for this long. Crashed members are found in under a second through their
+   * closed sockets; this bounds how long a hung (or partitioned) member keeps its shards. Lower is faster
+   * failover but risks evicting a node during a long GC pause.
+   */
+  static final String MAX_NO_HEARTBEAT_SECONDS = "10";
+
+  private HazelcastConfigs() {
+  }
+
+  public static Config create(NodeOptions options) {
+    Config cfg = new Config();
+    cfg.setClusterName(options.getClusterName());
+    cfg.setProperty("hazelcast.logging.type", "slf4j");
+    cfg.setProperty("hazelcast.phone.home.enabled", "false");
+    cfg.setProperty("hazelcast.socket.bind.any", "false");
+    cfg.setProperty("hazelcast.wait.seconds.before.join", WAIT_SECONDS_BEFORE_JOIN);
+    cfg.setProperty("hazelcast.heartbeat.interval.seconds", HEARTBEAT_INTERVAL_SECONDS);
+    cfg.setProperty("hazelcast.max.no.heartbeat.seconds", MAX_NO_HEARTBEAT_SECONDS);
+
+    NetworkConfig net = cfg.getNetworkConfig();
+    net.setPort(options.getClusterPort()).setPortAutoIncrement(options.isClusterPortAutoIncrement()).setPortCount(20);
+    net.getInterfaces().setEnabled(true).addInterface(options.getHost());
+    JoinConfig join = net.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    // One entry per member: Hazelcast 5.3 cannot parse "host:5701-5705" here.
+    join.getTcpIpConfig().setEnabled(true).setMembers(options.getMembers());
+
+    // A custom config replaces vertx-hazelcast's default-cluster.xml: declare what Vert.x needs.
+    cfg.addMultiMapConfig(new MultiMapConfig("__vertx.subs").setBackupCount(1)
+        .setValueCollectionType(MultiMapConfig.ValueCollectionType.SET));
+    cfg.addMapConfig(new MapConfig("__vertx.haInfo").setBackupCount(1));
+    cfg.addMapConfig(new MapConfig("__vertx.nodeInfo").setBackupCount(1));
+    // The shard allocation table: one synchronous backup, so it survives the loss of any one node.
+    cfg.addMapConfig(new MapConfig(ShardCoordinator.TABLE).setBackupCount(1).setAsyncBackupCount(0));
+    return cfg;
+  }
+}

@@ -1,0 +1,199 @@
+package io.sticky.node;
+
+import io.sticky.gateway.GatewayOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How to run one node: cluster membership and the HTTP gateway. Each option can be set on the command line
+ * or through an environment variable; the command line wins. {@link #describe()} lists them with defaults.
+ */
+public final class NodeOptions {
+  public static final String DEFAULT_CLUSTER_NAME = "sticky";
+  /** Interface for Hazelcast and the event bus, and the address other nodes reach this one on. */
+  public static final String DEFAULT_HOST = "127.0.0.1";
+  /** First Hazelcast port; the next free one up to +19 is taken if it is busy (several nodes per host). */
+  public static final int DEFAULT_CLUSTER_PORT = 5701;
+  /** How many ports from the cluster port the default member list names. */
+  static final int DEFAULT_MEMBER_PORTS = 5;
+
+  /** One option: its flag, environment variable, default and meaning. */
+  record Option(String flag, String env, String defaultValue, String help) {
+  }
+
+  static final List<Option> OPTIONS = List.of(
+      new Option("--http-port", "STICKY_HTTP_PORT", Integer.toString(GatewayOptions.DEFAULT_PORT), "HTTP gateway port (0 = any free port)"),
+      new Option("--http-host", "STICKY_HTTP_HOST", GatewayOptions.DEFAULT_HOST, "interface the HTTP gateway binds"),
+      new Option("--cluster-name", "STICKY_CLUSTER_NAME", DEFAULT_CLUSTER_NAME, "Hazelcast cluster name: only nodes with the same name join"),
+      new Option("--host", "STICKY_HOST", DEFAULT_HOST, "interface for cluster traffic (Hazelcast and event bus), advertised to other nodes"),
+      new Option("--cluster-port", "STICKY_CLUSTER_PORT", Integer.toString(DEFAULT_CLUSTER_PORT), "first Hazelcast port to try (up to +19 if busy)"),
+      new Option("--members", "STICKY_MEMBERS", "<host>:<cluster-port>..+4", "comma-separated host:port list of members to join through (TCP/IP join, no multicast)"),
+      new Option("--max-body-bytes", "STICKY_MAX_BODY_BYTES", Integer.toString(GatewayOptions.DEFAULT_MAX_BODY_BYTES), "largest accepted request body; larger ones get 413"),
+      new Option("--http-instances", "STICKY_HTTP_INSTANCES", Integer.toString(GatewayOptions.DEFAULT_INSTANCES), "HTTP server verticle instances"));
+
+  private String clusterName = DEFAULT_CLUSTER_NAME;
+  private String host = DEFAULT_HOST;
+  private int clusterPort = DEFAULT_CLUSTER_PORT;
+  private boolean clusterPortAutoIncrement = true;
+  private List<String> members;
+  private final GatewayOptions gateway = new GatewayOptions();
+
+  /**
+   * Parses environment then arguments (arguments win). Throws {@link IllegalArgumentException} with a
+   * message naming the option for anything invalid.
+   */
+  public static NodeOptions parse(String[] args, Map<String, String> env) {
+    NodeOptions o = new NodeOptions();
+    for (Option opt : OPTIONS) {
+      String v = env.get(opt.env());
+      if (v != null && !v.isBlank()) {
+        o.set(opt.flag(), v.trim(), opt.env());
+      }
+    }
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      String flag = arg;
+      String value;
+      int eq = arg.indexOf('=');
+      if (arg.startsWith("--") && eq > 0) {
+        flag = arg.substring(0, eq);
+        value = arg.substring(eq + 1);
+      } else {
+        if (OPTIONS.stream().noneMatch(opt -> opt.flag().equals(arg))) {
+          throw new IllegalArgumentException("unknown option " + arg + " (see --help)");
+        }
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException("option " + arg + " needs a value");
+        }
+        value = args[++i];
+      }
+      String f = flag;
+      if (OPTIONS.stream().noneMatch(opt -> opt.flag().equals(f))) {
+        throw new IllegalArgumentException("unknown option " + flag + " (see --help)");
+      }
+      o.set(flag, value, flag);
+    }
+    return o;
+  }
+
+  private void set(String flag, String value, String source) {
+    switch (flag) {
+      case "--http-port" -> gateway.setPort(intValue(source, value, 0, 65535));
+      case "--http-host" -> gateway.setHost(nonBlank(source, value));
+      case "--cluster-name" -> clusterName = nonBlank(source, value);
+      case "--host" -> host = nonBlank(source, value);
+      case "--cluster-port" -> clusterPort = intValue(source, value, 1, 65535);
+      case "--members" -> members = parseMembers(source, value);
+      case "--max-body-bytes" -> gateway.setMaxBodyBytes(intValue(source, value, 1, 64 * 1024 * 1024));
+      case "--http-instances" -> gateway.setInstances(intValue(source, value, 1, 64));
+      default -> throw new IllegalArgumentException("unknown option " + flag);
+    }
+  }
+
+  private static int intValue(String source, String value, int min, int max) {
+    try {
+      int v = Integer.parseInt(value.trim());
+      if (v < min || v > max) {
+        throw new IllegalArgumentException(source + " must be between " + min + " and " + max + ", got " + value);
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(source + " must be a number, got '" + value + "'");
+    }
+  }
+
+  private static String nonBlank(String source, String value) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(source + " must not be empty");
+    }
+    return value.trim();
+  }
+
+  static List<String> parseMembers(String source, String value) {
+    List<String> result = new ArrayList<>();
+    for (String part : value.split(",")) {
+      String m = part.trim();
+      if (m.isEmpty()) {
+        continue;
+      }
+      int colon = m.lastIndexOf(':');
+      if (colon <= 0) {
+        throw new IllegalArgumentException(source + ": member '" + m + "' must be host:port");
+      }
+      intValue(source + " (port of " + m + ")", m.substring(colon + 1), 1, 65535);
+      result.add(m);
+    }
+    if (result.isEmpty()) {
+      throw new IllegalArgumentException(source + " must list at least one host:port");
+    }
+    return List.copyOf(result);
+  }
+
+  /** The help text: every option with its environment variable and default. */
+  public static String describe() {
+    StringBuilder sb = new StringBuilder();
+    for (Option o : OPTIONS) {
+      sb.append(String.format("  %-18s %-24s default: %s%n  %18s %s%n", o.flag(), "(" + o.env() + ")", o.defaultValue(), "", o.help()));
+    }
+    return sb.toString();
+  }
+
+  public String getClusterName() {
+    return clusterName;
+  }
+
+  public NodeOptions setClusterName(String clusterName) {
+    this.clusterName = clusterName;
+    return this;
+  }
+
+  public String getHost() {
+    return host;
+  }
+
+  public NodeOptions setHost(String host) {
+    this.host = host;
+    return this;
+  }
+
+  public int getClusterPort() {
+    return clusterPort;
+  }
+
+  public NodeOptions setClusterPort(int clusterPort) {
+    this.clusterPort = clusterPort;
+    return this;
+  }
+
+  /** Whether Hazelcast may try the next ports when the cluster port is busy (default true). */
+  public boolean isClusterPortAutoIncrement() {
+    return clusterPortAutoIncrement;
+  }
+
+  public NodeOptions setClusterPortAutoIncrement(boolean autoIncrement) {
+    this.clusterPortAutoIncrement = autoIncrement;
+    return this;
+  }
+
+  /** Members to join through: the explicit list, else host:clusterPort .. host:clusterPort+4. */
+  public List<String> getMembers() {
+    if (members != null) {
+      return members;
+    }
+    List<String> defaults = new ArrayList<>();
+    for (int i = 0; i < DEFAULT_MEMBER_PORTS; i++) {
+      defaults.add(host + ":" + (clusterPort + i));
+    }
+    return defaults;
+  }
+
+  public NodeOptions setMembers(List<String> members) {
+    this.members = List.copyOf(members);
+    return this;
+  }
+
+  public GatewayOptions getGateway() {
+    return gateway;
+  }
+}

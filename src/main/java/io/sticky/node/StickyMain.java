@@ -1,0 +1,63 @@
+package io.sticky.node;
+
+import io.sticky.api.StickyOptions;
+import io.sticky.examples.Examples;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code java -jar sticky.jar [options]}: runs a node serving the example entity types (counter, cart).
+ * With no options, nodes on one machine find each other on loopback.
+ */
+public final class StickyMain {
+  private static final Logger log = LoggerFactory.getLogger(StickyMain.class);
+  private static final long SHUTDOWN_TIMEOUT_SECONDS = 30;
+
+  private StickyMain() {
+  }
+
+  public static void main(String[] args) {
+    for (String a : args) {
+      if (a.equals("--help") || a.equals("-h")) {
+        System.out.println("Usage: java -jar sticky.jar [options]\n\nRuns a Sticky node with the example entity types.\n"
+            + "Every option may also be given as an environment variable; the command line wins.\n\n" + NodeOptions.describe()
+            + "  --help, --version");
+        return;
+      }
+      if (a.equals("--version")) {
+        System.out.println("sticky " + version());
+        return;
+      }
+    }
+    NodeOptions options;
+    try {
+      options = NodeOptions.parse(args, System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("sticky: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    StickyNode node;
+    try {
+      node = StickyNode.start(options, new StickyOptions(), Examples.types()).await();
+    } catch (Exception e) {
+      log.error("node failed to start: {}", e.getMessage(), e);
+      System.exit(1);
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("shutting down node {}", node.nodeId());
+      try {
+        node.close().await(SHUTDOWN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("clean shutdown did not finish: {}", e.toString());
+      }
+    }, "sticky-shutdown"));
+  }
+
+  static String version() {
+    String v = StickyMain.class.getPackage().getImplementationVersion();
+    return v != null ? v : "dev";
+  }
+}

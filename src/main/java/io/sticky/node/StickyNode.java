@@ -1,0 +1,88 @@
+package io.sticky.node;
+
+import io.sticky.api.EntityType;
+import io.sticky.api.Sticky;
+import io.sticky.api.StickyOptions;
+import io.sticky.gateway.RestGateway;
+import io.sticky.runtime.StickyImpl;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running node: a clustered Vert.x over Hazelcast, the sharding runtime with its entity types, and the
+ * REST gateway. The launcher and the tests both start nodes through here.
+ */
+public final class StickyNode {
+  private static final Logger log = LoggerFactory.getLogger(StickyNode.class);
+
+  private final Vertx vertx;
+  private final HazelcastClusterManager clusterManager;
+  private final StickyImpl sticky;
+  private final int httpPort;
+
+  private StickyNode(Vertx vertx, HazelcastClusterManager clusterManager, StickyImpl sticky, int httpPort) {
+    this.vertx = vertx;
+    this.clusterManager = clusterManager;
+    this.sticky = sticky;
+    this.httpPort = httpPort;
+  }
+
+  /**
+   * Joins the cluster, starts the HTTP gateway (which answers 503 on /health/ready until the regions are
+   * registered), then starts the regions; completes when the node is ready.
+   */
+  public static Future<StickyNode> start(NodeOptions options, StickyOptions stickyOptions, List<EntityType> types) {
+    HazelcastClusterManager cm = new HazelcastClusterManager(HazelcastConfigs.create(options));
+    VertxOptions vertxOptions = new VertxOptions();
+    vertxOptions.getEventBusOptions().setHost(options.getHost()).setPort(0);
+    return Vertx.builder().with(vertxOptions).withClusterManager(cm).buildClustered().compose(vertx -> {
+      StickyImpl sticky = (StickyImpl) Sticky.create(vertx, stickyOptions);
+      types.forEach(sticky::register);
+      AtomicInteger port = new AtomicInteger();
+      DeploymentOptions gatewayDeployment = new DeploymentOptions().setInstances(options.getGateway().getInstances());
+      return vertx.deployVerticle(() -> new RestGateway(sticky, options.getGateway(), port::set), gatewayDeployment)
+          .compose(id -> sticky.start())
+          .map(v -> new StickyNode(vertx, cm, sticky, port.get()))
+          .onSuccess(node -> log.info("node {} ready: HTTP on port {}, cluster '{}' with {} member(s), types {}",
+              node.nodeId(), node.httpPort(), options.getClusterName(), sticky.membership().members().size(), sticky.typeNames()))
+          .recover(err -> vertx.close().transform(ar -> Future.failedFuture(err)));
+    });
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public StickyImpl sticky() {
+    return sticky;
+  }
+
+  public String nodeId() {
+    return sticky.nodeId();
+  }
+
+  public int httpPort() {
+    return httpPort;
+  }
+
+  /** Leaves the cluster cleanly: stops regions and coordinator, then closes Vert.x and Hazelcast. */
+  public Future<Void> close() {
+    return sticky.close().eventually(() -> vertx.close());
+  }
+
+  /**
+   * Test hook: stops this node's Hazelcast member abruptly, as a crash would (no goodbye to the cluster),
+   * then releases the rest of the node.
+   */
+  public Future<Void> crash() {
+    clusterManager.getHazelcastInstance().getLifecycleService().terminate();
+    return vertx.close().recover(err -> Future.succeededFuture());
+  }
+}

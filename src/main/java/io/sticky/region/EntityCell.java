@@ -1,0 +1,24 @@
+package io.sticky.region;
+
+import io.sticky.api.Entity;
+import java.util.ArrayDeque;
+
+/** A region's record of one hosted entity: its instance, lifecycle and the messages waiting for activation. */
+final class EntityCell {
+  final String id;
+  final int shard;
+  final Entity<?> entity;
+  final ArrayDeque<Envelope> pending = new ArrayDeque<>();
+  EntityLifecycle lifecycle = EntityLifecycle.ACTIVATING;
+  String deploymentId;
+
+  EntityCell(String id, int shard, Entity<?> entity) {
+    this.id = id;
+    this.shard = shard;
+    this.entity = entity;
+  }
+
+  void moveTo(EntityLifecycle target) {
+    lifecycle = lifecycle.moveTo(target);
+  }
+}

@@ -1,0 +1,453 @@
+package io.sticky.region;
+
+import io.sticky.api.Entity;
+import io.sticky.api.EntityAddress;
+import io.sticky.api.EntityType;
+import io.sticky.api.Sticky.RegionStats;
+import io.sticky.api.StickyError;
+import io.sticky.api.StickyOptions;
+import io.sticky.cluster.Membership;
+import io.sticky.protocol.Addresses;
+import io.sticky.protocol.Headers;
+import io.sticky.protocol.Protocol;
+import io.sticky.protocol.Protocol.GetShardHome;
+import io.sticky.protocol.Protocol.Register;
+import io.sticky.protocol.Protocol.ShardHome;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The region of one entity type on one node: routes every message for the type and hosts the local shards.
+ *
+ * <h2>Routing</h2>
+ * A message enters through the type's local entry address ({@link EntityAddress#of}) or, from another
+ * node's region, through this region's clustered inbox ({@link Addresses#region}). Its shard's home comes
+ * from a local cache; an unknown home is asked of the coordinator while messages for the shard wait in a
+ * bounded buffer. Home here: deliver to the entity (activating it first). Home elsewhere: one event-bus
+ * hop to that node's region, which never forwards again; a stale route (that node no longer there, or it
+ * says it is not the home) is retried a bounded number of times after asking the coordinator again,
+ * which is safe because the message was not delivered.
+ *
+ * <h2>Threading</h2>
+ * All fields are confined to this verticle's context; the counters read by {@link #stats()} are atomics.
+ * Entities run on their own contexts and reply straight to the message's sender.
+ */
+public final class ShardRegion extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(ShardRegion.class);
+  private static final long SWEEP_INTERVAL_MS = 100;
+
+  private final EntityType type;
+  private final StickyOptions options;
+  private final Membership membership;
+  private final String self;
+  private final int numberOfShards;
+  private final long maxBackoffMs;
+
+  /** Routing cache: shard -> home as last told by the coordinator. */
+  private final Map<Integer, ShardHome> homes = new HashMap<>();
+  /** Shards hosted on this node, with their allocation. */
+  private final Map<Integer, ShardHome> hosted = new HashMap<>();
+  /** Messages waiting for a shard's home, per shard (bounded per shard and in total). */
+  private final Map<Integer, ArrayDeque<Envelope>> waiting = new HashMap<>();
+  /** Shards with a GetShardHome in flight. */
+  private final Set<Integer> resolving = new HashSet<>();
+  private final Map<String, EntityCell> cells = new HashMap<>();
+  private final Promise<Void> registered = Promise.promise();
+
+  private final AtomicInteger activeEntities = new AtomicInteger();
+  private final AtomicLong activations = new AtomicLong();
+  private final AtomicInteger hostedShards = new AtomicInteger();
+  private final AtomicInteger buffered = new AtomicInteger();
+  private volatile boolean ready;
+  private boolean closing;
+
+  private EventBus eventBus;
+  private MessageConsumer<Object> entry;
+  private MessageConsumer<Object> inbox;
+  private long sweepTimer = -1;
+  private Runnable unsubscribe;
+
+  public ShardRegion(EntityType type, StickyOptions options, Membership membership) {
+    this.type = type;
+    this.options = options;
+    this.membership = membership;
+    this.self = membership.self();
+    this.numberOfShards = type.numberOfShards();
+    this.maxBackoffMs = options.getRetryBackoffMs() * 10;
+  }
+
+  @Override
+  public Future<?> start() {
+    eventBus = vertx.eventBus();
+    entry = eventBus.localConsumer(EntityAddress.of(type.name()), this::onEntry);
+    inbox = eventBus.consumer(Addresses.region(type.name(), self), this::onInbox);
+    unsubscribe = membership.subscribe(vertx, this::onMembershipChange);
+    register(0);
+    return Future.all(entry.completion(), inbox.completion());
+  }
+
+  /** Completes once the coordinator has acknowledged this region. */
+  public Future<Void> registered() {
+    return registered.future();
+  }
+
+  public boolean isReady() {
+    return ready && !closing;
+  }
+
+  public RegionStats stats() {
+    return new RegionStats(type.name(), activeEntities.get(), activations.get(), hostedShards.get(), buffered.get());
+  }
+
+  @Override
+  public Future<?> stop() {
+    closing = true;
+    ready = false;
+    if (unsubscribe != null) {
+      unsubscribe.run();
+    }
+    if (sweepTimer >= 0) {
+      vertx.cancelTimer(sweepTimer);
+    }
+    for (ArrayDeque<Envelope> queue : waiting.values()) {
+      queue.forEach(env -> env.failRouting(StickyError.UNAVAILABLE, "node is stopping; retry"));
+    }
+    waiting.clear();
+    buffered.set(0);
+    // Entities are child deployments of this verticle: Vert.x undeploys them with it.
+    return Future.join(entry.unregister(), inbox.unregister());
+  }
+
+  // ---------------------------------------------------------------- registration
+
+  private void register(int attempt) {
+    if (closing) {
+      return;
+    }
+    Register msg = new Register(type.name(), self, numberOfShards);
+    eventBus.request(Addresses.COORDINATOR, Protocol.encode(msg), coordinatorOptions())
+        .onSuccess(reply -> {
+          ready = true;
+          registered.tryComplete();
+        })
+        .onFailure(err -> {
+          if (attempt > 0 && attempt % 20 == 0) {
+            log.warn("region {} still not registered with the coordinator after {} attempts: {}", type.name(), attempt, err.getMessage());
+          }
+          vertx.setTimer(backoff(attempt), t -> register(attempt + 1));
+        });
+  }
+
+  private void onMembershipChange(Membership.Change change) {
+    if (!change.removed().isEmpty()) {
+      homes.values().removeIf(home -> change.removed().contains(home.node()));
+    }
+    // The coordinator may have moved (or a new one may have started): make sure it knows this region.
+    register(0);
+  }
+
+  // ---------------------------------------------------------------- entry points
+
+  /** A message from a caller on this node. */
+  private void onEntry(Message<Object> msg) {
+    MultiMap headers = msg.headers();
+    String id = headers.get(EntityAddress.ID_HEADER);
+    if (!EntityAddress.isValidId(id)) {
+      Envelope.failUnrouted(msg, StickyError.INVALID_ID, "entity id must be 1-256 characters of [A-Za-z0-9._:@-]");
+      return;
+    }
+    String kind = headers.get(EntityAddress.KIND_HEADER);
+    kind = kind == null ? EntityAddress.KIND_ASK : kind;
+    JsonObject body;
+    if (EntityAddress.KIND_VIEW.equals(kind)) {
+      body = null;
+    } else if (EntityAddress.KIND_ASK.equals(kind) && msg.body() instanceof JsonObject json) {
+      body = json;
+    } else {
+      Envelope.failUnrouted(msg, StickyError.BAD_REQUEST,
+          EntityAddress.KIND_ASK.equals(kind) ? "message body must be a JSON object" : "unknown message kind: " + kind);
+      return;
+    }
+    long timeout = type.askTimeoutMs();
+    String requested = headers.get(EntityAddress.TIMEOUT_HEADER);
+    if (requested != null) {
+      try {
+        timeout = Math.max(1, Math.min(timeout, Long.parseLong(requested)));
+      } catch (NumberFormatException ignored) {
+        // keep the type's default
+      }
+    }
+    route(new Envelope(id, ShardId.of(id, numberOfShards), kind, body, msg, timeout, false, 0, self));
+  }
+
+  /** A message routed here by another node's region. */
+  private void onInbox(Message<Object> msg) {
+    MultiMap headers = msg.headers();
+    String id = headers.get(EntityAddress.ID_HEADER);
+    String kind = headers.get(EntityAddress.KIND_HEADER);
+    if (!EntityAddress.isValidId(id) || kind == null) {
+      Envelope.failUnrouted(msg, StickyError.BAD_REQUEST, "malformed region message");
+      return;
+    }
+    long epoch = parseLong(headers.get(Headers.EPOCH));
+    long timeout = Math.max(1, parseLong(headers.get(EntityAddress.TIMEOUT_HEADER)));
+    JsonObject body = msg.body() instanceof JsonObject json ? json : null;
+    route(new Envelope(id, ShardId.of(id, numberOfShards), kind, body, msg, timeout, true, epoch, self));
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  private void route(Envelope env) {
+    if (closing) {
+      env.failRouting(StickyError.UNAVAILABLE, "node is stopping; retry");
+      return;
+    }
+    ShardHome home = hosted.get(env.shard);
+    if (home == null) {
+      home = homes.get(env.shard);
+    }
+    if (home == null) {
+      await(env);
+    } else if (home.node().equals(self)) {
+      deliverLocally(env);
+    } else if (!membership.isMember(home.node())) {
+      homes.remove(env.shard);
+      await(env);
+    } else if (env.fromRemote) {
+      if (env.senderEpoch > home.epoch()) {
+        // The sender was told of a newer allocation than ours: our cache is stale, ask again.
+        homes.remove(env.shard);
+        await(env);
+      } else {
+        env.failRouting(StickyError.WRONG_HOME, "shard " + env.shard + " of " + type.name() + " is hosted by " + home.node());
+      }
+    } else {
+      forward(env, home);
+    }
+  }
+
+  /** Buffers a message until its shard's home is known; bounded per shard and per region. */
+  private void await(Envelope env) {
+    if (env.expired()) {
+      env.failRouting(StickyError.UNAVAILABLE, "shard " + env.shard + " of " + type.name() + " has no known home yet; retry");
+      return;
+    }
+    ArrayDeque<Envelope> queue = waiting.computeIfAbsent(env.shard, s -> new ArrayDeque<>());
+    if (queue.size() >= type.options().getMaxBufferedPerShard() || buffered.get() >= options.getMaxBufferedPerRegion()) {
+      if (queue.isEmpty()) {
+        waiting.remove(env.shard);
+      }
+      env.failRouting(StickyError.UNAVAILABLE, "too many messages waiting for shard homes of " + type.name() + "; retry");
+      return;
+    }
+    queue.add(env);
+    buffered.incrementAndGet();
+    if (sweepTimer < 0) {
+      sweepTimer = vertx.setPeriodic(SWEEP_INTERVAL_MS, t -> sweep());
+    }
+    if (resolving.add(env.shard)) {
+      resolveHome(env.shard, 0);
+    }
+  }
+
+  private void resolveHome(int shard, int attempt) {
+    if (closing) {
+      return;
+    }
+    GetShardHome ask = new GetShardHome(type.name(), shard, self, numberOfShards);
+    eventBus.<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(ask), coordinatorOptions())
+        .onSuccess(reply -> onShardHome(Protocol.decode(reply.body(), ShardHome.class)))
+        .onFailure(err -> {
+          if (!waiting.containsKey(shard)) {
+            resolving.remove(shard);
+            return;
+          }
+          log.debug("shard home of {}/{} not resolved yet (attempt {}): {}", type.name(), shard, attempt, err.getMessage());
+          vertx.setTimer(backoff(attempt), t -> resolveHome(shard, attempt + 1));
+        });
+  }
+
+  private void onShardHome(ShardHome home) {
+    resolving.remove(home.shard());
+    ShardHome known = homes.get(home.shard());
+    if (known == null || known.epoch() <= home.epoch()) {
+      homes.put(home.shard(), home);
+    }
+    if (home.node().equals(self)) {
+      if (hosted.put(home.shard(), home) == null) {
+        hostedShards.incrementAndGet();
+      }
+    } else if (hosted.remove(home.shard()) != null) {
+      hostedShards.decrementAndGet();
+    }
+    ArrayDeque<Envelope> queue = waiting.remove(home.shard());
+    if (queue != null) {
+      buffered.addAndGet(-queue.size());
+      queue.forEach(this::route);
+    }
+  }
+
+  /** Fails buffered messages whose deadline has passed; stops itself when nothing waits. */
+  private void sweep() {
+    for (Iterator<ArrayDeque<Envelope>> it = waiting.values().iterator(); it.hasNext(); ) {
+      ArrayDeque<Envelope> queue = it.next();
+      while (!queue.isEmpty() && queue.peek().expired()) {
+        Envelope env = queue.poll();
+        buffered.decrementAndGet();
+        env.failRouting(StickyError.UNAVAILABLE,
+            "shard " + env.shard + " of " + type.name() + " has no reachable home yet (coordinator unavailable); retry");
+      }
+      if (queue.isEmpty()) {
+        it.remove();
+      }
+    }
+    if (waiting.isEmpty()) {
+      vertx.cancelTimer(sweepTimer);
+      sweepTimer = -1;
+    }
+  }
+
+  /** One hop to the region that hosts the shard. */
+  private void forward(Envelope env, ShardHome home) {
+    long remaining = env.remainingMs();
+    if (remaining <= 0) {
+      env.failRouting(StickyError.TIMEOUT, "ask timed out before it could be delivered");
+      return;
+    }
+    DeliveryOptions opts = new DeliveryOptions()
+        .setSendTimeout(remaining)
+        .addHeader(EntityAddress.ID_HEADER, env.id)
+        .addHeader(EntityAddress.KIND_HEADER, env.kind)
+        .addHeader(EntityAddress.TIMEOUT_HEADER, Long.toString(remaining))
+        .addHeader(Headers.SHARD, Integer.toString(env.shard))
+        .addHeader(Headers.EPOCH, Long.toString(home.epoch()));
+    eventBus.<JsonObject>request(Addresses.region(type.name(), home.node()), env.body, opts).onComplete(ar -> {
+      if (ar.succeeded()) {
+        String node = ar.result().headers().get(EntityAddress.NODE_HEADER);
+        env.reply(ar.result().body(), node != null ? node : home.node());
+        return;
+      }
+      ReplyException failure = ar.cause() instanceof ReplyException re ? re
+          : new ReplyException(ReplyFailure.ERROR, StickyError.ENTITY_FAILED.status(), ar.cause().getMessage());
+      if (failure.failureType() == ReplyFailure.TIMEOUT) {
+        env.failRouting(StickyError.TIMEOUT, "no reply from node " + home.node() + " within " + remaining + " ms; outcome unknown");
+      } else if (failure.failureType() == ReplyFailure.NO_HANDLERS || failure.failureCode() == StickyError.WRONG_HOME.status()) {
+        // Not delivered: the node has gone or no longer hosts the shard. Safe to route again.
+        if (homes.get(env.shard) == home) {
+          homes.remove(env.shard);
+        }
+        retry(env, failure.getMessage());
+      } else {
+        env.relay(failure);
+      }
+    });
+  }
+
+  private void retry(Envelope env, String reason) {
+    env.attempts++;
+    if (env.attempts >= options.getMaxRouteAttempts() || env.expired()) {
+      env.failRouting(StickyError.UNAVAILABLE, "could not reach the home of shard " + env.shard + " of " + type.name()
+          + " after " + env.attempts + " attempts (" + reason + "); retry");
+      return;
+    }
+    vertx.setTimer(backoff(env.attempts - 1), t -> route(env));
+  }
+
+  // ---------------------------------------------------------------- hosting
+
+  private void deliverLocally(Envelope env) {
+    EntityCell cell = cells.get(env.id);
+    if (cell == null) {
+      cell = activate(env);
+      if (cell == null) {
+        return;
+      }
+    }
+    switch (cell.lifecycle) {
+      case ACTIVE -> cell.entity.deliver(env);
+      case ACTIVATING -> {
+        if (cell.pending.size() >= type.options().getMailboxCapacity()) {
+          env.fail(StickyError.UNAVAILABLE, "mailbox of " + type.name() + "/" + env.id + " is full; retry");
+        } else {
+          cell.pending.add(env);
+        }
+      }
+      default -> env.fail(StickyError.UNAVAILABLE, type.name() + "/" + env.id + " is stopping; retry");
+    }
+  }
+
+  private EntityCell activate(Envelope env) {
+    Entity<?> entity;
+    try {
+      entity = type.newEntity();
+      entity.bind(type.name(), env.id, type.options());
+    } catch (RuntimeException e) {
+      log.error("cannot create entity {}/{}", type.name(), env.id, e);
+      env.fail(StickyError.ENTITY_FAILED, "entity " + type.name() + "/" + env.id + " could not be created");
+      return null;
+    }
+    EntityCell cell = new EntityCell(env.id, env.shard, entity);
+    cells.put(env.id, cell);
+    vertx.deployVerticle(entity, new DeploymentOptions()).onComplete(ar -> {
+      if (ar.succeeded()) {
+        cell.deploymentId = ar.result();
+        cell.moveTo(EntityLifecycle.ACTIVE);
+        activeEntities.incrementAndGet();
+        activations.incrementAndGet();
+        log.debug("activated {}/{} on {} (shard {})", type.name(), cell.id, self, cell.shard);
+        while (!cell.pending.isEmpty()) {
+          entity.deliver(cell.pending.poll());
+        }
+      } else {
+        cells.remove(cell.id);
+        cell.moveTo(EntityLifecycle.STOPPED);
+        log.error("activation of {}/{} failed", type.name(), cell.id, ar.cause());
+        while (!cell.pending.isEmpty()) {
+          cell.pending.poll().fail(StickyError.ENTITY_FAILED, "activation of " + type.name() + "/" + cell.id + " failed");
+        }
+      }
+    });
+    return cell;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private DeliveryOptions coordinatorOptions() {
+    return new DeliveryOptions().setSendTimeout(options.getCoordinatorTimeoutMs());
+  }
+
+  private long backoff(int attempt) {
+    return Math.min(maxBackoffMs, options.getRetryBackoffMs() << Math.min(attempt, 10));
+  }
+
+  private static long parseLong(String s) {
+    if (s == null) {
+      return 0;
+    }
+    try {
+      return Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+}

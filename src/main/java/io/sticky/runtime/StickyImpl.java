@@ -1,0 +1,196 @@
+package io.sticky.runtime;
+
+import io.sticky.api.EntityAddress;
+import io.sticky.api.EntityRef;
+import io.sticky.api.EntityReply;
+import io.sticky.api.EntityType;
+import io.sticky.api.Sticky;
+import io.sticky.api.StickyError;
+import io.sticky.api.StickyOptions;
+import io.sticky.cluster.Membership;
+import io.sticky.coordinator.CoordinatorSingleton;
+import io.sticky.coordinator.LeastShardAllocationStrategy;
+import io.sticky.protocol.Addresses;
+import io.sticky.protocol.Protocol;
+import io.sticky.protocol.Protocol.Allocations;
+import io.sticky.protocol.Protocol.GetAllocations;
+import io.sticky.region.ShardRegion;
+import io.sticky.spi.ShardAllocationStrategy;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The node-local sharding runtime: one {@link ShardRegion} per registered type plus the
+ * {@link CoordinatorSingleton} watcher. Callers reach regions through the local entry address of each type,
+ * so {@link #request} and a plain event-bus request behave the same.
+ */
+public final class StickyImpl implements Sticky {
+  /** Extra time the caller waits beyond the ask timeout, so the region's own timeout answer arrives first. */
+  private static final long CALLER_TIMEOUT_MARGIN_MS = 1_000;
+
+  private final Vertx vertx;
+  private final StickyOptions options;
+  private final ShardAllocationStrategy strategy;
+  private final Map<String, EntityType> types = new LinkedHashMap<>();
+  private final Map<String, ShardRegion> regions = new LinkedHashMap<>();
+  private final List<String> regionDeployments = new ArrayList<>();
+  private volatile Membership membership;
+  private volatile CoordinatorSingleton singleton;
+  private volatile boolean started;
+  private volatile boolean closing;
+  private Context context;
+
+  public StickyImpl(Vertx vertx, StickyOptions options, ShardAllocationStrategy strategy) {
+    this.vertx = vertx;
+    this.options = new StickyOptions(options);
+    this.strategy = strategy != null ? strategy : new LeastShardAllocationStrategy();
+  }
+
+  @Override
+  public synchronized Sticky register(EntityType type) {
+    if (started) {
+      throw new IllegalStateException("register entity types before start()");
+    }
+    if (types.putIfAbsent(type.name(), type) != null) {
+      throw new IllegalArgumentException("entity type '" + type.name() + "' is already registered");
+    }
+    return this;
+  }
+
+  @Override
+  public synchronized Future<Void> start() {
+    if (started) {
+      return Future.failedFuture(new IllegalStateException("already started"));
+    }
+    started = true;
+    membership = Membership.of(vertx);
+    context = vertx.getOrCreateContext();
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> {
+      singleton = new CoordinatorSingleton(vertx, membership, strategy);
+      singleton.start();
+      List<Future<?>> registered = new ArrayList<>();
+      for (EntityType type : types.values()) {
+        ShardRegion region = new ShardRegion(type, options, membership);
+        regions.put(type.name(), region);
+        registered.add(vertx.deployVerticle(region)
+            .onSuccess(regionDeployments::add)
+            .compose(id -> region.registered()));
+      }
+      Future.all(registered).<Void>mapEmpty().onComplete(done);
+    });
+    return done.future();
+  }
+
+  @Override
+  public Future<Void> close() {
+    if (!started || closing) {
+      return Future.succeededFuture();
+    }
+    closing = true;
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> {
+      List<Future<?>> stops = new ArrayList<>();
+      for (String id : regionDeployments) {
+        stops.add(vertx.undeploy(id));
+      }
+      if (singleton != null) {
+        stops.add(singleton.close());
+      }
+      Future.join(stops).onComplete(ar -> {
+        membership.close();
+        done.complete();
+      });
+    });
+    return done.future();
+  }
+
+  @Override
+  public String nodeId() {
+    Membership m = membership;
+    return m == null ? null : m.self();
+  }
+
+  @Override
+  public boolean isReady() {
+    if (!started || closing || regions.size() != types.size()) {
+      return false;
+    }
+    for (ShardRegion region : regions.values()) {
+      if (!region.isReady()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public Set<String> typeNames() {
+    return Collections.unmodifiableSet(types.keySet());
+  }
+
+  @Override
+  public EntityRef entityRef(String typeName, String id) {
+    return EntityRef.of(this, typeName, id);
+  }
+
+  @Override
+  public Future<EntityReply> request(String typeName, String id, String kind, JsonObject message) {
+    EntityType type = types.get(typeName);
+    if (type == null) {
+      return Future.failedFuture(StickyError.UNKNOWN_TYPE.exception("no entity type '" + typeName + "' on this node"));
+    }
+    if (!EntityAddress.isValidId(id)) {
+      return Future.failedFuture(StickyError.INVALID_ID.exception("entity id must be 1-256 characters of [A-Za-z0-9._:@-]"));
+    }
+    if (!started || closing) {
+      return Future.failedFuture(StickyError.UNAVAILABLE.exception("node is not running"));
+    }
+    DeliveryOptions opts = new DeliveryOptions()
+        .setSendTimeout(type.askTimeoutMs() + CALLER_TIMEOUT_MARGIN_MS)
+        .addHeader(EntityAddress.ID_HEADER, id)
+        .addHeader(EntityAddress.KIND_HEADER, kind);
+    return vertx.eventBus().<JsonObject>request(EntityAddress.of(typeName), message, opts)
+        .map(reply -> new EntityReply(reply.body(), reply.headers().get(EntityAddress.NODE_HEADER)));
+  }
+
+  @Override
+  public void tell(String typeName, String id, JsonObject message) {
+    if (types.containsKey(typeName) && EntityAddress.isValidId(id) && started && !closing) {
+      vertx.eventBus().send(EntityAddress.of(typeName), message, new DeliveryOptions().addHeader(EntityAddress.ID_HEADER, id));
+    }
+  }
+
+  @Override
+  public RegionStats stats(String typeName) {
+    ShardRegion region = regions.get(typeName);
+    return region == null ? new RegionStats(typeName, 0, 0, 0, 0) : region.stats();
+  }
+
+  /** The coordinator's allocation table (for management and tests). */
+  public Future<Allocations> allocations(String typeName) {
+    return vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(new GetAllocations(typeName)),
+            new DeliveryOptions().setSendTimeout(options.getCoordinatorTimeoutMs()))
+        .map(reply -> Protocol.decode(reply.body(), Allocations.class));
+  }
+
+  /** True if this node currently runs the coordinator. */
+  public boolean runsCoordinator() {
+    CoordinatorSingleton s = singleton;
+    return s != null && s.isActiveHere();
+  }
+
+  public Membership membership() {
+    return membership;
+  }
+}

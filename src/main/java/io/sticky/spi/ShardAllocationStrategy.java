@@ -1,0 +1,20 @@
+package io.sticky.spi;
+
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Decides which node hosts a shard that has no home. Must be a pure function of its arguments: the
+ * coordinator may call it again after a failed write, and tests replay it with seeded inputs.
+ */
+public interface ShardAllocationStrategy {
+
+  /**
+   * @param requester the node whose region asked for the shard's home (always a key of {@code current})
+   * @param shard     the shard to place
+   * @param current   every registered region of this type (node id) with the shards it hosts now;
+   *                  never empty, and regions with no shard map to an empty set
+   * @return the node id that will host the shard: one of the keys of {@code current}
+   */
+  String allocateShard(String requester, int shard, Map<String, Set<Integer>> current);
+}
