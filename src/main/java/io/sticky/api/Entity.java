@@ -181,8 +181,8 @@ public abstract class Entity<S> extends VerticleBase {
       delivery.fail(ee.error(), ee.getMessage());
     } else {
       log.error("{}/{} failed handling a message", typeName, id, result.cause());
-      delivery.fail(StickyError.ENTITY_FAILED, "entity " + typeName + "/" + id + " failed: "
-          + result.cause().getClass().getSimpleName());
+      delivery.fail(StickyError.ENTITY_FAILED, "entity " + typeName + "/" + id
+          + " failed while handling the message; see the hosting node's log");
     }
   }
 }

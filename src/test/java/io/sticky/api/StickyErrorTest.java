@@ -1,0 +1,40 @@
+package io.sticky.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sticky.protocol.Failures;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import org.junit.jupiter.api.Test;
+
+class StickyErrorTest {
+
+  @Test
+  void eventBusFailuresAreClassified() {
+    assertThat(StickyError.of(new ReplyException(ReplyFailure.TIMEOUT, "t"))).isEqualTo(StickyError.TIMEOUT);
+    assertThat(StickyError.of(new ReplyException(ReplyFailure.NO_HANDLERS, "n"))).isEqualTo(StickyError.UNAVAILABLE);
+    assertThat(StickyError.of(StickyError.UNKNOWN_TYPE.exception("x"))).isEqualTo(StickyError.UNKNOWN_TYPE);
+    assertThat(StickyError.of(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 400, "x"))).isEqualTo(StickyError.BAD_REQUEST);
+    assertThat(StickyError.of(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 999, "x"))).isEqualTo(StickyError.ENTITY_FAILED);
+    assertThat(StickyError.of(new IllegalStateException())).isEqualTo(StickyError.ENTITY_FAILED);
+    assertThat(StickyError.of(EntityException.badRequest("no"))).isEqualTo(StickyError.BAD_REQUEST);
+  }
+
+  @Test
+  void onlyTimeoutsAndEntityFailuresLeaveTheOutcomeUnknown() {
+    for (StickyError e : StickyError.values()) {
+      assertThat(e.outcomeUnknown()).as(e.name()).isEqualTo(e == StickyError.TIMEOUT || e == StickyError.ENTITY_FAILED);
+      assertThat(e.type()).startsWith("urn:sticky:problem:");
+    }
+  }
+
+  @Test
+  void failureMessagesCarryDetailAndNode() {
+    ReplyException e = new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 400, Failures.encode("unknown op", "node-1"));
+    assertThat(Failures.detail(e)).isEqualTo("unknown op");
+    assertThat(Failures.node(e)).isEqualTo("node-1");
+    ReplyException plain = new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 400, "plain text");
+    assertThat(Failures.detail(plain)).isEqualTo("plain text");
+    assertThat(Failures.node(plain)).isNull();
+  }
+}

@@ -1,0 +1,61 @@
+package io.sticky.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.hazelcast.config.Config;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class NodeOptionsTest {
+
+  @Test
+  void defaultsFormALoopbackClusterOnTheDocumentedPorts() {
+    NodeOptions o = NodeOptions.parse(new String[0], Map.of());
+    assertThat(o.getGateway().getPort()).isEqualTo(8080);
+    assertThat(o.getClusterName()).isEqualTo("sticky");
+    assertThat(o.getHost()).isEqualTo("127.0.0.1");
+    assertThat(o.getMembers()).containsExactly("127.0.0.1:5701", "127.0.0.1:5702", "127.0.0.1:5703", "127.0.0.1:5704", "127.0.0.1:5705");
+  }
+
+  @Test
+  void commandLineWinsOverEnvironment() {
+    NodeOptions o = NodeOptions.parse(new String[] {"--http-port", "8081", "--cluster-name=blue"},
+        Map.of("STICKY_HTTP_PORT", "9000", "STICKY_CLUSTER_NAME", "green", "STICKY_CLUSTER_PORT", "6000"));
+    assertThat(o.getGateway().getPort()).isEqualTo(8081);
+    assertThat(o.getClusterName()).isEqualTo("blue");
+    assertThat(o.getClusterPort()).as("from the environment").isEqualTo(6000);
+    assertThat(o.getMembers()).first().isEqualTo("127.0.0.1:6000");
+  }
+
+  @Test
+  void explicitMembersAndHost() {
+    NodeOptions o = NodeOptions.parse(new String[] {"--host", "10.0.0.5", "--members", "10.0.0.5:5701, 10.0.0.6:5701"}, Map.of());
+    assertThat(o.getMembers()).containsExactly("10.0.0.5:5701", "10.0.0.6:5701");
+    Config hz = HazelcastConfigs.create(o);
+    assertThat(hz.getNetworkConfig().getJoin().getTcpIpConfig().getMembers()).containsExactly("10.0.0.5:5701", "10.0.0.6:5701");
+    assertThat(hz.getNetworkConfig().getJoin().getMulticastConfig().isEnabled()).isFalse();
+    assertThat(hz.getNetworkConfig().getInterfaces().getInterfaces()).containsExactly("10.0.0.5");
+  }
+
+  @Test
+  void invalidInputNamesTheOption() {
+    assertThatThrownBy(() -> NodeOptions.parse(new String[] {"--http-port", "x"}, Map.of())).hasMessageContaining("--http-port");
+    assertThatThrownBy(() -> NodeOptions.parse(new String[] {"--http-port", "70000"}, Map.of())).hasMessageContaining("--http-port");
+    assertThatThrownBy(() -> NodeOptions.parse(new String[0], Map.of("STICKY_CLUSTER_PORT", "abc"))).hasMessageContaining("STICKY_CLUSTER_PORT");
+    assertThatThrownBy(() -> NodeOptions.parse(new String[] {"--nope"}, Map.of())).hasMessageContaining("--nope");
+    assertThatThrownBy(() -> NodeOptions.parse(new String[] {"--members"}, Map.of())).hasMessageContaining("needs a value");
+    assertThatThrownBy(() -> NodeOptions.parse(new String[] {"--members", "hostonly"}, Map.of())).hasMessageContaining("host:port");
+  }
+
+  @Test
+  void helpListsEveryOptionWithItsEnvironmentVariable() {
+    String help = NodeOptions.describe();
+    for (NodeOptions.Option o : NodeOptions.OPTIONS) {
+      assertThat(help).contains(o.flag()).contains(o.env()).contains(o.defaultValue());
+    }
+    assertThat(NodeOptions.OPTIONS).extracting(NodeOptions.Option::flag)
+        .containsAll(List.of("--http-port", "--cluster-name", "--cluster-port", "--members", "--host"));
+  }
+}

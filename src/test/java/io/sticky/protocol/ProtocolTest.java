@@ -1,0 +1,43 @@
+package io.sticky.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sticky.protocol.Protocol.Allocations;
+import io.sticky.protocol.Protocol.GetAllocations;
+import io.sticky.protocol.Protocol.GetShardHome;
+import io.sticky.protocol.Protocol.Register;
+import io.sticky.protocol.Protocol.RegisterAck;
+import io.sticky.protocol.Protocol.RegionInfo;
+import io.sticky.protocol.Protocol.ShardHome;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ProtocolTest {
+
+  @Test
+  void everyCatalogueMessageRoundTripsThroughJson() {
+    List<Record> messages = List.of(
+        new Register("counter", "n1", 100),
+        new RegisterAck("counter", "n0"),
+        new GetShardHome("counter", 42, "n1", 100),
+        new ShardHome("counter", 42, "n2", 7),
+        new GetAllocations(null),
+        new Allocations("n0", List.of(new ShardHome("cart", 1, "n1", 1)), List.of(new RegionInfo("cart", "n1"))));
+    for (Record m : messages) {
+      JsonObject json = Protocol.encode(m);
+      assertThat(json.getString("@kind")).isEqualTo(m.getClass().getSimpleName());
+      // through the wire form, as the event bus would carry it
+      assertThat(Protocol.decode(new JsonObject(json.encode()))).isEqualTo(m);
+    }
+  }
+
+  @Test
+  void unknownKindsAndWrongTypesAreRejected() {
+    assertThatThrownBy(() -> Protocol.decode(new JsonObject().put("@kind", "Nope"))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Protocol.decode(new JsonObject())).isInstanceOf(IllegalArgumentException.class);
+    JsonObject ack = Protocol.encode(new RegisterAck("t", "n"));
+    assertThatThrownBy(() -> Protocol.decode(ack, ShardHome.class)).isInstanceOf(IllegalArgumentException.class);
+  }
+}
