@@ -176,10 +176,11 @@ public final class ShardCoordinator extends VerticleBase {
       return Future.failedFuture("allocation strategy chose " + node + ", which has no live region of " + g.type());
     }
     long epoch = state.nextEpoch(g.type(), g.shard());
+    long started = System.nanoTime();
     Future<ShardHome> write = table.put(key, new JsonObject().put("node", node).put("epoch", epoch).encode())
         .map(v -> {
           state = state.allocated(g.type(), g.shard(), node, epoch);
-          log.debug("allocated {} to {} at epoch {}", key, node, epoch);
+          log.debug("allocated {} to {} at epoch {} (table write {} ms)", key, node, epoch, (System.nanoTime() - started) / 1_000_000);
           return new ShardHome(g.type(), g.shard(), node, epoch);
         })
         .andThen(ar -> allocating.remove(key));

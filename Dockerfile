@@ -1,0 +1,48 @@
+# Sticky node image: the launcher (example entity types "counter" and "cart") on a JRE, as a non-root user.
+#
+#   docker build -t sticky .
+#   docker run --rm -p 8080:8080 sticky                     # one node
+#
+# Clustering containers: every node must set
+#   STICKY_HOST    the container's own IP, reachable by the other nodes. Hazelcast binds only this address
+#                  (hazelcast.socket.bind.any=false) and advertises it; the default 127.0.0.1 only works
+#                  for a single node. In Kubernetes, take it from the downward API (status.podIP).
+#   STICKY_MEMBERS the peers to join through, e.g. 10.0.0.11:5701,10.0.0.12:5701,10.0.0.13:5701
+# The event-bus port is random (not configurable yet), so nodes must reach each other directly on one
+# container network (pod network, Docker user network); publishing 5701 alone is not enough.
+#
+# Health: the JRE image has no curl, so there is no HEALTHCHECK here. Probe GET /health/ready (readiness:
+# 200 once joined and registered, else 503) and GET /health/live (liveness) from the orchestrator.
+#
+# Shutdown: SIGTERM reaches java (exec below); the node then leaves the cluster cleanly, waiting up to 30 s.
+# Give it that long (docker stop -t 30, Kubernetes terminationGracePeriodSeconds >= 30).
+
+# ---- build ----
+FROM maven:3.9-eclipse-temurin-17 AS build
+WORKDIR /build
+# Dependencies first, so they are cached in their own layer until pom.xml changes.
+COPY pom.xml .
+RUN mvn -B dependency:go-offline
+COPY src ./src
+RUN mvn -B -q package -DskipTests
+
+# ---- runtime ----
+FROM eclipse-temurin:17-jre
+RUN groupadd --system --gid 10001 sticky \
+ && useradd --system --uid 10001 --gid sticky --home-dir /app --no-create-home --shell /usr/sbin/nologin sticky
+WORKDIR /app
+# Owned by root and read-only for the process user.
+COPY --from=build /build/target/sticky.jar /app/sticky.jar
+USER 10001:10001
+
+# HTTP gateway; Hazelcast (first port 5701, auto-increment). The event-bus port is random (see above).
+EXPOSE 8080 5701-5705
+
+# Explicit for containers (also the launcher's default): the gateway listens on all interfaces.
+ENV STICKY_HTTP_HOST=0.0.0.0
+# Container-aware heap sizing; exit on OOM so the orchestrator restarts the node; bound the common pool.
+ENV JAVA_OPTS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -Djava.util.concurrent.ForkJoinPool.common.parallelism=2"
+
+# sh -c so JAVA_OPTS expands; exec so java is PID 1 and gets SIGTERM; "$@" passes `docker run` arguments
+# through as launcher flags (e.g. docker run sticky --http-port 8081).
+ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar /app/sticky.jar \"$@\"", "sticky"]

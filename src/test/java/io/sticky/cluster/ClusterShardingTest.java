@@ -1,0 +1,183 @@
+package io.sticky.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.sticky.examples.CounterEntity;
+import io.sticky.examples.Examples;
+import io.sticky.node.StickyNode;
+import io.sticky.protocol.Protocol.Allocations;
+import io.sticky.protocol.Protocol.ShardHome;
+import io.sticky.testkit.Http;
+import io.sticky.testkit.Http.Response;
+import io.sticky.testkit.TestCluster;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three real nodes in one JVM (random cluster name, loopback join): placement, single activation, and what
+ * happens when a node or the coordinator's node goes away.
+ */
+class ClusterShardingTest {
+  private static final String COUNTER = CounterEntity.TYPE;
+  private static final int IDS = 150;
+  private TestCluster cluster;
+
+  @AfterEach
+  void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void everyNodeServesEveryIdAndEachIdLivesOnExactlyOneNode() {
+    cluster = TestCluster.start(3, Examples.types());
+    List<StickyNode> nodes = cluster.nodes();
+    Map<String, String> hostOf = new HashMap<>();
+    for (int i = 0; i < IDS; i++) {
+      String id = "id-" + i;
+      // three increments, each entering through a different node
+      for (int k = 0; k < 3; k++) {
+        Response r = Http.increment(nodes.get((i + k) % 3).httpPort(), COUNTER, id);
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        assertThat(r.json().getLong("value")).as("one instance saw all increments of " + id).isEqualTo(k + 1);
+        hostOf.merge(id, r.node(), (a, b) -> {
+          assertThat(b).as("host of " + id).isEqualTo(a);
+          return a;
+        });
+      }
+    }
+    Set<String> nodeIds = nodes.stream().map(StickyNode::nodeId).collect(Collectors.toSet());
+    assertThat(nodeIds).containsAll(hostOf.values());
+    assertThat(Set.copyOf(hostOf.values())).as("entities are spread over all three nodes").hasSize(3);
+
+    long activations = nodes.stream().mapToLong(n -> n.sticky().stats(COUNTER).activations()).sum();
+    int active = nodes.stream().mapToInt(n -> n.sticky().stats(COUNTER).activeEntities()).sum();
+    assertThat(activations).as("each id activated once in the whole cluster").isEqualTo(IDS);
+    assertThat(active).isEqualTo(IDS);
+    for (StickyNode n : nodes) {
+      long hostedHere = hostOf.values().stream().filter(n.nodeId()::equals).count();
+      assertThat(n.sticky().stats(COUNTER).activeEntities()).isEqualTo((int) hostedHere);
+    }
+
+    // the coordinator's table agrees with where entities answered from, and the spread is even
+    Allocations table = nodes.get(2).sticky().allocations(COUNTER).await();
+    Map<Integer, String> homeOfShard = table.shards().stream().collect(Collectors.toMap(ShardHome::shard, ShardHome::node));
+    int shards = Examples.types().get(0).numberOfShards();
+    hostOf.forEach((id, node) -> assertThat(homeOfShard.get(io.sticky.region.ShardId.of(id, shards))).isEqualTo(node));
+    Map<String, Long> perNode = table.shards().stream().collect(Collectors.groupingBy(ShardHome::node, Collectors.counting()));
+    assertThat(perNode.values().stream().mapToLong(Long::longValue).max().orElseThrow()
+        - perNode.values().stream().mapToLong(Long::longValue).min().orElseThrow()).isLessThanOrEqualTo(1);
+    assertThat(table.coordinatorNode()).isEqualTo(nodes.get(0).nodeId());
+  }
+
+  @Test
+  void aCrashedNodesShardsMoveToTheSurvivors() throws Exception {
+    cluster = TestCluster.start(3, Examples.types());
+    StickyNode entry = cluster.node(0);
+    StickyNode victim = cluster.node(2);
+    Map<String, Response> before = touchAll(entry);
+    Set<Integer> victimShards = shardsOf(entry, victim.nodeId());
+    assertThat(victimShards).isNotEmpty();
+
+    victim.crash().await(20, TimeUnit.SECONDS);
+
+    Set<String> survivors = Set.of(cluster.node(0).nodeId(), cluster.node(1).nodeId());
+    for (int i = 0; i < IDS; i++) {
+      String id = "id-" + i;
+      Response r = awaitOk(() -> Http.get(entry.httpPort(), "/entities/counter/" + id));
+      assertThat(survivors).contains(r.node());
+      boolean wasOnVictim = before.get(id).node().equals(victim.nodeId());
+      if (wasOnVictim) {
+        assertThat(r.json().getLong("value")).as(id + " restarted on a survivor (state is in memory)").isZero();
+      } else {
+        assertThat(r.node()).as(id + " did not move").isEqualTo(before.get(id).node());
+        assertThat(r.json().getLong("value")).as(id + " kept its state").isEqualTo(1);
+      }
+    }
+    // the victim's shards were reallocated with a higher epoch
+    Allocations after = entry.sticky().allocations(COUNTER).await();
+    for (ShardHome home : after.shards()) {
+      assertThat(survivors).contains(home.node());
+      if (victimShards.contains(home.shard())) {
+        assertThat(home.epoch()).isEqualTo(2);
+      }
+    }
+  }
+
+  @Test
+  void theCoordinatorsNodeLeavingGracefullyKeepsTheAllocationTable() throws Exception {
+    coordinatorNodeGoesAway(node -> node.close());
+  }
+
+  @Test
+  void theCoordinatorsNodeCrashingKeepsTheAllocationTable() throws Exception {
+    coordinatorNodeGoesAway(StickyNode::crash);
+  }
+
+  private void coordinatorNodeGoesAway(Function<StickyNode, io.vertx.core.Future<Void>> leave) throws Exception {
+    cluster = TestCluster.start(3, Examples.types());
+    StickyNode coordinatorNode = cluster.node(0);
+    StickyNode entry = cluster.node(1);
+    assertThat(coordinatorNode.sticky().runsCoordinator()).isTrue();
+    Map<String, Response> before = touchAll(entry);
+    Allocations tableBefore = entry.sticky().allocations(COUNTER).await();
+    long activationsBefore = cluster.node(1).sticky().stats(COUNTER).activations() + cluster.node(2).sticky().stats(COUNTER).activations();
+
+    leave.apply(coordinatorNode).await(20, TimeUnit.SECONDS);
+
+    // the next oldest node takes over, with the table it recovered from the cluster
+    await().atMost(Duration.ofSeconds(30)).until(() -> entry.sticky().runsCoordinator());
+    Allocations tableAfter = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+        .until(() -> entry.sticky().allocations(COUNTER).await(), a -> a.coordinatorNode().equals(entry.nodeId()));
+    Set<ShardHome> survivorsBefore = tableBefore.shards().stream()
+        .filter(h -> !h.node().equals(coordinatorNode.nodeId())).collect(Collectors.toSet());
+    assertThat(Set.copyOf(tableAfter.shards())).as("same homes and epochs for every shard on a surviving node")
+        .containsAll(survivorsBefore);
+
+    // entities on survivors keep answering from the same node with their state: no re-activation
+    for (int i = 0; i < IDS; i++) {
+      String id = "id-" + i;
+      if (before.get(id).node().equals(coordinatorNode.nodeId())) {
+        continue;
+      }
+      Response r = awaitOk(() -> Http.increment(cluster.node(2).httpPort(), COUNTER, id));
+      assertThat(r.node()).isEqualTo(before.get(id).node());
+      assertThat(r.json().getLong("value")).isEqualTo(2);
+    }
+    long activationsAfter = cluster.node(1).sticky().stats(COUNTER).activations() + cluster.node(2).sticky().stats(COUNTER).activations();
+    assertThat(activationsAfter).isEqualTo(activationsBefore);
+  }
+
+  private Map<String, Response> touchAll(StickyNode entry) {
+    Map<String, Response> result = new HashMap<>();
+    for (int i = 0; i < IDS; i++) {
+      Response r = Http.increment(entry.httpPort(), COUNTER, "id-" + i);
+      assertThat(r.status()).as(r.toString()).isEqualTo(200);
+      result.put("id-" + i, r);
+    }
+    return result;
+  }
+
+  private static Set<Integer> shardsOf(StickyNode any, String nodeId) {
+    return any.sticky().allocations(COUNTER).await().shards().stream()
+        .filter(h -> h.node().equals(nodeId)).map(ShardHome::shard).collect(Collectors.toSet());
+  }
+
+  /** Retries while the cluster reconfigures (503 not applied, or 504 for requests caught by the crash). */
+  private static Response awaitOk(java.util.concurrent.Callable<Response> call) {
+    return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(call, r -> {
+      assertThat(r.status()).as(r.toString()).isIn(200, 503, 504);
+      return r.status() == 200;
+    });
+  }
+}

@@ -1,0 +1,107 @@
+package io.sticky.testkit;
+
+import io.sticky.api.EntityType;
+import io.sticky.api.StickyOptions;
+import io.sticky.node.NodeOptions;
+import io.sticky.node.StickyNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Several real Sticky nodes in this JVM: each its own clustered Vert.x and Hazelcast member, joined over
+ * loopback TCP only, under a random cluster name so parallel or leftover runs never meet.
+ */
+public final class TestCluster implements AutoCloseable {
+  private final String name = "sticky-test-" + UUID.randomUUID();
+  private final List<Integer> clusterPorts;
+  private final List<EntityType> types;
+  private final StickyOptions stickyOptions;
+  private final List<StickyNode> nodes = new ArrayList<>();
+
+  private TestCluster(int capacity, List<EntityType> types, StickyOptions stickyOptions) {
+    this.clusterPorts = freePorts(capacity);
+    this.types = types;
+    this.stickyOptions = stickyOptions;
+  }
+
+  /** Starts {@code size} nodes one after another (so node 0 is the oldest and runs the coordinator). */
+  public static TestCluster start(int size, List<EntityType> types) {
+    TestCluster c = new TestCluster(size + 1, types, new StickyOptions());
+    for (int i = 0; i < size; i++) {
+      c.startNode();
+    }
+    return c;
+  }
+
+  /** Starts one more node (ports for one extra node are reserved up front). */
+  public StickyNode startNode() {
+    int index = nodes.size();
+    if (index >= clusterPorts.size()) {
+      throw new IllegalStateException("no reserved port left");
+    }
+    List<String> members = clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList();
+    NodeOptions options = new NodeOptions()
+        .setClusterName(name)
+        .setHost("127.0.0.1")
+        .setClusterPort(clusterPorts.get(index))
+        .setClusterPortAutoIncrement(false)
+        .setMembers(members);
+    options.getGateway().setPort(0).setHost("127.0.0.1");
+    try {
+      StickyNode node = StickyNode.start(options, stickyOptions, types).await(60, TimeUnit.SECONDS);
+      nodes.add(node);
+      return node;
+    } catch (Exception e) {
+      throw new IllegalStateException("node " + index + " did not start", e);
+    }
+  }
+
+  public StickyNode node(int i) {
+    return nodes.get(i);
+  }
+
+  public List<StickyNode> nodes() {
+    return nodes;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public void close() {
+    for (StickyNode n : nodes) {
+      try {
+        n.close().await(20, TimeUnit.SECONDS);
+      } catch (Exception ignored) {
+        // already crashed or closed
+      }
+    }
+  }
+
+  public static List<Integer> freePorts(int count) {
+    List<ServerSocket> sockets = new ArrayList<>();
+    try {
+      for (int i = 0; i < count; i++) {
+        sockets.add(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+      }
+      return sockets.stream().map(ServerSocket::getLocalPort).toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      for (ServerSocket s : sockets) {
+        try {
+          s.close();
+        } catch (IOException ignored) {
+          // best effort
+        }
+      }
+    }
+  }
+}
