@@ -23,8 +23,9 @@ public enum StickyError {
   /** The request body is not JSON. Not applied. */
   UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
   /**
-   * Internal: the receiving node does not host the shard (stale routing). Regions retry it; a caller sees
-   * it only if retries are exhausted. Not applied.
+   * Internal, between regions: the receiving node does not host the shard (stale routing). The sending
+   * region asks the coordinator again and retries; when retries run out the caller gets
+   * {@link #UNAVAILABLE}. Not applied.
    */
   WRONG_HOME(421, "wrong-home", "Shard not hosted here"),
   /** The entity threw or failed unexpectedly while handling the message. Outcome unknown. */
@@ -71,7 +72,10 @@ public enum StickyError {
     return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, status, detail, true);
   }
 
-  /** Classifies any failure of an ask: event-bus timeouts and missing handlers included. */
+  /**
+   * Classifies any failure of an ask: event-bus timeouts and missing handlers included. {@link #INVALID_ID}
+   * and {@link #BAD_REQUEST} share status 400 on the event bus, so this returns {@code BAD_REQUEST} for both.
+   */
   public static StickyError of(Throwable failure) {
     if (failure instanceof ReplyException re) {
       if (re.failureType() == ReplyFailure.TIMEOUT) {

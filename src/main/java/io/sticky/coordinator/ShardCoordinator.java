@@ -13,6 +13,7 @@ import io.sticky.protocol.Protocol.RegionInfo;
 import io.sticky.protocol.Protocol.ShardHome;
 import io.sticky.spi.ShardAllocationStrategy;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -61,6 +62,8 @@ public final class ShardCoordinator extends VerticleBase {
   private final ShardAllocationStrategy strategy;
   private CoordinatorState state = CoordinatorState.EMPTY;
   private final Map<String, Future<ShardHome>> allocating = new HashMap<>();
+  /** Number of shards per type, as the first region registered it; all others must agree. */
+  private final Map<String, Integer> shardCounts = new HashMap<>();
   private AsyncMap<String, String> table;
   private MessageConsumer<JsonObject> consumer;
   private Runnable unsubscribe;
@@ -128,6 +131,12 @@ public final class ShardCoordinator extends VerticleBase {
       return;
     }
     // (Java 17: no pattern matching in switch yet.)
+    String mismatch = checkShardCount(command);
+    if (mismatch != null) {
+      log.error(mismatch);
+      msg.fail(400, mismatch);
+      return;
+    }
     if (command instanceof Register r) {
       if (membership.isMember(r.node())) {
         state = state.withRegion(r.type(), r.node());
@@ -144,6 +153,27 @@ public final class ShardCoordinator extends VerticleBase {
     } else if (command instanceof GetAllocations a) {
       msg.reply(Protocol.encode(allocations(a.type())));
     }
+  }
+
+  /** Every node must use the same number of shards for a type, or they would disagree on where ids live. */
+  private String checkShardCount(Protocol.CoordinatorCommand command) {
+    String type;
+    int count;
+    if (command instanceof Register r) {
+      type = r.type();
+      count = r.numberOfShards();
+    } else if (command instanceof GetShardHome g) {
+      type = g.type();
+      count = g.numberOfShards();
+    } else {
+      return null;
+    }
+    Integer known = shardCounts.putIfAbsent(type, count);
+    if (known != null && known != count) {
+      return "entity type " + type + " is registered with " + known + " shards but a node uses " + count
+          + "; every node must use the same number of shards";
+    }
+    return null;
   }
 
   private Future<ShardHome> shardHome(GetShardHome g) {
@@ -177,15 +207,21 @@ public final class ShardCoordinator extends VerticleBase {
     }
     long epoch = state.nextEpoch(g.type(), g.shard());
     long started = System.nanoTime();
-    Future<ShardHome> write = table.put(key, new JsonObject().put("node", node).put("epoch", epoch).encode())
-        .map(v -> {
-          state = state.allocated(g.type(), g.shard(), node, epoch);
-          log.debug("allocated {} to {} at epoch {} (table write {} ms)", key, node, epoch, (System.nanoTime() - started) / 1_000_000);
-          return new ShardHome(g.type(), g.shard(), node, epoch);
-        })
-        .andThen(ar -> allocating.remove(key));
-    allocating.put(key, write);
-    return write;
+    // Registered before the write starts: if the write completed synchronously, removing it afterwards
+    // would leave a finished allocation in the map, answered forever even after its node died.
+    Promise<ShardHome> allocation = Promise.promise();
+    allocating.put(key, allocation.future());
+    table.put(key, new JsonObject().put("node", node).put("epoch", epoch).encode()).onComplete(ar -> {
+      allocating.remove(key, allocation.future());
+      if (ar.failed()) {
+        allocation.fail(ar.cause());
+        return;
+      }
+      state = state.allocated(g.type(), g.shard(), node, epoch);
+      log.debug("allocated {} to {} at epoch {} (table write {} ms)", key, node, epoch, (System.nanoTime() - started) / 1_000_000);
+      allocation.complete(new ShardHome(g.type(), g.shard(), node, epoch));
+    });
+    return allocation.future();
   }
 
   private Allocations allocations(String type) {

@@ -62,6 +62,8 @@ public final class ShardRegion extends VerticleBase {
   private final String self;
   private final int numberOfShards;
   private final long maxBackoffMs;
+  private final int maxBufferedPerShard;
+  private final int mailboxCapacity;
 
   /** Routing cache: shard -> home as last told by the coordinator. */
   private final Map<Integer, ShardHome> homes = new HashMap<>();
@@ -72,6 +74,9 @@ public final class ShardRegion extends VerticleBase {
   /** Shards with a GetShardHome in flight. */
   private final Set<Integer> resolving = new HashSet<>();
   private final Map<String, EntityCell> cells = new HashMap<>();
+  /** Messages forwarded to another node and not answered yet, by node: failed at once if that node leaves. */
+  private final Map<String, Set<Envelope>> inFlight = new HashMap<>();
+  private boolean registering;
   private final Promise<Void> registered = Promise.promise();
 
   private final AtomicInteger activeEntities = new AtomicInteger();
@@ -94,6 +99,8 @@ public final class ShardRegion extends VerticleBase {
     this.self = membership.self();
     this.numberOfShards = type.numberOfShards();
     this.maxBackoffMs = options.getRetryBackoffMs() * 10;
+    this.maxBufferedPerShard = type.options().getMaxBufferedPerShard();
+    this.mailboxCapacity = type.options().getMailboxCapacity();
   }
 
   @Override
@@ -102,7 +109,7 @@ public final class ShardRegion extends VerticleBase {
     entry = eventBus.localConsumer(EntityAddress.of(type.name()), this::onEntry);
     inbox = eventBus.consumer(Addresses.region(type.name(), self), this::onInbox);
     unsubscribe = membership.subscribe(vertx, this::onMembershipChange);
-    register(0);
+    register();
     return Future.all(entry.completion(), inbox.completion());
   }
 
@@ -134,19 +141,30 @@ public final class ShardRegion extends VerticleBase {
     }
     waiting.clear();
     buffered.set(0);
+    registering = false;
     // Entities are child deployments of this verticle: Vert.x undeploys them with it.
     return Future.join(entry.unregister(), inbox.unregister());
   }
 
   // ---------------------------------------------------------------- registration
 
+  /** Starts the registration loop unless one is running. */
+  private void register() {
+    if (!registering) {
+      registering = true;
+      register(0);
+    }
+  }
+
   private void register(int attempt) {
     if (closing) {
+      registering = false;
       return;
     }
     Register msg = new Register(type.name(), self, numberOfShards);
     eventBus.request(Addresses.COORDINATOR, Protocol.encode(msg), coordinatorOptions())
         .onSuccess(reply -> {
+          registering = false;
           ready = true;
           registered.tryComplete();
         })
@@ -159,11 +177,17 @@ public final class ShardRegion extends VerticleBase {
   }
 
   private void onMembershipChange(Membership.Change change) {
-    if (!change.removed().isEmpty()) {
-      homes.values().removeIf(home -> change.removed().contains(home.node()));
+    for (String gone : change.removed()) {
+      homes.values().removeIf(home -> home.node().equals(gone));
+      // Messages already sent there will never be answered: say so now rather than at their timeout.
+      Set<Envelope> lost = inFlight.remove(gone);
+      if (lost != null) {
+        lost.forEach(env -> env.failRouting(StickyError.TIMEOUT,
+            "node " + gone + " left while the message was in flight; outcome unknown"));
+      }
     }
     // The coordinator may have moved (or a new one may have started): make sure it knows this region.
-    register(0);
+    register();
   }
 
   // ---------------------------------------------------------------- entry points
@@ -209,10 +233,16 @@ public final class ShardRegion extends VerticleBase {
       Envelope.failUnrouted(msg, StickyError.BAD_REQUEST, "malformed region message");
       return;
     }
+    int shard = ShardId.of(id, numberOfShards);
+    if (parseLong(headers.get(Headers.SHARD)) != shard) {
+      Envelope.failUnrouted(msg, StickyError.ENTITY_FAILED, "nodes disagree on the number of shards of " + type.name()
+          + " (this node: " + numberOfShards + "); every node must register the type with the same number");
+      return;
+    }
     long epoch = parseLong(headers.get(Headers.EPOCH));
     long timeout = Math.max(1, parseLong(headers.get(EntityAddress.TIMEOUT_HEADER)));
     JsonObject body = msg.body() instanceof JsonObject json ? json : null;
-    route(new Envelope(id, ShardId.of(id, numberOfShards), kind, body, msg, timeout, true, epoch, self));
+    route(new Envelope(id, shard, kind, body, msg, timeout, true, epoch, self));
   }
 
   // ---------------------------------------------------------------- routing
@@ -239,6 +269,7 @@ public final class ShardRegion extends VerticleBase {
         homes.remove(env.shard);
         await(env);
       } else {
+        log.debug("wrong home for {}/{}: hosted by {} at epoch {}, sender thought epoch {}", type.name(), env.id, home.node(), home.epoch(), env.senderEpoch);
         env.failRouting(StickyError.WRONG_HOME, "shard " + env.shard + " of " + type.name() + " is hosted by " + home.node());
       }
     } else {
@@ -249,11 +280,13 @@ public final class ShardRegion extends VerticleBase {
   /** Buffers a message until its shard's home is known; bounded per shard and per region. */
   private void await(Envelope env) {
     if (env.expired()) {
+      log.debug("{}/{} (shard {}, remote={}, attempts={}) expired before its shard home was known",
+          type.name(), env.id, env.shard, env.fromRemote, env.attempts);
       env.failRouting(StickyError.UNAVAILABLE, "shard " + env.shard + " of " + type.name() + " has no known home yet; retry");
       return;
     }
     ArrayDeque<Envelope> queue = waiting.computeIfAbsent(env.shard, s -> new ArrayDeque<>());
-    if (queue.size() >= type.options().getMaxBufferedPerShard() || buffered.get() >= options.getMaxBufferedPerRegion()) {
+    if (queue.size() >= maxBufferedPerShard || buffered.get() >= options.getMaxBufferedPerRegion()) {
       if (queue.isEmpty()) {
         waiting.remove(env.shard);
       }
@@ -275,10 +308,21 @@ public final class ShardRegion extends VerticleBase {
       return;
     }
     GetShardHome ask = new GetShardHome(type.name(), shard, self, numberOfShards);
+    log.debug("asking the coordinator for the home of {}/{} (attempt {})", type.name(), shard, attempt);
     eventBus.<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(ask), coordinatorOptions())
-        .onSuccess(reply -> onShardHome(Protocol.decode(reply.body(), ShardHome.class)))
+        .onSuccess(reply -> {
+          ShardHome home = Protocol.decode(reply.body(), ShardHome.class);
+          log.debug("home of {}/{} is {} at epoch {}", type.name(), shard, home.node(), home.epoch());
+          if (!membership.isMember(home.node())) {
+            // Our view of the cluster is ahead of the coordinator's: ask again shortly, not in a tight loop.
+            vertx.setTimer(backoff(attempt), t -> resolveHome(shard, attempt + 1));
+            return;
+          }
+          onShardHome(home);
+        })
         .onFailure(err -> {
           if (!waiting.containsKey(shard)) {
+            log.debug("home of {}/{} not resolved ({}) and nothing waits for it", type.name(), shard, err.getMessage());
             resolving.remove(shard);
             return;
           }
@@ -331,17 +375,25 @@ public final class ShardRegion extends VerticleBase {
   private void forward(Envelope env, ShardHome home) {
     long remaining = env.remainingMs();
     if (remaining <= 0) {
-      env.failRouting(StickyError.TIMEOUT, "ask timed out before it could be delivered");
+      env.failRouting(StickyError.UNAVAILABLE, "ask timed out before it could be delivered (not applied); retry");
       return;
     }
+    // The remote side gets a little less time, so its own answer (e.g. 503) arrives before our timeout.
+    long remoteTimeout = Math.max(1, remaining - Math.min(100, remaining / 10));
     DeliveryOptions opts = new DeliveryOptions()
         .setSendTimeout(remaining)
         .addHeader(EntityAddress.ID_HEADER, env.id)
         .addHeader(EntityAddress.KIND_HEADER, env.kind)
-        .addHeader(EntityAddress.TIMEOUT_HEADER, Long.toString(remaining))
+        .addHeader(EntityAddress.TIMEOUT_HEADER, Long.toString(remoteTimeout))
         .addHeader(Headers.SHARD, Integer.toString(env.shard))
         .addHeader(Headers.EPOCH, Long.toString(home.epoch()));
+    Set<Envelope> pendingOnNode = inFlight.computeIfAbsent(home.node(), n -> new HashSet<>());
+    pendingOnNode.add(env);
     eventBus.<JsonObject>request(Addresses.region(type.name(), home.node()), env.body, opts).onComplete(ar -> {
+      pendingOnNode.remove(env);
+      if (pendingOnNode.isEmpty()) {
+        inFlight.remove(home.node(), pendingOnNode);
+      }
       if (ar.succeeded()) {
         String node = ar.result().headers().get(EntityAddress.NODE_HEADER);
         env.reply(ar.result().body(), node != null ? node : home.node());
@@ -356,6 +408,7 @@ public final class ShardRegion extends VerticleBase {
         if (homes.get(env.shard) == home) {
           homes.remove(env.shard);
         }
+        log.debug("{} for shard {} of {} on {}: routing again", failure.failureType(), env.shard, type.name(), home.node());
         retry(env, failure.getMessage());
       } else {
         env.relay(failure);
@@ -386,7 +439,7 @@ public final class ShardRegion extends VerticleBase {
     switch (cell.lifecycle) {
       case ACTIVE -> cell.entity.deliver(env);
       case ACTIVATING -> {
-        if (cell.pending.size() >= type.options().getMailboxCapacity()) {
+        if (cell.pending.size() >= mailboxCapacity) {
           env.fail(StickyError.UNAVAILABLE, "mailbox of " + type.name() + "/" + env.id + " is full; retry");
         } else {
           cell.pending.add(env);

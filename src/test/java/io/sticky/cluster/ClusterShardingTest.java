@@ -175,7 +175,7 @@ class ClusterShardingTest {
 
   /** Retries while the cluster reconfigures (503 not applied, or 504 for requests caught by the crash). */
   private static Response awaitOk(java.util.concurrent.Callable<Response> call) {
-    return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(call, r -> {
+    return await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50)).until(call, r -> {
       assertThat(r.status()).as(r.toString()).isIn(200, 503, 504);
       return r.status() == 200;
     });
