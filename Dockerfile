@@ -8,8 +8,8 @@
 #                  (hazelcast.socket.bind.any=false) and advertises it; the default 127.0.0.1 only works
 #                  for a single node. In Kubernetes, take it from the downward API (status.podIP).
 #   STICKY_MEMBERS the peers to join through, e.g. 10.0.0.11:5701,10.0.0.12:5701,10.0.0.13:5701
-# The event-bus port is random (not configurable yet), so nodes must reach each other directly on one
-# container network (pod network, Docker user network); publishing 5701 alone is not enough.
+# Nodes must reach each other directly on one container network (pod network, Docker user network):
+# Hazelcast on 5701 and the event bus on STICKY_BUS_PORT (fixed to 5801 here so it can be declared).
 #
 # Health: the JRE image has no curl, so there is no HEALTHCHECK here. Probe GET /health/ready (readiness:
 # 200 once joined and registered, else 503) and GET /health/live (liveness) from the orchestrator.
@@ -35,11 +35,13 @@ WORKDIR /app
 COPY --from=build /build/target/sticky.jar /app/sticky.jar
 USER 10001:10001
 
-# HTTP gateway; Hazelcast (first port 5701, auto-increment). The event-bus port is random (see above).
-EXPOSE 8080 5701-5705
+# HTTP gateway; Hazelcast (first port 5701, auto-increment); event bus.
+EXPOSE 8080 5701-5705 5801
 
 # Explicit for containers (also the launcher's default): the gateway listens on all interfaces.
 ENV STICKY_HTTP_HOST=0.0.0.0
+# A fixed event-bus port, so it can be declared and allowed between nodes.
+ENV STICKY_BUS_PORT=5801
 # Container-aware heap sizing; exit on OOM so the orchestrator restarts the node; bound the common pool.
 ENV JAVA_OPTS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -Djava.util.concurrent.ForkJoinPool.common.parallelism=2"
 

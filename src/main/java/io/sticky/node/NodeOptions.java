@@ -28,6 +28,7 @@ public final class NodeOptions {
       new Option("--cluster-name", "STICKY_CLUSTER_NAME", DEFAULT_CLUSTER_NAME, "Hazelcast cluster name: only nodes with the same name join"),
       new Option("--host", "STICKY_HOST", DEFAULT_HOST, "interface for cluster traffic (Hazelcast and event bus), advertised to other nodes"),
       new Option("--cluster-port", "STICKY_CLUSTER_PORT", Integer.toString(DEFAULT_CLUSTER_PORT), "first Hazelcast port to try (up to +19 if busy)"),
+      new Option("--bus-port", "STICKY_BUS_PORT", "0", "event-bus TCP port other nodes connect to (0 = any free port; fix it when nodes sit behind NAT or firewalls)"),
       new Option("--members", "STICKY_MEMBERS", "<host>:<cluster-port>..+4", "comma-separated host:port list of members to join through (TCP/IP join, no multicast)"),
       new Option("--max-body-bytes", "STICKY_MAX_BODY_BYTES", Integer.toString(GatewayOptions.DEFAULT_MAX_BODY_BYTES), "largest accepted request body; larger ones get 413"),
       new Option("--http-instances", "STICKY_HTTP_INSTANCES", Integer.toString(GatewayOptions.DEFAULT_INSTANCES), "HTTP server verticle instances"));
@@ -35,6 +36,7 @@ public final class NodeOptions {
   private String clusterName = DEFAULT_CLUSTER_NAME;
   private String host = DEFAULT_HOST;
   private int clusterPort = DEFAULT_CLUSTER_PORT;
+  private int busPort;
   private boolean clusterPortAutoIncrement = true;
   private List<String> members;
   private final GatewayOptions gateway = new GatewayOptions();
@@ -84,6 +86,7 @@ public final class NodeOptions {
       case "--cluster-name" -> clusterName = nonBlank(source, value);
       case "--host" -> host = nonBlank(source, value);
       case "--cluster-port" -> clusterPort = intValue(source, value, 1, 65535);
+      case "--bus-port" -> busPort = intValue(source, value, 0, 65535);
       case "--members" -> members = parseMembers(source, value);
       case "--max-body-bytes" -> gateway.setMaxBodyBytes(intValue(source, value, 1, 64 * 1024 * 1024));
       case "--http-instances" -> gateway.setInstances(intValue(source, value, 1, 64));
@@ -163,6 +166,16 @@ public final class NodeOptions {
 
   public NodeOptions setClusterPort(int clusterPort) {
     this.clusterPort = clusterPort;
+    return this;
+  }
+
+  /** Event-bus TCP port (0 = any free port). */
+  public int getBusPort() {
+    return busPort;
+  }
+
+  public NodeOptions setBusPort(int busPort) {
+    this.busPort = busPort;
     return this;
   }
 

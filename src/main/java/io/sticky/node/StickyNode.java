@@ -41,7 +41,7 @@ public final class StickyNode {
   public static Future<StickyNode> start(NodeOptions options, StickyOptions stickyOptions, List<EntityType> types) {
     HazelcastClusterManager cm = new HazelcastClusterManager(HazelcastConfigs.create(options));
     VertxOptions vertxOptions = new VertxOptions();
-    vertxOptions.getEventBusOptions().setHost(options.getHost()).setPort(0);
+    vertxOptions.getEventBusOptions().setHost(options.getHost()).setPort(options.getBusPort());
     return Vertx.builder().with(vertxOptions).withClusterManager(cm).buildClustered().compose(vertx -> {
       StickyImpl sticky = (StickyImpl) Sticky.create(vertx, stickyOptions);
       types.forEach(sticky::register);
