@@ -1,9 +1,17 @@
 package io.sticky.api;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.jackson.DatabindCodec;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +58,15 @@ public abstract class Entity<S> extends VerticleBase {
   private final ArrayDeque<Delivery> mailbox = new ArrayDeque<>();
   private boolean busy;
   private long processed;
+  /** Serialised state handed over from the entity's previous home (planned move), or null. */
+  private String restoredState;
+  /** Set when the runtime stops this entity; completes once the current message is done. */
+  private Promise<Stopped> stopping;
+  private boolean stopStarted;
+
+  /** What a stopped entity leaves behind: its serialised state and the messages it had not started. */
+  public record Stopped(String state, List<Delivery> unprocessed) {
+  }
 
   /** The state of a brand-new entity (called once per activation when there is nothing to restore). */
   protected abstract S initialState();
@@ -68,6 +85,50 @@ public abstract class Entity<S> extends VerticleBase {
   /** Called on activation, after {@link #state} is set. Override to start timers or load extra data. */
   protected Future<?> onActivate() {
     return Future.succeededFuture();
+  }
+
+  /**
+   * Called on this entity's context when it is stopped (hand-off, shutdown), after its last message and
+   * before its state is snapshotted. Override to cancel timers or flush caches.
+   */
+  protected Future<?> onStop() {
+    return Future.succeededFuture();
+  }
+
+  /**
+   * Serialises the state for a planned move. Default: Jackson JSON of {@link #state}. Override together
+   * with {@link #restoreState(String)} for a custom format.
+   */
+  protected String snapshotState() {
+    try {
+      return MAPPER.writeValueAsString(state);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("state of " + typeName + "/" + id + " is not serialisable: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** Rebuilds the state from {@link #snapshotState()}'s output. Default: Jackson, to the type {@code S}. */
+  @SuppressWarnings("unchecked")
+  protected S restoreState(String serialized) {
+    try {
+      return (S) MAPPER.readValue(serialized, MAPPER.constructType(stateType()));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot restore the state of " + typeName + "/" + id + ": " + e.getOriginalMessage(), e);
+    }
+  }
+
+  private static final ObjectMapper MAPPER = DatabindCodec.mapper();
+
+  /** The actual type argument {@code S} of this entity class. */
+  private Type stateType() {
+    Class<?> c = getClass();
+    while (c != null && c.getSuperclass() != Entity.class) {
+      c = c.getSuperclass();
+    }
+    if (c != null && c.getGenericSuperclass() instanceof ParameterizedType pt) {
+      return pt.getActualTypeArguments()[0];
+    }
+    return Object.class;
   }
 
   /** The entity id. */
@@ -90,8 +151,59 @@ public abstract class Entity<S> extends VerticleBase {
     if (id == null) {
       return Future.failedFuture(new IllegalStateException("entity deployed without bind(): deploy types through Sticky"));
     }
-    state = initialState();
+    state = restoredState != null ? restoreState(restoredState) : initialState();
+    restoredState = null;
     return onActivate();
+  }
+
+  /** Runtime contract: the state to start from instead of {@link #initialState()} (before deployment). */
+  public final void restoreFrom(String serializedState) {
+    this.restoredState = serializedState;
+  }
+
+  /**
+   * Runtime contract: stops taking messages, lets the current one finish, runs {@link #onStop()} and
+   * snapshots the state. Messages queued but not started are handed back, unanswered, for the next home.
+   */
+  public final Future<Stopped> stopForHandOff() {
+    Promise<Stopped> done = Promise.promise();
+    context.runOnContext(v -> {
+      if (stopping != null) {
+        stopping.future().onComplete(done);
+        return;
+      }
+      stopping = done;
+      if (!busy) {
+        completeStop();
+      }
+    });
+    return done.future();
+  }
+
+  private void completeStop() {
+    if (stopStarted) {
+      return;
+    }
+    stopStarted = true;
+    List<Delivery> unprocessed = new ArrayList<>(mailbox);
+    mailbox.clear();
+    Future<?> hook;
+    try {
+      hook = onStop();
+    } catch (RuntimeException e) {
+      hook = Future.failedFuture(e);
+    }
+    hook.onComplete(ar -> {
+      if (ar.failed()) {
+        log.warn("{}/{} onStop failed", typeName, id, ar.cause());
+      }
+      try {
+        stopping.complete(new Stopped(snapshotState(), unprocessed));
+      } catch (RuntimeException e) {
+        log.error("{}/{}: state not carried over", typeName, id, e);
+        stopping.complete(new Stopped(null, unprocessed));
+      }
+    });
   }
 
   /**
@@ -113,6 +225,11 @@ public abstract class Entity<S> extends VerticleBase {
    */
   public final void deliver(Delivery delivery) {
     context.runOnContext(v -> {
+      if (stopping != null) {
+        // Only possible if a delivery raced the stop: it was never started, so it is not lost.
+        delivery.fail(StickyError.UNAVAILABLE, typeName + "/" + id + " is moving; retry");
+        return;
+      }
       if (mailbox.size() >= mailboxCapacity) {
         delivery.fail(StickyError.UNAVAILABLE, "mailbox of " + typeName + "/" + id + " is full (" + mailboxCapacity + ")");
         return;
@@ -124,6 +241,10 @@ public abstract class Entity<S> extends VerticleBase {
 
   /** Runs queued messages one at a time; loops rather than recursing when handlers complete synchronously. */
   private void drain() {
+    if (stopping != null && !busy) {
+      completeStop();
+      return;
+    }
     while (!busy && !mailbox.isEmpty()) {
       Delivery next = mailbox.poll();
       busy = true;

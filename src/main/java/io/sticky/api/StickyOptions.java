@@ -16,6 +16,22 @@ public class StickyOptions {
   /** How many times one message may be re-routed after stale routing (wrong home, node gone). */
   public static final int DEFAULT_MAX_ROUTE_ATTEMPTS = 5;
 
+  /** How often the coordinator checks whether shards should move to even out the load (also on every join). */
+  public static final long DEFAULT_REBALANCE_INTERVAL_MS = 2_000;
+  /** At most this many shards of a type move in one rebalance round ... */
+  public static final int DEFAULT_REBALANCE_ABSOLUTE_LIMIT = 20;
+  /** ... and at most this fraction of its shards (at least one). */
+  public static final double DEFAULT_REBALANCE_RELATIVE_LIMIT = 0.1;
+  /** How long one step of a hand-off (e.g. the old home stopping the shard) may take before it is abandoned. */
+  public static final long DEFAULT_HAND_OFF_TIMEOUT_MS = 10_000;
+  /** How long a node leaving cleanly waits for its shards to be handed off before it leaves anyway. */
+  public static final long DEFAULT_LEAVE_TIMEOUT_MS = 20_000;
+
+  private long rebalanceIntervalMs = DEFAULT_REBALANCE_INTERVAL_MS;
+  private int rebalanceAbsoluteLimit = DEFAULT_REBALANCE_ABSOLUTE_LIMIT;
+  private double rebalanceRelativeLimit = DEFAULT_REBALANCE_RELATIVE_LIMIT;
+  private long handOffTimeoutMs = DEFAULT_HAND_OFF_TIMEOUT_MS;
+  private long leaveTimeoutMs = DEFAULT_LEAVE_TIMEOUT_MS;
   private int maxBufferedPerRegion = DEFAULT_MAX_BUFFERED_PER_REGION;
   private long coordinatorTimeoutMs = DEFAULT_COORDINATOR_TIMEOUT_MS;
   private long retryBackoffMs = DEFAULT_RETRY_BACKOFF_MS;
@@ -33,6 +49,11 @@ public class StickyOptions {
     setCoordinatorTimeoutMs(json.getLong("coordinatorTimeoutMs", DEFAULT_COORDINATOR_TIMEOUT_MS));
     setRetryBackoffMs(json.getLong("retryBackoffMs", DEFAULT_RETRY_BACKOFF_MS));
     setMaxRouteAttempts(json.getInteger("maxRouteAttempts", DEFAULT_MAX_ROUTE_ATTEMPTS));
+    setRebalanceIntervalMs(json.getLong("rebalanceIntervalMs", DEFAULT_REBALANCE_INTERVAL_MS));
+    setRebalanceAbsoluteLimit(json.getInteger("rebalanceAbsoluteLimit", DEFAULT_REBALANCE_ABSOLUTE_LIMIT));
+    setRebalanceRelativeLimit(json.getDouble("rebalanceRelativeLimit", DEFAULT_REBALANCE_RELATIVE_LIMIT));
+    setHandOffTimeoutMs(json.getLong("handOffTimeoutMs", DEFAULT_HAND_OFF_TIMEOUT_MS));
+    setLeaveTimeoutMs(json.getLong("leaveTimeoutMs", DEFAULT_LEAVE_TIMEOUT_MS));
   }
 
   public JsonObject toJson() {
@@ -40,7 +61,60 @@ public class StickyOptions {
         .put("maxBufferedPerRegion", maxBufferedPerRegion)
         .put("coordinatorTimeoutMs", coordinatorTimeoutMs)
         .put("retryBackoffMs", retryBackoffMs)
-        .put("maxRouteAttempts", maxRouteAttempts);
+        .put("maxRouteAttempts", maxRouteAttempts)
+        .put("rebalanceIntervalMs", rebalanceIntervalMs)
+        .put("rebalanceAbsoluteLimit", rebalanceAbsoluteLimit)
+        .put("rebalanceRelativeLimit", rebalanceRelativeLimit)
+        .put("handOffTimeoutMs", handOffTimeoutMs)
+        .put("leaveTimeoutMs", leaveTimeoutMs);
+  }
+
+  public long getRebalanceIntervalMs() {
+    return rebalanceIntervalMs;
+  }
+
+  public StickyOptions setRebalanceIntervalMs(long rebalanceIntervalMs) {
+    this.rebalanceIntervalMs = EntityTypeOptions.requirePositive("rebalanceIntervalMs", rebalanceIntervalMs);
+    return this;
+  }
+
+  public int getRebalanceAbsoluteLimit() {
+    return rebalanceAbsoluteLimit;
+  }
+
+  public StickyOptions setRebalanceAbsoluteLimit(int rebalanceAbsoluteLimit) {
+    this.rebalanceAbsoluteLimit = EntityTypeOptions.requirePositive("rebalanceAbsoluteLimit", rebalanceAbsoluteLimit);
+    return this;
+  }
+
+  public double getRebalanceRelativeLimit() {
+    return rebalanceRelativeLimit;
+  }
+
+  public StickyOptions setRebalanceRelativeLimit(double rebalanceRelativeLimit) {
+    if (!(rebalanceRelativeLimit > 0 && rebalanceRelativeLimit <= 1)) {
+      throw new IllegalArgumentException("rebalanceRelativeLimit must be in (0, 1], got " + rebalanceRelativeLimit);
+    }
+    this.rebalanceRelativeLimit = rebalanceRelativeLimit;
+    return this;
+  }
+
+  public long getHandOffTimeoutMs() {
+    return handOffTimeoutMs;
+  }
+
+  public StickyOptions setHandOffTimeoutMs(long handOffTimeoutMs) {
+    this.handOffTimeoutMs = EntityTypeOptions.requirePositive("handOffTimeoutMs", handOffTimeoutMs);
+    return this;
+  }
+
+  public long getLeaveTimeoutMs() {
+    return leaveTimeoutMs;
+  }
+
+  public StickyOptions setLeaveTimeoutMs(long leaveTimeoutMs) {
+    this.leaveTimeoutMs = EntityTypeOptions.requirePositive("leaveTimeoutMs", leaveTimeoutMs);
+    return this;
   }
 
   public int getMaxBufferedPerRegion() {

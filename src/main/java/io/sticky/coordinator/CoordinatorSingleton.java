@@ -1,5 +1,6 @@
 package io.sticky.coordinator;
 
+import io.sticky.api.StickyOptions;
 import io.sticky.cluster.Membership;
 import io.sticky.spi.ShardAllocationStrategy;
 import io.vertx.core.Future;
@@ -17,15 +18,17 @@ public final class CoordinatorSingleton {
   private final Vertx vertx;
   private final Membership membership;
   private final ShardAllocationStrategy strategy;
+  private final StickyOptions options;
   private String deploymentId;
   private boolean deploying;
   private boolean closed;
   private Runnable unsubscribe;
 
-  public CoordinatorSingleton(Vertx vertx, Membership membership, ShardAllocationStrategy strategy) {
+  public CoordinatorSingleton(Vertx vertx, Membership membership, ShardAllocationStrategy strategy, StickyOptions options) {
     this.vertx = vertx;
     this.membership = membership;
     this.strategy = strategy;
+    this.options = options;
   }
 
   /** Call on a Vert.x context; membership changes are handled on it. */
@@ -45,7 +48,7 @@ public final class CoordinatorSingleton {
     boolean oldest = membership.self().equals(membership.oldest());
     if (oldest && deploymentId == null) {
       deploying = true;
-      vertx.deployVerticle(new ShardCoordinator(membership, strategy)).onComplete(ar -> {
+      vertx.deployVerticle(new ShardCoordinator(membership, strategy, options)).onComplete(ar -> {
         deploying = false;
         if (ar.succeeded()) {
           deploymentId = ar.result();

@@ -106,6 +106,21 @@ public final class CoordinatorState {
     return withAllocation(type, shard, new Allocation(node, epoch));
   }
 
+  /** Moves an allocated shard to another registered region (end of a hand-off), with a larger epoch. */
+  public CoordinatorState moved(String type, int shard, String node, long epoch) {
+    Allocation current = allocation(type, shard);
+    if (current == null) {
+      throw new IllegalStateException("shard " + type + "/" + shard + " was never allocated");
+    }
+    if (epoch <= current.epoch()) {
+      throw new IllegalStateException("epoch of " + type + "/" + shard + " must grow: " + current.epoch() + " -> " + epoch);
+    }
+    if (!regions(type).contains(node)) {
+      throw new IllegalStateException("no region of " + type + " registered on " + node);
+    }
+    return withAllocation(type, shard, new Allocation(node, epoch));
+  }
+
   /**
    * Restores an allocation read from the cluster's allocation table (recovery by a new coordinator).
    * Keeps the higher epoch if the shard is already known.

@@ -1,17 +1,26 @@
 package io.sticky.coordinator;
 
+import io.sticky.api.StickyOptions;
 import io.sticky.cluster.Membership;
 import io.sticky.coordinator.CoordinatorState.Allocation;
 import io.sticky.protocol.Addresses;
 import io.sticky.protocol.Protocol;
 import io.sticky.protocol.Protocol.Allocations;
 import io.sticky.protocol.Protocol.GetAllocations;
+import io.sticky.protocol.Headers;
+import io.sticky.protocol.Protocol.BeginHandOff;
 import io.sticky.protocol.Protocol.GetShardHome;
+import io.sticky.protocol.Protocol.GracefulShutdownAck;
+import io.sticky.protocol.Protocol.GracefulShutdownReq;
+import io.sticky.protocol.Protocol.HandOff;
+import io.sticky.protocol.Protocol.HostShard;
 import io.sticky.protocol.Protocol.Register;
 import io.sticky.protocol.Protocol.RegisterAck;
 import io.sticky.protocol.Protocol.RegionInfo;
 import io.sticky.protocol.Protocol.ShardHome;
+import io.sticky.protocol.Protocol.ShardStopped;
 import io.sticky.spi.ShardAllocationStrategy;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -21,9 +30,11 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,12 +55,19 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Regions.</b> Regions register on start and again on every membership change, so a new
  *   coordinator learns them within one round trip; a region that asks for a shard home is registered
  *   implicitly.</li>
- *   <li><b>One allocation per shard at a time.</b> Requests for a shard whose allocation is being written
- *   wait for that write instead of allocating again.</li>
+ *   <li><b>One allocation per shard at a time.</b> Requests for a shard whose allocation is being written,
+ *   or which is being handed off, wait for that instead of allocating again.</li>
+ *   <li><b>Hand-off</b> (rebalance, clean leave) of shard S from A to B: BeginHandOff to every region (they
+ *   buffer S) -> HandOff to A (its entities finish their current message, are snapshotted and undeployed)
+ *   -> ShardStopped with the snapshots -> the table says B at epoch + 1 -> HostShard to B with the
+ *   snapshots -> ShardHome to every region, which flush their buffers to B. S is never active on A and B
+ *   at once: B learns it hosts S only after A has stopped it. If A fails to stop S while still a member,
+ *   the hand-off is abandoned and every region is told S is still on A.</li>
  * </ul>
  *
  * <h2>When the guarantees do not hold</h2>
- * Under a network partition Hazelcast may form two clusters, each with an oldest member and so a
+ * A coordinator that dies during a hand-off loses the snapshots it was carrying: those entities restart
+ * from their initial state (or, later, from the state store). Under a network partition Hazelcast may form two clusters, each with an oldest member and so a
  * coordinator; the two may allocate the same unallocated shard to different nodes. Split-brain protection
  * and conditional state writes (later issues) are what keep persisted state from forking then.
  */
@@ -60,6 +78,13 @@ public final class ShardCoordinator extends VerticleBase {
 
   private final Membership membership;
   private final ShardAllocationStrategy strategy;
+  private final StickyOptions options;
+  /** Shards being handed off, by key: completes with the new home. */
+  private final Map<String, Future<ShardHome>> handOffs = new HashMap<>();
+  /** Nodes leaving cleanly: they get no new shards. */
+  private final Set<String> leaving = new HashSet<>();
+  private boolean rebalancing;
+  private long rebalanceTimer = -1;
   private CoordinatorState state = CoordinatorState.EMPTY;
   private final Map<String, Future<ShardHome>> allocating = new HashMap<>();
   /** Number of shards per type, as the first region registered it; all others must agree. */
@@ -68,9 +93,10 @@ public final class ShardCoordinator extends VerticleBase {
   private MessageConsumer<JsonObject> consumer;
   private Runnable unsubscribe;
 
-  public ShardCoordinator(Membership membership, ShardAllocationStrategy strategy) {
+  public ShardCoordinator(Membership membership, ShardAllocationStrategy strategy, StickyOptions options) {
     this.membership = membership;
     this.strategy = strategy;
+    this.options = options;
   }
 
   @Override
@@ -86,11 +112,17 @@ public final class ShardCoordinator extends VerticleBase {
           consumer = vertx.eventBus().consumer(Addresses.COORDINATOR, this::onMessage);
           return consumer.completion();
         })
-        .onSuccess(v -> log.info("coordinator started on {}", membership.self()));
+        .onSuccess(v -> {
+          rebalanceTimer = vertx.setPeriodic(options.getRebalanceIntervalMs(), t -> rebalance());
+          log.info("coordinator started on {}", membership.self());
+        });
   }
 
   @Override
   public Future<?> stop() {
+    if (rebalanceTimer >= 0) {
+      vertx.cancelTimer(rebalanceTimer);
+    }
     if (unsubscribe != null) {
       unsubscribe.run();
     }
@@ -118,6 +150,7 @@ public final class ShardCoordinator extends VerticleBase {
   private void onMembershipChange(Membership.Change change) {
     for (String gone : change.removed()) {
       state = state.withoutNode(gone);
+      leaving.remove(gone);
       log.info("node {} left: its shards are unallocated until next asked for", gone);
     }
   }
@@ -138,8 +171,10 @@ public final class ShardCoordinator extends VerticleBase {
       return;
     }
     if (command instanceof Register r) {
-      if (membership.isMember(r.node())) {
+      if (membership.isMember(r.node()) && !state.regions(r.type()).contains(r.node())) {
         state = state.withRegion(r.type(), r.node());
+        // A new region: even out the load soon rather than at the next periodic check.
+        vertx.setTimer(100, t -> rebalance());
       }
       msg.reply(Protocol.encode(new RegisterAck(r.type(), membership.self())));
     } else if (command instanceof GetShardHome g) {
@@ -152,6 +187,8 @@ public final class ShardCoordinator extends VerticleBase {
       });
     } else if (command instanceof GetAllocations a) {
       msg.reply(Protocol.encode(allocations(a.type())));
+    } else if (command instanceof GracefulShutdownReq req) {
+      handOffAllOf(req.node()).onComplete(ar -> msg.reply(Protocol.encode(new GracefulShutdownAck(req.node(), ar.succeeded() ? ar.result() : 0))));
     }
   }
 
@@ -191,17 +228,20 @@ public final class ShardCoordinator extends VerticleBase {
       state = state.withoutNode(current.node());
     }
     String key = g.type() + "/" + g.shard();
+    Future<ShardHome> moving = handOffs.get(key);
+    if (moving != null) {
+      return moving;
+    }
     Future<ShardHome> inFlight = allocating.get(key);
     if (inFlight != null) {
       return inFlight;
     }
-    Map<String, Set<Integer>> candidates = state.shardsByRegion(g.type()).entrySet().stream()
-        .filter(e -> membership.isMember(e.getKey()))
-        .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+    Map<String, Set<Integer>> candidates = candidates(g.type(), null);
     if (candidates.isEmpty()) {
       return Future.failedFuture("no live region of " + g.type());
     }
-    String node = strategy.allocateShard(g.requester(), g.shard(), candidates);
+    String requester = candidates.containsKey(g.requester()) ? g.requester() : candidates.keySet().iterator().next();
+    String node = strategy.allocateShard(requester, g.shard(), candidates);
     if (!candidates.containsKey(node)) {
       return Future.failedFuture("allocation strategy chose " + node + ", which has no live region of " + g.type());
     }
@@ -222,6 +262,187 @@ public final class ShardCoordinator extends VerticleBase {
       allocation.complete(new ShardHome(g.type(), g.shard(), node, epoch));
     });
     return allocation.future();
+  }
+
+  /** Live regions of the type that may take shards (not leaving, not {@code except}), with their shards. */
+  private Map<String, Set<Integer>> candidates(String type, String except) {
+    return state.shardsByRegion(type).entrySet().stream()
+        .filter(e -> membership.isMember(e.getKey()) && !leaving.contains(e.getKey()) && !e.getKey().equals(except))
+        .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a, TreeMap::new));
+  }
+
+  // ---------------------------------------------------------------- rebalance and hand-off
+
+  /** One rebalance round over every type; the next round starts soon after if this one moved shards. */
+  private void rebalance() {
+    if (rebalancing) {
+      return;
+    }
+    List<Future<?>> moves = new ArrayList<>();
+    for (String type : state.types()) {
+      Set<Integer> inProgress = new HashSet<>();
+      handOffs.keySet().forEach(k -> {
+        if (k.startsWith(type + "/")) {
+          inProgress.add(Integer.parseInt(k.substring(type.length() + 1)));
+        }
+      });
+      Map<String, Set<Integer>> current = candidates(type, null);
+      Set<Integer> shards;
+      try {
+        shards = strategy.rebalance(current, inProgress);
+      } catch (RuntimeException e) {
+        log.error("rebalance strategy failed for {}", type, e);
+        continue;
+      }
+      for (Integer shard : shards) {
+        String from = state.home(type, shard);
+        if (from != null && !inProgress.contains(shard)) {
+          moves.add(handOff(type, shard, from));
+        }
+      }
+    }
+    if (moves.isEmpty()) {
+      return;
+    }
+    rebalancing = true;
+    Future.join(moves).onComplete(ar -> {
+      rebalancing = false;
+      vertx.setTimer(100, t -> rebalance());
+    });
+  }
+
+  /** Hands off every shard of a node that is leaving cleanly, a few at a time; completes with the count moved. */
+  private Future<Integer> handOffAllOf(String node) {
+    leaving.add(node);
+    List<String[]> work = new ArrayList<>();
+    for (String type : state.types()) {
+      state.allocations(type).forEach((shard, a) -> {
+        if (node.equals(a.node())) {
+          work.add(new String[] {type, Integer.toString(shard)});
+        }
+      });
+    }
+    log.info("node {} is leaving: handing off its {} shard(s)", node, work.size());
+    return handOffBatch(work, 0, 0);
+  }
+
+  private static final int LEAVE_PARALLELISM = 10;
+
+  private Future<Integer> handOffBatch(List<String[]> work, int from, int moved) {
+    if (from >= work.size()) {
+      return Future.succeededFuture(moved);
+    }
+    List<Future<ShardHome>> batch = new ArrayList<>();
+    for (int i = from; i < Math.min(work.size(), from + LEAVE_PARALLELISM); i++) {
+      String type = work.get(i)[0];
+      int shard = Integer.parseInt(work.get(i)[1]);
+      String key = type + "/" + shard;
+      Future<ShardHome> running = handOffs.get(key);
+      String home = state.home(type, shard);
+      batch.add(running != null ? running : home == null ? Future.succeededFuture() : handOff(type, shard, home));
+    }
+    return Future.join(batch).transform(ar -> {
+      int ok = 0;
+      for (Future<ShardHome> f : batch) {
+        ok += f.succeeded() ? 1 : 0;
+      }
+      return handOffBatch(work, from + LEAVE_PARALLELISM, moved + ok);
+    });
+  }
+
+  /** Moves one shard off {@code from}; see the class comment for the protocol. Completes with the new home. */
+  private Future<ShardHome> handOff(String type, int shard, String from) {
+    String key = type + "/" + shard;
+    long started = System.nanoTime();
+    long oldEpoch = state.allocation(type, shard).epoch();
+    Promise<ShardHome> done = Promise.promise();
+    handOffs.put(key, done.future());
+    List<String> regions = new ArrayList<>();
+    for (String node : state.regions(type)) {
+      if (membership.isMember(node)) {
+        regions.add(node);
+      }
+    }
+    List<Future<?>> begun = new ArrayList<>();
+    for (String node : regions) {
+      begun.add(control(type, node, Protocol.encode(new BeginHandOff(type, shard))));
+    }
+    int[] moved = new int[1];
+    String[] to = new String[1];
+    Future.join(begun)
+        .transform(ignored -> {
+          if (!membership.isMember(from)) {
+            return Future.succeededFuture(Map.<String, String>of());
+          }
+          return control(type, from, Protocol.encode(new HandOff(type, shard)))
+              .map(reply -> Protocol.decode(reply, ShardStopped.class).states());
+        })
+        .compose(states -> {
+          moved[0] = states.size();
+          Map<String, Set<Integer>> candidates = candidates(type, from);
+          if (candidates.isEmpty()) {
+            candidates = candidates(type, null);
+          }
+          if (candidates.isEmpty()) {
+            return Future.failedFuture("no region to move " + key + " to");
+          }
+          String target = strategy.allocateShard(candidates.keySet().iterator().next(), shard, candidates);
+          to[0] = target;
+          long epoch = state.nextEpoch(type, shard);
+          return table.put(key, new JsonObject().put("node", target).put("epoch", epoch).encode())
+              .map(v -> {
+                state = state.moved(type, shard, target, epoch);
+                return new ShardHome(type, shard, target, epoch);
+              })
+              .compose(home -> control(type, target, Protocol.encode(new HostShard(type, shard, home.epoch(), states))).map(home));
+        })
+        .onComplete(ar -> {
+          handOffs.remove(key, done.future());
+          if (ar.succeeded()) {
+            ShardHome home = ar.result();
+            broadcast(type, home);
+            log.info("hand-off type={} shard={} from={} to={} epoch={} entities={} durationMs={}",
+                type, shard, from, home.node(), home.epoch(), moved[0], (System.nanoTime() - started) / 1_000_000);
+            done.complete(home);
+          } else {
+            log.warn("hand-off of {} from {} abandoned: {}", key, from, ar.cause().getMessage());
+            recoverAbandoned(type, shard, from, oldEpoch);
+            done.fail(ar.cause());
+          }
+        });
+    return done.future();
+  }
+
+  /**
+   * After a failed hand-off every region is buffering the shard: tell them where it is. If the old home is
+   * still a member it keeps the shard (it re-hosts it on this ShardHome); otherwise it is allocated afresh.
+   */
+  private void recoverAbandoned(String type, int shard, String from, long oldEpoch) {
+    Allocation current = state.allocation(type, shard);
+    if (current != null && current.node() != null && membership.isMember(current.node())) {
+      broadcast(type, new ShardHome(type, shard, current.node(), current.epoch()));
+      return;
+    }
+    Map<String, Set<Integer>> candidates = candidates(type, null);
+    if (candidates.isEmpty()) {
+      return;
+    }
+    shardHome(new GetShardHome(type, shard, candidates.keySet().iterator().next(), shardCounts.getOrDefault(type, shard + 1)))
+        .onSuccess(home -> broadcast(type, home))
+        .onFailure(err -> log.error("shard {}/{} left without a home after an abandoned hand-off: {}", type, shard, err.getMessage()));
+  }
+
+  private void broadcast(String type, ShardHome home) {
+    for (String node : state.regions(type)) {
+      if (membership.isMember(node)) {
+        control(type, node, Protocol.encode(home));
+      }
+    }
+  }
+
+  private Future<JsonObject> control(String type, String node, JsonObject command) {
+    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(options.getHandOffTimeoutMs()).addHeader(Headers.CONTROL, "1");
+    return vertx.eventBus().<JsonObject>request(Addresses.region(type, node), command, opts).map(m -> m.body());
   }
 
   private Allocations allocations(String type) {

@@ -9,6 +9,8 @@ public final class Headers {
   public static final String SHARD = "sticky-shard";
   /** Allocation epoch the sender believes the shard is at. */
   public static final String EPOCH = "sticky-epoch";
+  /** Marks a coordinator -> region control message (a {@link Protocol.RegionCommand}) in a region's inbox. */
+  public static final String CONTROL = "sticky-control";
 
   private Headers() {
   }

@@ -15,11 +15,22 @@ public final class Protocol {
   }
 
   /** Sent to the coordinator. */
-  public sealed interface CoordinatorCommand permits Register, GetShardHome, GetAllocations {
+  public sealed interface CoordinatorCommand permits Register, GetShardHome, GetAllocations, GracefulShutdownReq {
   }
 
   /** Sent by the coordinator, as replies. */
-  public sealed interface CoordinatorReply permits RegisterAck, ShardHome, Allocations {
+  public sealed interface CoordinatorReply permits RegisterAck, ShardHome, Allocations, GracefulShutdownAck {
+  }
+
+  /**
+   * Sent by the coordinator to a region's inbox (with header {@link Headers#CONTROL}) during a hand-off.
+   * Each is a request; the reply is named on the record.
+   */
+  public sealed interface RegionCommand permits BeginHandOff, HandOff, HostShard, ShardHome {
+  }
+
+  /** Replies of regions to {@link RegionCommand}s. */
+  public sealed interface RegionReply permits BeginHandOffAck, ShardStopped, ShardStarted {
   }
 
   /**
@@ -44,9 +55,56 @@ public final class Protocol {
 
   /**
    * Coordinator -> region: {@code shard} lives on {@code node} since allocation {@code epoch}. Epochs of a
-   * shard only grow: each new allocation of the shard gets the previous epoch + 1.
+   * shard only grow: each new allocation of the shard gets the previous epoch + 1. The reply to
+   * {@link GetShardHome}; also sent to every region at the end of a hand-off (reply: any ack), which then
+   * flushes the messages it buffered for the shard to the new home.
    */
-  public record ShardHome(String type, int shard, String node, long epoch) implements CoordinatorReply {
+  public record ShardHome(String type, int shard, String node, long epoch) implements CoordinatorReply, RegionCommand {
+  }
+
+  /**
+   * Coordinator -> every region of the type: {@code shard} is about to move. Each region forgets the shard's
+   * home and buffers its messages (bounded) until the next {@link ShardHome}. Reply: {@link BeginHandOffAck}.
+   */
+  public record BeginHandOff(String type, int shard) implements RegionCommand {
+  }
+
+  /** Region -> coordinator: now buffering {@code shard}. */
+  public record BeginHandOffAck(String type, int shard, String node) implements RegionReply {
+  }
+
+  /**
+   * Coordinator -> the shard's current home: stop the shard. Each entity finishes the message it is
+   * handling, its state is snapshotted and it is undeployed; messages it had not started are kept by the
+   * region for the next home. Reply: {@link ShardStopped} with the snapshots.
+   */
+  public record HandOff(String type, int shard) implements RegionCommand {
+  }
+
+  /** Old home -> coordinator: the shard is stopped; {@code states} maps entity id to its serialised state. */
+  public record ShardStopped(String type, int shard, java.util.Map<String, String> states) implements RegionReply {
+  }
+
+  /**
+   * Coordinator -> the new home: host {@code shard} from {@code epoch}, activating its entities from
+   * {@code states} when they are next used. Reply: {@link ShardStarted}.
+   */
+  public record HostShard(String type, int shard, long epoch, java.util.Map<String, String> states) implements RegionCommand {
+  }
+
+  /** New home -> coordinator: hosting the shard. */
+  public record ShardStarted(String type, int shard, String node) implements RegionReply {
+  }
+
+  /**
+   * Leaving node -> coordinator: move every shard off {@code node} (it gets no new ones from now on), then
+   * reply {@link GracefulShutdownAck}. Sent by a node that is shutting down cleanly, before it leaves.
+   */
+  public record GracefulShutdownReq(String node) implements CoordinatorCommand {
+  }
+
+  /** Coordinator -> leaving node: its shards have been handed off ({@code moved} of them). */
+  public record GracefulShutdownAck(String node, int moved) implements CoordinatorReply {
   }
 
   /** Anyone -> coordinator: the allocation table of one type (all types if null). Reply: {@link Allocations}. */
@@ -79,6 +137,14 @@ public final class Protocol {
       case "ShardHome" -> ShardHome.class;
       case "GetAllocations" -> GetAllocations.class;
       case "Allocations" -> Allocations.class;
+      case "BeginHandOff" -> BeginHandOff.class;
+      case "BeginHandOffAck" -> BeginHandOffAck.class;
+      case "HandOff" -> HandOff.class;
+      case "ShardStopped" -> ShardStopped.class;
+      case "HostShard" -> HostShard.class;
+      case "ShardStarted" -> ShardStarted.class;
+      case "GracefulShutdownReq" -> GracefulShutdownReq.class;
+      case "GracefulShutdownAck" -> GracefulShutdownAck.class;
       default -> throw new IllegalArgumentException("unknown protocol message kind: " + kind);
     };
     JsonObject fields = json.copy();

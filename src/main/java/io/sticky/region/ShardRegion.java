@@ -10,9 +10,15 @@ import io.sticky.cluster.Membership;
 import io.sticky.protocol.Addresses;
 import io.sticky.protocol.Headers;
 import io.sticky.protocol.Protocol;
+import io.sticky.protocol.Protocol.BeginHandOff;
+import io.sticky.protocol.Protocol.BeginHandOffAck;
 import io.sticky.protocol.Protocol.GetShardHome;
+import io.sticky.protocol.Protocol.HandOff;
+import io.sticky.protocol.Protocol.HostShard;
 import io.sticky.protocol.Protocol.Register;
 import io.sticky.protocol.Protocol.ShardHome;
+import io.sticky.protocol.Protocol.ShardStarted;
+import io.sticky.protocol.Protocol.ShardStopped;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -26,7 +32,9 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Map;
@@ -77,6 +85,11 @@ public final class ShardRegion extends VerticleBase {
   /** Messages forwarded to another node and not answered yet, by node: failed at once if that node leaves. */
   private final Map<String, Set<Envelope>> inFlight = new HashMap<>();
   private boolean registering;
+  /** Shards being handed off: their messages are buffered, and their home is not asked for, until the next ShardHome. */
+  private final Set<Integer> handingOff = new HashSet<>();
+  /** Serialised states carried over from other nodes by hand-offs, by entity id, until the entity is activated. */
+  private final Map<String, String> transferred = new HashMap<>();
+  private volatile boolean leaving;
   private final Promise<Void> registered = Promise.promise();
 
   private final AtomicInteger activeEntities = new AtomicInteger();
@@ -119,7 +132,12 @@ public final class ShardRegion extends VerticleBase {
   }
 
   public boolean isReady() {
-    return ready && !closing;
+    return ready && !closing && !leaving;
+  }
+
+  /** Marks the node as leaving: it reports not-ready but keeps routing while its shards are handed off. */
+  public void markLeaving() {
+    leaving = true;
   }
 
   public RegionStats stats() {
@@ -224,9 +242,13 @@ public final class ShardRegion extends VerticleBase {
     route(new Envelope(id, ShardId.of(id, numberOfShards), kind, body, msg, timeout, false, 0, self));
   }
 
-  /** A message routed here by another node's region. */
+  /** A message routed here by another node's region, or a control message from the coordinator. */
   private void onInbox(Message<Object> msg) {
     MultiMap headers = msg.headers();
+    if (headers.contains(Headers.CONTROL)) {
+      onControl(msg);
+      return;
+    }
     String id = headers.get(EntityAddress.ID_HEADER);
     String kind = headers.get(EntityAddress.KIND_HEADER);
     if (!EntityAddress.isValidId(id) || kind == null) {
@@ -250,6 +272,10 @@ public final class ShardRegion extends VerticleBase {
   private void route(Envelope env) {
     if (closing) {
       env.failRouting(StickyError.UNAVAILABLE, "node is stopping; retry");
+      return;
+    }
+    if (handingOff.contains(env.shard)) {
+      await(env);
       return;
     }
     ShardHome home = hosted.get(env.shard);
@@ -298,7 +324,7 @@ public final class ShardRegion extends VerticleBase {
     if (sweepTimer < 0) {
       sweepTimer = vertx.setPeriodic(SWEEP_INTERVAL_MS, t -> sweep());
     }
-    if (resolving.add(env.shard)) {
+    if (!handingOff.contains(env.shard) && resolving.add(env.shard)) {
       resolveHome(env.shard, 0);
     }
   }
@@ -313,6 +339,11 @@ public final class ShardRegion extends VerticleBase {
         .onSuccess(reply -> {
           ShardHome home = Protocol.decode(reply.body(), ShardHome.class);
           log.debug("home of {}/{} is {} at epoch {}", type.name(), shard, home.node(), home.epoch());
+          if (handingOff.contains(shard)) {
+            // An answer from before the hand-off began: the hand-off's own ShardHome will follow.
+            resolving.remove(shard);
+            return;
+          }
           if (!membership.isMember(home.node())) {
             // Our view of the cluster is ahead of the coordinator's: ask again shortly, not in a tight loop.
             vertx.setTimer(backoff(attempt), t -> resolveHome(shard, attempt + 1));
@@ -454,6 +485,10 @@ public final class ShardRegion extends VerticleBase {
     try {
       entity = type.newEntity();
       entity.bind(type.name(), env.id, type.options());
+      String carried = transferred.remove(env.id);
+      if (carried != null) {
+        entity.restoreFrom(carried);
+      }
     } catch (RuntimeException e) {
       log.error("cannot create entity {}/{}", type.name(), env.id, e);
       env.fail(StickyError.ENTITY_FAILED, "entity " + type.name() + "/" + env.id + " could not be created");
@@ -462,6 +497,7 @@ public final class ShardRegion extends VerticleBase {
     EntityCell cell = new EntityCell(env.id, env.shard, entity);
     cells.put(env.id, cell);
     vertx.deployVerticle(entity, new DeploymentOptions()).onComplete(ar -> {
+      cell.activation.complete();
       if (ar.succeeded()) {
         cell.deploymentId = ar.result();
         cell.moveTo(EntityLifecycle.ACTIVE);
@@ -481,6 +517,107 @@ public final class ShardRegion extends VerticleBase {
       }
     });
     return cell;
+  }
+
+  // ---------------------------------------------------------------- hand-off (coordinator's control messages)
+
+  private void onControl(Message<Object> msg) {
+    Record command;
+    try {
+      command = Protocol.decode((JsonObject) msg.body());
+    } catch (RuntimeException e) {
+      msg.fail(400, "malformed control message: " + e.getMessage());
+      return;
+    }
+    if (command instanceof BeginHandOff b) {
+      handingOff.add(b.shard());
+      homes.remove(b.shard());
+      msg.reply(Protocol.encode(new BeginHandOffAck(type.name(), b.shard(), self)));
+    } else if (command instanceof HandOff h) {
+      stopShard(h.shard()).onComplete(ar -> {
+        if (ar.succeeded()) {
+          msg.reply(Protocol.encode(new ShardStopped(type.name(), h.shard(), ar.result())));
+        } else {
+          msg.fail(500, "could not stop shard " + h.shard() + ": " + ar.cause().getMessage());
+        }
+      });
+    } else if (command instanceof HostShard h) {
+      transferred.putAll(h.states());
+      handingOff.remove(h.shard());
+      onShardHome(new ShardHome(type.name(), h.shard(), self, h.epoch()));
+      msg.reply(Protocol.encode(new ShardStarted(type.name(), h.shard(), self)));
+    } else if (command instanceof ShardHome home) {
+      handingOff.remove(home.shard());
+      onShardHome(home);
+      msg.reply(new JsonObject());
+    } else {
+      msg.fail(400, "not a region command: " + command.getClass().getSimpleName());
+    }
+  }
+
+  /**
+   * Stops every entity of a shard this node hosts: each finishes its current message, is snapshotted and
+   * undeployed. Messages they had not started go back to the front of the shard's buffer, in order, for the
+   * next home. Completes with the snapshots (including carried-over states never activated here).
+   */
+  private Future<Map<String, String>> stopShard(int shard) {
+    if (hosted.remove(shard) != null) {
+      hostedShards.decrementAndGet();
+    }
+    handingOff.add(shard);
+    homes.remove(shard);
+    Map<String, String> states = new HashMap<>();
+    for (Iterator<Map.Entry<String, String>> it = transferred.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, String> e = it.next();
+      if (ShardId.of(e.getKey(), numberOfShards) == shard) {
+        states.put(e.getKey(), e.getValue());
+        it.remove();
+      }
+    }
+    List<EntityCell> inShard = new ArrayList<>();
+    for (EntityCell cell : cells.values()) {
+      if (cell.shard == shard) {
+        inShard.add(cell);
+      }
+    }
+    List<Future<?>> stops = new ArrayList<>();
+    for (EntityCell cell : inShard) {
+      stops.add(cell.activation.future().compose(v -> {
+        if (cell.lifecycle != EntityLifecycle.ACTIVE) {
+          // activation failed: nothing to stop; its waiting messages were already answered
+          return Future.succeededFuture();
+        }
+        cell.moveTo(EntityLifecycle.STOPPING);
+        return cell.entity.stopForHandOff().compose(stopped -> {
+          if (stopped.state() != null) {
+            states.put(cell.id, stopped.state());
+          }
+          requeueFirst(shard, stopped.unprocessed());
+          return vertx.undeploy(cell.deploymentId);
+        }).andThen(ar -> {
+          cells.remove(cell.id, cell);
+          cell.moveTo(EntityLifecycle.STOPPED);
+          activeEntities.decrementAndGet();
+          log.debug("stopped {}/{} on {} for hand-off of shard {}", type.name(), cell.id, self, shard);
+        });
+      }));
+    }
+    return Future.join(stops).transform(ar -> Future.succeededFuture(states));
+  }
+
+  /** Puts messages an entity never started back at the front of its shard's buffer, keeping their order. */
+  private void requeueFirst(int shard, List<io.sticky.api.Delivery> unprocessed) {
+    if (unprocessed.isEmpty()) {
+      return;
+    }
+    ArrayDeque<Envelope> queue = waiting.computeIfAbsent(shard, s -> new ArrayDeque<>());
+    for (int i = unprocessed.size() - 1; i >= 0; i--) {
+      queue.addFirst((Envelope) unprocessed.get(i));
+      buffered.incrementAndGet();
+    }
+    if (sweepTimer < 0) {
+      sweepTimer = vertx.setPeriodic(SWEEP_INTERVAL_MS, t -> sweep());
+    }
   }
 
   // ---------------------------------------------------------------- helpers

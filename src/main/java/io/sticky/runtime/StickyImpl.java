@@ -14,6 +14,8 @@ import io.sticky.protocol.Addresses;
 import io.sticky.protocol.Protocol;
 import io.sticky.protocol.Protocol.Allocations;
 import io.sticky.protocol.Protocol.GetAllocations;
+import io.sticky.protocol.Protocol.GracefulShutdownAck;
+import io.sticky.protocol.Protocol.GracefulShutdownReq;
 import io.sticky.region.ShardRegion;
 import io.sticky.spi.ShardAllocationStrategy;
 import io.vertx.core.Context;
@@ -28,6 +30,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The node-local sharding runtime: one {@link ShardRegion} per registered type plus the
@@ -37,6 +41,7 @@ import java.util.Set;
 public final class StickyImpl implements Sticky {
   /** Extra time the caller waits beyond the ask timeout, so the region's own timeout answer arrives first. */
   private static final long CALLER_TIMEOUT_MARGIN_MS = 1_000;
+  private static final Logger log = LoggerFactory.getLogger(StickyImpl.class);
 
   private final Vertx vertx;
   private final StickyOptions options;
@@ -48,12 +53,15 @@ public final class StickyImpl implements Sticky {
   private volatile CoordinatorSingleton singleton;
   private volatile boolean started;
   private volatile boolean closing;
+  /** Set once the regions are being undeployed: from then on requests are refused (503). */
+  private volatile boolean stopped;
   private Context context;
 
   public StickyImpl(Vertx vertx, StickyOptions options, ShardAllocationStrategy strategy) {
     this.vertx = vertx;
     this.options = new StickyOptions(options);
-    this.strategy = strategy != null ? strategy : new LeastShardAllocationStrategy();
+    this.strategy = strategy != null ? strategy
+        : new LeastShardAllocationStrategy(options.getRebalanceAbsoluteLimit(), options.getRebalanceRelativeLimit());
   }
 
   @Override
@@ -77,7 +85,7 @@ public final class StickyImpl implements Sticky {
     context = vertx.getOrCreateContext();
     Promise<Void> done = Promise.promise();
     context.runOnContext(v -> {
-      singleton = new CoordinatorSingleton(vertx, membership, strategy);
+      singleton = new CoordinatorSingleton(vertx, membership, strategy, options);
       singleton.start();
       List<Future<?>> registered = new ArrayList<>();
       for (EntityType type : types.values()) {
@@ -99,7 +107,8 @@ public final class StickyImpl implements Sticky {
     }
     closing = true;
     Promise<Void> done = Promise.promise();
-    context.runOnContext(v -> {
+    context.runOnContext(v -> leave().onComplete(left -> {
+      stopped = true;
       List<Future<?>> stops = new ArrayList<>();
       for (String id : regionDeployments) {
         stops.add(vertx.undeploy(id));
@@ -111,8 +120,40 @@ public final class StickyImpl implements Sticky {
         membership.close();
         done.complete();
       });
-    });
+    }));
     return done.future();
+  }
+
+  /**
+   * A clean leave: report not-ready, then ask the coordinator to hand off every shard of this node while the
+   * regions keep routing (messages for moving shards wait in the buffers). Gives up after the leave timeout.
+   */
+  private Future<Void> leave() {
+    regions.values().forEach(ShardRegion::markLeaving);
+    if (!membership.clustered() || membership.members().size() < 2 || regions.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    long deadline = System.nanoTime() + options.getLeaveTimeoutMs() * 1_000_000L;
+    Promise<Void> left = Promise.promise();
+    askToLeave(deadline, left);
+    return left.future();
+  }
+
+  private void askToLeave(long deadline, Promise<Void> left) {
+    long remaining = (deadline - System.nanoTime()) / 1_000_000L;
+    if (remaining <= 0) {
+      log.warn("shards of {} were not all handed off within {} ms; leaving anyway", nodeId(), options.getLeaveTimeoutMs());
+      left.complete();
+      return;
+    }
+    vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(new GracefulShutdownReq(nodeId())),
+            new DeliveryOptions().setSendTimeout(remaining))
+        .onSuccess(reply -> {
+          GracefulShutdownAck ack = Protocol.decode(reply.body(), GracefulShutdownAck.class);
+          log.info("node {} handed off {} shard(s); leaving", nodeId(), ack.moved());
+          left.complete();
+        })
+        .onFailure(err -> vertx.setTimer(Math.min(200, Math.max(1, remaining)), t -> askToLeave(deadline, left)));
   }
 
   @Override
@@ -153,7 +194,7 @@ public final class StickyImpl implements Sticky {
     if (!EntityAddress.isValidId(id)) {
       return Future.failedFuture(StickyError.INVALID_ID.exception("entity id must be 1-256 characters of [A-Za-z0-9._:@-]"));
     }
-    if (!started || closing) {
+    if (!started || stopped) {
       return Future.failedFuture(StickyError.UNAVAILABLE.exception("node is not running"));
     }
     DeliveryOptions opts = new DeliveryOptions()
@@ -166,7 +207,7 @@ public final class StickyImpl implements Sticky {
 
   @Override
   public void tell(String typeName, String id, JsonObject message) {
-    if (types.containsKey(typeName) && EntityAddress.isValidId(id) && started && !closing) {
+    if (types.containsKey(typeName) && EntityAddress.isValidId(id) && started && !stopped) {
       vertx.eventBus().send(EntityAddress.of(typeName), message, new DeliveryOptions().addHeader(EntityAddress.ID_HEADER, id));
     }
   }

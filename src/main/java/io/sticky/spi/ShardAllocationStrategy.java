@@ -17,4 +17,17 @@ public interface ShardAllocationStrategy {
    * @return the node id that will host the shard: one of the keys of {@code current}
    */
   String allocateShard(String requester, int shard, Map<String, Set<Integer>> current);
+
+  /**
+   * Which shards to move now to even out the load; called periodically and when a region joins. The
+   * coordinator hands each returned shard off and places it with {@link #allocateShard}, excluding its
+   * current home. Return few shards per call: every moved shard buffers its messages for the hand-off.
+   *
+   * @param current    every live region of the type that may take shards, with the shards it hosts
+   * @param inProgress shards of this type being handed off right now
+   * @return shards to move (empty: nothing to do). Default: never rebalance.
+   */
+  default Set<Integer> rebalance(Map<String, Set<Integer>> current, Set<Integer> inProgress) {
+    return Set.of();
+  }
 }

@@ -100,7 +100,7 @@ class ClusterShardingTest {
       if (wasOnVictim) {
         assertThat(r.json().getLong("value")).as(id + " restarted on a survivor (state is in memory)").isZero();
       } else {
-        assertThat(r.node()).as(id + " did not move").isEqualTo(before.get(id).node());
+        // it may have been moved by a rebalance since, but never without its state
         assertThat(r.json().getLong("value")).as(id + " kept its state").isEqualTo(1);
       }
     }
@@ -115,47 +115,53 @@ class ClusterShardingTest {
   }
 
   @Test
-  void theCoordinatorsNodeLeavingGracefullyKeepsTheAllocationTable() throws Exception {
-    coordinatorNodeGoesAway(node -> node.close());
+  void theCoordinatorsNodeLeavingGracefullyKeepsTheAllocationTableAndHandsOffItsEntities() throws Exception {
+    coordinatorNodeGoesAway(node -> node.close(), true);
   }
 
   @Test
   void theCoordinatorsNodeCrashingKeepsTheAllocationTable() throws Exception {
-    coordinatorNodeGoesAway(StickyNode::crash);
+    coordinatorNodeGoesAway(StickyNode::crash, false);
   }
 
-  private void coordinatorNodeGoesAway(Function<StickyNode, io.vertx.core.Future<Void>> leave) throws Exception {
+  private void coordinatorNodeGoesAway(Function<StickyNode, io.vertx.core.Future<Void>> leave, boolean graceful) throws Exception {
     cluster = TestCluster.start(3, Examples.types());
     StickyNode coordinatorNode = cluster.node(0);
     StickyNode entry = cluster.node(1);
     assertThat(coordinatorNode.sticky().runsCoordinator()).isTrue();
     Map<String, Response> before = touchAll(entry);
     Allocations tableBefore = entry.sticky().allocations(COUNTER).await();
-    long activationsBefore = cluster.node(1).sticky().stats(COUNTER).activations() + cluster.node(2).sticky().stats(COUNTER).activations();
 
-    leave.apply(coordinatorNode).await(20, TimeUnit.SECONDS);
+    leave.apply(coordinatorNode).await(30, TimeUnit.SECONDS);
 
     // the next oldest node takes over, with the table it recovered from the cluster
     await().atMost(Duration.ofSeconds(30)).until(() -> entry.sticky().runsCoordinator());
     Allocations tableAfter = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
         .until(() -> entry.sticky().allocations(COUNTER).await(), a -> a.coordinatorNode().equals(entry.nodeId()));
-    Set<ShardHome> survivorsBefore = tableBefore.shards().stream()
-        .filter(h -> !h.node().equals(coordinatorNode.nodeId())).collect(Collectors.toSet());
-    assertThat(Set.copyOf(tableAfter.shards())).as("same homes and epochs for every shard on a surviving node")
-        .containsAll(survivorsBefore);
-
-    // entities on survivors keep answering from the same node with their state: no re-activation
-    for (int i = 0; i < IDS; i++) {
-      String id = "id-" + i;
-      if (before.get(id).node().equals(coordinatorNode.nodeId())) {
+    // An epoch names one allocation: a shard on a survivor either kept its allocation (same epoch, same
+    // node) or was moved by a hand-off (higher epoch). A lost table would restart epochs at 1 elsewhere.
+    Map<Integer, ShardHome> afterByShard = tableAfter.shards().stream().collect(Collectors.toMap(ShardHome::shard, h -> h));
+    for (ShardHome b : tableBefore.shards()) {
+      if (b.node().equals(coordinatorNode.nodeId())) {
         continue;
       }
-      Response r = awaitOk(() -> Http.increment(cluster.node(2).httpPort(), COUNTER, id));
-      assertThat(r.node()).isEqualTo(before.get(id).node());
-      assertThat(r.json().getLong("value")).isEqualTo(2);
+      ShardHome a = afterByShard.get(b.shard());
+      assertThat(a).as("shard %d still allocated", b.shard()).isNotNull();
+      assertThat(a.epoch()).isGreaterThanOrEqualTo(b.epoch());
+      if (a.epoch() == b.epoch()) {
+        assertThat(a.node()).isEqualTo(b.node());
+      }
     }
-    long activationsAfter = cluster.node(1).sticky().stats(COUNTER).activations() + cluster.node(2).sticky().stats(COUNTER).activations();
-    assertThat(activationsAfter).isEqualTo(activationsBefore);
+
+    // every entity on a survivor kept its state; the leaving node's entities kept theirs only if it left cleanly
+    for (int i = 0; i < IDS; i++) {
+      String id = "id-" + i;
+      boolean wasOnLeaver = before.get(id).node().equals(coordinatorNode.nodeId());
+      Response r = awaitOk(() -> Http.increment(cluster.node(2).httpPort(), COUNTER, id));
+      assertThat(r.node()).isNotEqualTo(coordinatorNode.nodeId());
+      long expected = wasOnLeaver && !graceful ? 1 : 2;
+      assertThat(r.json().getLong("value")).as(id + (wasOnLeaver ? " (was on the leaving node)" : "")).isEqualTo(expected);
+    }
   }
 
   private Map<String, Response> touchAll(StickyNode entry) {

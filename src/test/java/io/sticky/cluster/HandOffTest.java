@@ -1,0 +1,237 @@
+package io.sticky.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.sticky.api.EntityType;
+import io.sticky.examples.CounterEntity;
+import io.sticky.node.StickyNode;
+import io.sticky.protocol.Protocol.ShardHome;
+import io.sticky.testkit.Http;
+import io.sticky.testkit.Http.Response;
+import io.sticky.testkit.TestCluster;
+import io.vertx.core.Future;
+import io.vertx.core.internal.VertxInternal;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Planned moves under a steady stream of increments: a node joins (rebalance), a node leaves cleanly, the
+ * coordinator's node leaves cleanly. No request may fail, no acknowledged increment may be lost or applied
+ * twice, and no entity may ever be active on two nodes at once.
+ */
+class HandOffTest {
+  private static final int IDS = 200;
+  private static final int WORKERS = 6;
+
+  /** Activation and stop events of every tracked entity in this JVM, with the node and a monotonic time. */
+  record Event(String id, String node, boolean start, long nanos) {
+  }
+
+  static final Collection<Event> EVENTS = new ConcurrentLinkedQueue<>();
+
+  /** The counter, recording its lifecycle. */
+  public static class TrackedCounter extends CounterEntity {
+    @Override
+    protected Future<?> onActivate() {
+      EVENTS.add(new Event(id(), node(), true, System.nanoTime()));
+      return Future.succeededFuture();
+    }
+
+    @Override
+    protected Future<?> onStop() {
+      EVENTS.add(new Event(id(), node(), false, System.nanoTime()));
+      return Future.succeededFuture();
+    }
+
+    private String node() {
+      return ((VertxInternal) vertx).clusterManager().getNodeId();
+    }
+  }
+
+  private TestCluster cluster;
+
+  @BeforeEach
+  void start() {
+    EVENTS.clear();
+    cluster = TestCluster.start(3, List.of(EntityType.of(CounterEntity.TYPE, TrackedCounter::new)));
+  }
+
+  @AfterEach
+  void stop() {
+    cluster.close();
+  }
+
+  @Test
+  void aJoiningNodeGetsAnEvenShareWithoutLosingARequest() throws Exception {
+    Load load = new Load(List.of(cluster.node(0), cluster.node(1), cluster.node(2)));
+    load.start();
+    load.awaitAcks(500);
+    long joinedAt = System.nanoTime();
+    StickyNode fourth = cluster.startNode();
+    // settled: the spread between nodes is at most one shard
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> spread() <= 1 && shardsOf(fourth) > 0);
+    System.out.printf("HandOffTest: join settled in %d ms%n", (System.nanoTime() - joinedAt) / 1_000_000);
+    load.awaitAcks(load.acks() + 500);
+    load.stopAndCheck();
+    // its fair share of the allocated shards (ids touched so far cover most of the 100)
+    assertThat(shardsOf(fourth)).isGreaterThanOrEqualTo(allocations().size() / 4);
+  }
+
+  @Test
+  void aNodeLeavingCleanlyHandsOffItsEntitiesWithoutLosingARequest() throws Exception {
+    Load load = new Load(List.of(cluster.node(0), cluster.node(1)));
+    load.start();
+    load.awaitAcks(500);
+    cluster.node(2).close().await(30, TimeUnit.SECONDS);
+    load.awaitAcks(load.acks() + 500);
+    load.stopAndCheck();
+    await().atMost(Duration.ofSeconds(10)).until(() -> spread() <= 1);
+  }
+
+  @Test
+  void theCoordinatorsNodeLeavingCleanlyLosesNothing() throws Exception {
+    Load load = new Load(List.of(cluster.node(1), cluster.node(2)));
+    load.start();
+    load.awaitAcks(500);
+    cluster.node(0).close().await(30, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(20)).until(() -> cluster.node(1).sticky().runsCoordinator());
+    load.awaitAcks(load.acks() + 500);
+    load.stopAndCheck();
+  }
+
+  private int spread() {
+    Map<String, Long> perNode = allocations().stream().collect(Collectors.groupingBy(ShardHome::node, Collectors.counting()));
+    long live = cluster.nodes().stream().filter(n -> n.sticky().isReady()).count();
+    if (perNode.size() < live) {
+      return Integer.MAX_VALUE;
+    }
+    return (int) (perNode.values().stream().mapToLong(Long::longValue).max().orElse(0)
+        - perNode.values().stream().mapToLong(Long::longValue).min().orElse(0));
+  }
+
+  private int shardsOf(StickyNode node) {
+    return (int) allocations().stream().filter(h -> h.node().equals(node.nodeId())).count();
+  }
+
+  private List<ShardHome> allocations() {
+    for (StickyNode n : cluster.nodes()) {
+      if (n.sticky().isReady()) {
+        try {
+          return n.sticky().allocations(CounterEntity.TYPE).await(5, TimeUnit.SECONDS).shards();
+        } catch (Exception e) {
+          // coordinator moving: try another node
+        }
+      }
+    }
+    return List.of();
+  }
+
+  /**
+   * Workers that each own a disjoint set of ids and increment them one request at a time through the
+   * entry nodes, counting acknowledgements per id; every failure is recorded.
+   */
+  final class Load {
+    private final List<StickyNode> entries;
+    private final Map<String, AtomicLong> acked = new ConcurrentHashMap<>();
+    private final List<String> failures = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final AtomicLong total = new AtomicLong();
+    private final List<Thread> threads = new ArrayList<>();
+
+    Load(List<StickyNode> entries) {
+      this.entries = entries;
+    }
+
+    void start() {
+      for (int w = 0; w < WORKERS; w++) {
+        int worker = w;
+        Thread t = new Thread(() -> {
+          int n = 0;
+          while (running.get()) {
+            String id = "h-" + (worker + WORKERS * (n % (IDS / WORKERS)));
+            StickyNode entry = entries.get((worker + n) % entries.size());
+            n++;
+            try {
+              Response r = Http.increment(entry.httpPort(), CounterEntity.TYPE, id);
+              if (r.status() == 200) {
+                acked.computeIfAbsent(id, k -> new AtomicLong()).incrementAndGet();
+                total.incrementAndGet();
+              } else {
+                failures.add(id + " via " + entry.nodeId() + ": " + r);
+              }
+            } catch (RuntimeException e) {
+              failures.add(id + " via " + entry.nodeId() + ": " + e);
+            }
+          }
+        }, "load-" + w);
+        threads.add(t);
+        t.start();
+      }
+    }
+
+    long acks() {
+      return total.get();
+    }
+
+    void awaitAcks(long n) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> total.get() >= n || !failures.isEmpty());
+      assertThat(failures).as("failed requests").isEmpty();
+    }
+
+    void stopAndCheck() throws InterruptedException {
+      running.set(false);
+      for (Thread t : threads) {
+        t.join(30_000);
+      }
+      assertThat(failures).as("failed requests").isEmpty();
+      // every acknowledged increment is there exactly once
+      Map<String, Long> expected = new HashMap<>();
+      acked.forEach((id, n) -> expected.put(id, n.get()));
+      StickyNode reader = entries.get(0);
+      for (Map.Entry<String, Long> e : expected.entrySet()) {
+        Response r = Http.get(reader.httpPort(), "/entities/counter/" + e.getKey());
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.json().getLong("value")).as("value of " + e.getKey()).isEqualTo(e.getValue());
+      }
+      assertNoEntityWasActiveTwice();
+      System.out.printf("HandOffTest: %d acknowledged increments over %d ids, 0 failed%n", total.get(), expected.size());
+    }
+  }
+
+  /** Replays the lifecycle events in time order: never two running instances of one id. */
+  static void assertNoEntityWasActiveTwice() {
+    Map<String, List<Event>> byId = EVENTS.stream().collect(Collectors.groupingBy(Event::id));
+    int moves = 0;
+    for (Map.Entry<String, List<Event>> e : byId.entrySet()) {
+      List<Event> events = new ArrayList<>(e.getValue());
+      events.sort((a, b) -> Long.compare(a.nanos(), b.nanos()));
+      String activeOn = null;
+      for (Event ev : events) {
+        if (ev.start()) {
+          assertThat(activeOn).as("%s activated on %s while still active on %s", e.getKey(), ev.node(), activeOn).isNull();
+          activeOn = ev.node();
+        } else {
+          assertThat(activeOn).as("%s stopped on %s", e.getKey(), ev.node()).isEqualTo(ev.node());
+          activeOn = null;
+          moves++;
+        }
+      }
+    }
+    System.out.printf("HandOffTest: %d entity stops checked against activations%n", moves);
+  }
+}
