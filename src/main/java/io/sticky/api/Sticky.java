@@ -43,7 +43,15 @@ public interface Sticky {
   /** Starts the regions (and the coordinator if this is the oldest node); completes when they are registered. */
   Future<Void> start();
 
-  /** Stops regions, entities and the coordinator on this node. */
+  /**
+   * Leaves the cluster cleanly, step one: the node reports not-ready and the coordinator hands off every
+   * shard it hosts (entities finish their current message and move with their state) while the node keeps
+   * routing. Completes when its shards are gone, or after {@link StickyOptions#getLeaveTimeoutMs()}.
+   * Idempotent; {@link #close()} calls it first.
+   */
+  Future<Void> leave();
+
+  /** Leaves cleanly ({@link #leave()}), then stops regions, entities and the coordinator on this node. */
   Future<Void> close();
 
   /** This node's id (the Vert.x cluster node id). */

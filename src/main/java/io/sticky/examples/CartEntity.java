@@ -26,9 +26,9 @@ public class CartEntity extends Entity<CartEntity.Cart> {
   public static final int MAX_QUANTITY = 10_000;
   static final int MAX_ITEM_LENGTH = 128;
 
-  /** The state: item name -> quantity, sorted by name. */
+  /** The state: item name -> quantity, sorted by name (declared as a TreeMap so a restored cart stays sorted). */
   public static final class Cart {
-    public Map<String, Integer> items = new TreeMap<>();
+    public TreeMap<String, Integer> items = new TreeMap<>();
   }
 
   @Override

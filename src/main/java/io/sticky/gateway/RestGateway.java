@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
 public final class RestGateway extends VerticleBase {
   public static final String NODE_HEADER = "X-Sticky-Node";
   private static final Logger log = LoggerFactory.getLogger(RestGateway.class);
+  private static final long SHUTDOWN_GRACE_SECONDS = 5;
 
   private final Sticky sticky;
   private final GatewayOptions options;
@@ -66,6 +67,12 @@ public final class RestGateway extends VerticleBase {
 
     server = vertx.createHttpServer(new HttpServerOptions().setHost(options.getHost()).setPort(options.getPort()));
     return server.requestHandler(router).listen().onSuccess(s -> onListening.accept(s.actualPort()));
+  }
+
+  /** Stops accepting connections and lets in-flight requests finish (bounded). */
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
   }
 
   private void requireJson(RoutingContext ctx) {

@@ -26,12 +26,14 @@ public final class StickyNode {
   private final HazelcastClusterManager clusterManager;
   private final StickyImpl sticky;
   private final int httpPort;
+  private final String gatewayDeployment;
 
-  private StickyNode(Vertx vertx, HazelcastClusterManager clusterManager, StickyImpl sticky, int httpPort) {
+  private StickyNode(Vertx vertx, HazelcastClusterManager clusterManager, StickyImpl sticky, int httpPort, String gatewayDeployment) {
     this.vertx = vertx;
     this.clusterManager = clusterManager;
     this.sticky = sticky;
     this.httpPort = httpPort;
+    this.gatewayDeployment = gatewayDeployment;
   }
 
   /**
@@ -48,8 +50,8 @@ public final class StickyNode {
       AtomicInteger port = new AtomicInteger();
       DeploymentOptions gatewayDeployment = new DeploymentOptions().setInstances(options.getGateway().getInstances());
       return vertx.deployVerticle(() -> new RestGateway(sticky, options.getGateway(), port::set), gatewayDeployment)
-          .compose(id -> sticky.start())
-          .map(v -> new StickyNode(vertx, cm, sticky, port.get()))
+          .compose(id -> sticky.start().map(id))
+          .map(id -> new StickyNode(vertx, cm, sticky, port.get(), id))
           .onSuccess(node -> log.info("node {} ready: HTTP on port {}, cluster '{}' with {} member(s), types {}",
               node.nodeId(), node.httpPort(), options.getClusterName(), sticky.membership().members().size(), sticky.typeNames()))
           .recover(err -> vertx.close().transform(ar -> Future.failedFuture(err)));
@@ -72,9 +74,16 @@ public final class StickyNode {
     return httpPort;
   }
 
-  /** Leaves the cluster cleanly: stops regions and coordinator, then closes Vert.x and Hazelcast. */
+  /**
+   * Leaves the cluster cleanly: reports not-ready and hands off every shard while still serving HTTP, then
+   * stops the HTTP gateway (in-flight requests finish), the regions and the coordinator, and closes Vert.x
+   * and Hazelcast.
+   */
   public Future<Void> close() {
-    return sticky.close().eventually(() -> vertx.close());
+    return sticky.leave()
+        .eventually(() -> vertx.undeploy(gatewayDeployment))
+        .eventually(sticky::close)
+        .eventually(() -> vertx.close());
   }
 
   /**

@@ -55,6 +55,7 @@ public final class StickyImpl implements Sticky {
   private volatile boolean closing;
   /** Set once the regions are being undeployed: from then on requests are refused (503). */
   private volatile boolean stopped;
+  private Future<Void> leaving;
   private Context context;
 
   public StickyImpl(Vertx vertx, StickyOptions options, ShardAllocationStrategy strategy) {
@@ -107,7 +108,7 @@ public final class StickyImpl implements Sticky {
     }
     closing = true;
     Promise<Void> done = Promise.promise();
-    context.runOnContext(v -> leave().onComplete(left -> {
+    leave().onComplete(left -> context.runOnContext(v -> {
       stopped = true;
       List<Future<?>> stops = new ArrayList<>();
       for (String id : regionDeployments) {
@@ -128,7 +129,20 @@ public final class StickyImpl implements Sticky {
    * A clean leave: report not-ready, then ask the coordinator to hand off every shard of this node while the
    * regions keep routing (messages for moving shards wait in the buffers). Gives up after the leave timeout.
    */
-  private Future<Void> leave() {
+  @Override
+  public synchronized Future<Void> leave() {
+    if (!started) {
+      return Future.succeededFuture();
+    }
+    if (leaving == null) {
+      Promise<Void> left = Promise.promise();
+      leaving = left.future();
+      context.runOnContext(v -> doLeave().onComplete(left));
+    }
+    return leaving;
+  }
+
+  private Future<Void> doLeave() {
     regions.values().forEach(ShardRegion::markLeaving);
     if (!membership.clustered() || membership.members().size() < 2 || regions.isEmpty()) {
       return Future.succeededFuture();

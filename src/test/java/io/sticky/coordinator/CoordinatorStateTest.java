@@ -51,6 +51,15 @@ class CoordinatorStateTest {
   }
 
   @Test
+  void aHandOffMovesAnAllocatedShardToAHigherEpoch() {
+    CoordinatorState s = twoRegions.allocated("counter", 1, "a", 3).moved("counter", 1, "b", 4);
+    assertThat(s.allocation("counter", 1)).isEqualTo(new Allocation("b", 4));
+    assertThatThrownBy(() -> s.moved("counter", 1, "a", 4)).hasMessageContaining("must grow");
+    assertThatThrownBy(() -> s.moved("counter", 9, "a", 1)).hasMessageContaining("never allocated");
+    assertThatThrownBy(() -> s.moved("counter", 1, "zzz", 9)).hasMessageContaining("no region");
+  }
+
+  @Test
   void recoveryKeepsTheHighestEpoch() {
     CoordinatorState s = CoordinatorState.EMPTY.recovered("counter", 1, "a", 4).recovered("counter", 1, "b", 3);
     assertThat(s.allocation("counter", 1)).isEqualTo(new Allocation("a", 4));

@@ -55,6 +55,68 @@ class LeastShardAllocationStrategyTest {
     }
   }
 
+  @Test
+  void rebalanceMovesFromTheMostToTheLeastLoadedWithinTheRoundLimits() {
+    LeastShardAllocationStrategy limited = new LeastShardAllocationStrategy(20, 0.1);
+    Map<String, Set<Integer>> current = new TreeMap<>();
+    current.put("a", range(0, 50));
+    current.put("b", range(50, 100));
+    current.put("c", new HashSet<>());
+    Set<Integer> moves = limited.rebalance(current, Set.of());
+    assertThat(moves).hasSize(10).as("relative limit: 10% of 100 shards");
+    assertThat(range(0, 100)).containsAll(moves);
+    assertThat(limited.rebalance(current, Set.of(1))).as("one round at a time").isEmpty();
+    assertThat(limited.rebalance(Map.of("a", range(0, 5), "b", range(5, 9)), Set.of())).as("already even").isEmpty();
+    assertThat(new LeastShardAllocationStrategy(3, 1.0).rebalance(current, Set.of())).hasSize(3).as("absolute limit");
+  }
+
+  @Test
+  void seededRebalanceRoundsConvergeToASpreadOfAtMostOne() {
+    long seed = System.nanoTime();
+    System.out.println("rebalance seed=" + seed);
+    Random random = new Random(seed);
+    for (int round = 0; round < 100; round++) {
+      LeastShardAllocationStrategy s = new LeastShardAllocationStrategy(1 + random.nextInt(20), 0.01 + random.nextDouble() * 0.99);
+      int nodes = 2 + random.nextInt(8);
+      int shards = random.nextInt(300);
+      Map<String, Set<Integer>> current = new TreeMap<>();
+      for (int n = 0; n < nodes; n++) {
+        current.put("n" + n, new HashSet<>());
+      }
+      String[] ids = current.keySet().toArray(new String[0]);
+      for (int shard = 0; shard < shards; shard++) {
+        current.get(ids[random.nextInt(Math.max(1, ids.length / (1 + random.nextInt(3))))]).add(shard);
+      }
+      for (int step = 0; step < 1000; step++) {
+        Set<Integer> moves = s.rebalance(copy(current), Set.of());
+        if (moves.isEmpty()) {
+          break;
+        }
+        // the coordinator hands each off and places it with allocateShard, never on its old home
+        for (Integer shard : moves) {
+          String from = current.entrySet().stream().filter(e -> e.getValue().contains(shard)).findFirst().orElseThrow().getKey();
+          current.get(from).remove(shard);
+          Map<String, Set<Integer>> others = new TreeMap<>(copy(current));
+          others.remove(from);
+          String to = s.allocateShard(others.keySet().iterator().next(), shard, others);
+          current.get(to).add(shard);
+        }
+      }
+      int max = current.values().stream().mapToInt(Set::size).max().orElseThrow();
+      int min = current.values().stream().mapToInt(Set::size).min().orElseThrow();
+      assertThat(max - min).as("seed %d round %d: converged spread", seed, round).isLessThanOrEqualTo(1);
+      assertThat(current.values().stream().mapToInt(Set::size).sum()).as("no shard lost or duplicated").isEqualTo(shards);
+    }
+  }
+
+  private static Set<Integer> range(int from, int to) {
+    Set<Integer> s = new HashSet<>();
+    for (int i = from; i < to; i++) {
+      s.add(i);
+    }
+    return s;
+  }
+
   private static Map<String, Set<Integer>> copy(Map<String, Set<Integer>> m) {
     Map<String, Set<Integer>> c = new HashMap<>();
     m.forEach((k, v) -> c.put(k, Set.copyOf(v)));

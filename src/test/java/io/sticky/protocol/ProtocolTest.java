@@ -24,6 +24,14 @@ class ProtocolTest {
         new GetShardHome("counter", 42, "n1", 100),
         new ShardHome("counter", 42, "n2", 7),
         new GetAllocations(null),
+        new Protocol.BeginHandOff("counter", 3),
+        new Protocol.BeginHandOffAck("counter", 3, "n1"),
+        new Protocol.HandOff("counter", 3),
+        new Protocol.ShardStopped("counter", 3, java.util.Map.of("a", "{\"value\":1}")),
+        new Protocol.HostShard("counter", 3, 4, java.util.Map.of("a", "{\"value\":1}")),
+        new Protocol.ShardStarted("counter", 3, "n2"),
+        new Protocol.GracefulShutdownReq("n1"),
+        new Protocol.GracefulShutdownAck("n1", 12),
         new Allocations("n0", List.of(new ShardHome("cart", 1, "n1", 1)), List.of(new RegionInfo("cart", "n1"))));
     for (Record m : messages) {
       JsonObject json = Protocol.encode(m);

@@ -1,0 +1,490 @@
+#!/usr/bin/env bash
+# Sticky under membership change: latency in back-to-back wrk windows while a 4th node joins (shards are
+# handed off to it) and node 3 leaves gracefully on SIGTERM (its shards are handed off first). See bench/README.md.
+#
+#   bench/rebalance.sh                         # about 2 minutes
+#   JOIN_AT=8 LEAVE_AT=30 TOTAL=50 bench/rebalance.sh
+#
+# 1. 3 nodes (java -jar target/sticky.jar), HTTP 18180-18182, Hazelcast 15901-15903; --members lists all four
+#    cluster ports (15901-15904), so the 4th node (HTTP 18183) can join later.
+# 2. Activation: every counter 0..9999 gets one increment through node 2 (parallel curls, each walking a slice
+#    of the ids on one keep-alive connection), then a WARMUP-second wrk warm-up with random ids.
+# 3. Measurement: `wrk -t1 -cCONNECTIONS -dWINDOW --latency` back to back for TOTAL seconds against node 2 (never
+#    node 1, the coordinator, nor node 3, which leaves). At JOIN_AT s node 4 starts; at LEAVE_AT s node 3 gets
+#    SIGTERM. Each window is printed with its phase (steady / join / leave).
+# 4. Hand-offs from the coordinator's log (node 1): counts, durations and settle times for the join and the leave.
+# 5. Consistency: every counter is read back through node 2; the sum must equal the 2xx responses counted.
+# Everything binds and talks to 127.0.0.1 only; every JVM started here is stopped on exit.
+set -euo pipefail
+
+WINDOW=${WINDOW:-2}
+TOTAL=${TOTAL:-40}
+JOIN_AT=${JOIN_AT:-10}
+LEAVE_AT=${LEAVE_AT:-26}
+WARMUP=${WARMUP:-20}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-1}
+HEAP=${HEAP:-512m}
+READY_TIMEOUT=${READY_TIMEOUT:-120}
+# wrk's per-request timeout (its default, 2 s, is as long as a window).
+WRK_TIMEOUT=${WRK_TIMEOUT:-5}
+# 1: the windows count responses per status and per hosting node in Lua (see wrk-counter.lua). It costs wrk
+# some CPU, the same in every window, and shows where the load went and what any non-2xx said.
+COUNT_STATUS=${COUNT_STATUS:-1}
+# Parallel curls for the activation pass.
+ACTIVATE_PARALLEL=${ACTIVATE_PARALLEL:-16}
+# How long node 3 may take to exit after SIGTERM (its own shutdown hook gives up after 30 s).
+EXIT_TIMEOUT=${EXIT_TIMEOUT:-45}
+
+for v in WINDOW TOTAL JOIN_AT LEAVE_AT WARMUP CONNECTIONS THREADS READY_TIMEOUT WRK_TIMEOUT ACTIVATE_PARALLEL EXIT_TIMEOUT; do
+  if ! [[ ${!v} =~ ^[0-9]+$ ]] || (( ${!v} < 1 )); then
+    echo "rebalance.sh: $v must be a positive integer, got '${!v}'" >&2; exit 2
+  fi
+done
+if ! (( JOIN_AT < LEAVE_AT && LEAVE_AT + WINDOW <= TOTAL )); then
+  echo "rebalance.sh: need JOIN_AT < LEAVE_AT <= TOTAL - WINDOW (got $JOIN_AT, $LEAVE_AT, $TOTAL, $WINDOW)" >&2; exit 2
+fi
+if (( TOTAL > 600 || WARMUP > 600 )); then
+  echo "rebalance.sh: TOTAL and WARMUP are capped at 600 s" >&2; exit 2
+fi
+[[ $COUNT_STATUS == [01] ]] || { echo "rebalance.sh: COUNT_STATUS must be 0 or 1" >&2; exit 2; }
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+JAR=target/sticky.jar
+LUA=bench/wrk-counter.lua
+HOST=127.0.0.1
+
+HTTP=(18180 18181 18182 18183)
+CLUSTER=(15901 15902 15903 15904)
+TARGET=${HTTP[1]}   # node 2: wrk, the activation pass and the read-back all go through it
+
+STAMP=$(date +%Y%m%d-%H%M%S)
+OUT=bench/results/rebalance-$STAMP
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() { log "ERROR: $*" >&2; exit 1; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+# Wall clock in the JVM logs' format (logback %d{HH:mm:ss.SSS}, local time).
+tod() { date +%H:%M:%S.%3N; }
+now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
+
+# ---------------------------------------------------------------- prerequisites
+if [[ ! -f $JAR ]]; then
+  echo "rebalance.sh: $JAR not found. Build it first:  mvn -B package -DskipTests" >&2
+  exit 1
+fi
+command -v java >/dev/null || die "java not found (JDK 17+ needed)"
+command -v curl >/dev/null || die "curl not found"
+if ! command -v wrk >/dev/null; then
+  log "wrk not found; installing it with apt-get"
+  SUDO=""; (( EUID != 0 )) && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null \
+    || die "could not install wrk; install it (apt-get install wrk) and rerun"
+fi
+
+port_busy() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+for p in "${HTTP[@]}" "${CLUSTER[@]}"; do
+  port_busy "$p" && die "port $p on $HOST is already in use; stop whatever holds it (ss -ltnp | grep $p)"
+done
+
+mkdir -p "$OUT"
+
+# ---------------------------------------------------------------- process handling
+PIDS=()
+WRK_PID=""
+HELPER_PIDS=()   # activation curls and the node-3 exit watcher
+cleanup() {
+  local rc=$? p
+  if [[ -n $WRK_PID ]]; then kill -INT "$WRK_PID" 2>/dev/null || true; fi
+  for p in "${HELPER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  if ((${#PIDS[@]})); then
+    ((rc == 0)) || log "exiting with status $rc: stopping the JVMs"
+    stop_all
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Stops every JVM started here, newest first and one at a time, so each leaves the cluster cleanly.
+# Each gets STOP_TIMEOUT seconds after SIGTERM, then SIGKILL. (Node 3 has normally exited already.)
+STOP_TIMEOUT=${STOP_TIMEOUT:-15}
+STOP_AT=""
+stop_all() {
+  local i pid deadline
+  STOP_AT=$(tod)
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${PIDS[$i]}
+    kill -TERM "$pid" 2>/dev/null || continue
+    deadline=$((SECONDS + STOP_TIMEOUT))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "pid $pid did not stop within $STOP_TIMEOUT s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+  done
+  PIDS=()
+}
+
+# alive PID: the process exists and is not a zombie
+alive() { [[ -r /proc/$1/status ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+
+# log_issues STOP_TIME FILES...: "name N/M" = WARN/ERROR lines before STOP_TIME / after it, for logback logs.
+log_issues() {
+  local stop=$1 f; shift
+  for f in "$@"; do
+    [[ -f $f ]] || continue
+    awk -v stop="$stop" -v name="$(basename "$f" .log)" '
+      /^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9][0-9][0-9] (WARN|ERROR) / { if ($1 < stop) run++; else down++ }
+      END { printf "%s %d/%d  ", name, run, down }' "$f"
+  done
+}
+
+# start NAME CMD...: starts a process with its output in $OUT/NAME.log and records its pid.
+LAST_PID=""
+start() {
+  local name=$1; shift
+  "$@" >"$OUT/$name.log" 2>&1 &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+}
+
+# wait_for NAME PID CHECK...: polls CHECK until it succeeds, the process dies, or READY_TIMEOUT passes.
+wait_for() {
+  local name=$1 pid=$2; shift 2
+  local deadline=$((SECONDS + READY_TIMEOUT))
+  until "$@"; do
+    if ! alive "$pid"; then
+      tail -n 30 "$OUT/$name.log" >&2 || true
+      die "$name (pid $pid) exited before it was ready; log: $OUT/$name.log"
+    fi
+    ((SECONDS < deadline)) || { tail -n 30 "$OUT/$name.log" >&2; die "$name not ready after ${READY_TIMEOUT}s"; }
+    sleep 0.5
+  done
+  log "$name ready (pid $pid; $*)"
+}
+http_ready() { curl -sf -o /dev/null --max-time 2 "http://$HOST:$1/health/ready"; }
+
+# ---------------------------------------------------------------- wrk and its output
+# run_wrk LABEL PORT SECONDS COUNT_STATUS [quiet]: runs wrk, saves its output to $OUT/wrk-LABEL.txt.
+run_wrk() {
+  local label=$1 port=$2 secs=$3 count=$4 quiet=${5:-}
+  local file=$OUT/wrk-$label.txt
+  [[ -n $quiet ]] || log "wrk $label: -t$THREADS -c$CONNECTIONS -d${secs}s against $HOST:$port (load avg $(loadavg))"
+  # In the background plus `wait`, so a SIGTERM/SIGINT to this script is handled at once, not after wrk.
+  WRK_COUNT_STATUS=$count timeout --signal=INT --kill-after=10 $((secs + 30)) \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --timeout "${WRK_TIMEOUT}s" --latency -s "$LUA" \
+    "http://$HOST:$port" >"$file" 2>&1 &
+  WRK_PID=$!
+  local rc=0
+  wait "$WRK_PID" || rc=$?
+  WRK_PID=""
+  ((rc == 0)) || log "wrk $label exited with status $rc (see $file)"
+}
+
+# to_ms "1.23ms" -> 1.23
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
+    else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.0f", v * 60000 }
+    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.0f", v * 1000 }
+    else { printf "?" } }'
+}
+
+# parse FILE -> "rps p50 p99 max requests non2xx sockerr"
+parse() {
+  local f=$1 rps p50 p99 max reqs non2xx sockerr
+  rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$f")
+  p50=$(to_ms "$(awk '$1 == "50%" {print $2; exit}' "$f")")
+  p99=$(to_ms "$(awk '$1 == "99%" {print $2; exit}' "$f")")
+  max=$(to_ms "$(awk '$1 == "Latency" {print $4; exit}' "$f")")
+  reqs=$(awk '/requests in/ {print $1; exit}' "$f")
+  non2xx=$(awk -F: '/Non-2xx or 3xx responses/ {gsub(/ /, "", $2); print $2; exit}' "$f")
+  sockerr=$(awk '/Socket errors:/ {s = $0; sub(/.*Socket errors: /, "", s); gsub(/ /, "", s); print s; exit}' "$f")
+  echo "${rps:-?} ${p50:-?} ${p99:-?} ${max:-?} ${reqs:-0} ${non2xx:-0} ${sockerr:-none}"
+}
+
+# stats: numbers on stdin -> "count median max" ("0 - -" for none)
+stats() {
+  grep -E '^[0-9.]+$' | sort -g | awk '{ a[NR] = $1 }
+    END { if (NR == 0) { print "0 - -"; exit }
+          m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+          printf "%d %g %g\n", NR, m, a[NR] }'
+}
+
+# bulk_parse FILE: for curl's "body\ncode\n" per URL -> "sum-of-values count-200 count-other"
+bulk_parse() {
+  awk 'FNR % 2 == 1 { if (match($0, /"value":[0-9]+/)) v = substr($0, RSTART + 8, RLENGTH - 8) + 0; else v = 0 }
+    FNR % 2 == 0 { if ($1 == 200) { ok++; sum += v } else bad++ }
+    END { printf "%d %d %d\n", sum, ok, bad }' "$@"
+}
+
+# "HH:MM:SS.mmm" -> seconds since midnight (the run must not cross midnight)
+secs_of() { awk -v t="$1" 'BEGIN { if (split(t, a, ":") == 3) printf "%.3f", a[1] * 3600 + a[2] * 60 + a[3]; else print "" }'; }
+
+# ready_line LOG -> "HH:MM:SS.mmm node-id" from the node's "node <id> ready: ..." line
+ready_line() {
+  [[ -f $1 ]] || return 0
+  awk '{ for (i = 1; i < NF - 1; i++) if ($i == "node" && $(i + 2) == "ready:") { print $1, $(i + 1); exit } }' "$1"
+}
+
+LOAD_START=$(loadavg)
+CLUSTER_NAME="sticky-rebalance-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
+log "results in $OUT; cluster name $CLUSTER_NAME; load average at start: $LOAD_START"
+{
+  echo "date: $(date -Iseconds)"; echo "host: $(uname -srm), $(nproc) cores"; echo "java: $(java -version 2>&1 | head -1)"
+  echo "wrk: $(wrk -v 2>&1 | head -1)"; echo "jar: $(ls -l --time-style=+%F.%T $JAR | awk '{print $6, $5}')"
+  echo "WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS THREADS=$THREADS"
+  echo "HEAP=$HEAP WRK_TIMEOUT=$WRK_TIMEOUT COUNT_STATUS=$COUNT_STATUS ACTIVATE_PARALLEL=$ACTIVATE_PARALLEL"
+  echo "cluster name: $CLUSTER_NAME"; echo "load average at start: $LOAD_START"
+} >"$OUT/env.txt"
+
+# ---------------------------------------------------------------- 1. three nodes
+MEMBERS=$(printf "$HOST:%s," "${CLUSTER[@]}"); MEMBERS=${MEMBERS%,}
+NODE_PID=()
+start_node() {
+  local i=$1
+  start "node$((i + 1))" java -Xmx"$HEAP" -jar "$JAR" --http-host "$HOST" --http-port "${HTTP[$i]}" \
+    --host "$HOST" --cluster-name "$CLUSTER_NAME" --cluster-port "${CLUSTER[$i]}" --members "$MEMBERS"
+  NODE_PID[$i]=$LAST_PID
+}
+# Node 1 first, so it is the oldest member and runs the coordinator; then 2 and 3 together.
+start_node 0
+wait_for node1 "${NODE_PID[0]}" http_ready "${HTTP[0]}"
+start_node 1
+start_node 2
+wait_for node2 "${NODE_PID[1]}" http_ready "${HTTP[1]}"
+wait_for node3 "${NODE_PID[2]}" http_ready "${HTTP[2]}"
+
+# ---------------------------------------------------------------- 2. activation and warm-up
+# One increment for every id 0..9999 through node 2: ACTIVATE_PARALLEL curls, each walking its slice of the
+# ids on one keep-alive connection. Every status is recorded, so these increments are counted exactly.
+log "activating counters 0..9999 through node 2 ($ACTIVATE_PARALLEL parallel curls)"
+ACT_START=$(now_ms)
+per=$(((10000 + ACTIVATE_PARALLEL - 1) / ACTIVATE_PARALLEL))
+for ((k = 0; k < ACTIVATE_PARALLEL; k++)); do
+  lo=$((k * per)); hi=$(((k + 1) * per - 1)); ((hi > 9999)) && hi=9999; ((lo > hi)) && break
+  curl -s --max-time 120 -w '\n%{http_code}\n' -X POST -H 'Content-Type: application/json' -d '{"op":"increment"}' \
+    "http://$HOST:$TARGET/entities/counter/[$lo-$hi]" >"$OUT/activate-$k.txt" 2>/dev/null &
+  HELPER_PIDS+=($!)
+done
+for p in "${HELPER_PIDS[@]}"; do wait "$p" || true; done
+HELPER_PIDS=()
+ACT_MS=$(($(now_ms) - ACT_START))
+read -r _ ACT_OK ACT_BAD < <(bulk_parse "$OUT"/activate-*.txt)
+ACT_LINE="activation: $ACT_OK of 10000 ids answered 200 in $(awk -v m="$ACT_MS" 'BEGIN { printf "%.1f", m / 1000 }') s"
+ACT_LINE+=" ($(awk -v m="$ACT_MS" 'BEGIN { printf "%.0f", m > 0 ? 10000000 / m : 0 }') req/s)"
+((ACT_BAD == 0)) || ACT_LINE+="; $ACT_BAD did not: $(awk 'FNR % 2 == 0 && $1 != 200 { c[$1]++ } END { for (k in c) printf "%s x%d ", k, c[k] }' "$OUT"/activate-*.txt)"
+log "$ACT_LINE"
+
+run_wrk warmup "$TARGET" "$WARMUP" 1
+
+# ---------------------------------------------------------------- 3. measured windows with a join and a leave
+NWIN=$(((TOTAL + WINDOW - 1) / WINDOW))
+log "measuring: $NWIN windows of ${WINDOW}s against node 2; node 4 joins at ~${JOIN_AT}s, node 3 leaves (SIGTERM) at ~${LEAVE_AT}s"
+printf 'window\tstart\tend\tphase\tevent\n' >"$OUT/windows.tsv"
+JOIN_TOD=""; LEAVE_TOD=""; PHASE=steady
+T0_MS=$(now_ms); T0_TOD=$(tod)
+for ((w = 0; w < NWIN; w++)); do
+  el=$(($(now_ms) - T0_MS)); event=""
+  if [[ -z $JOIN_TOD ]] && ((el >= JOIN_AT * 1000)); then
+    start_node 3
+    JOIN_TOD=$(tod); PHASE=join; event="node4 started"
+    log "t=$(awk -v m="$el" 'BEGIN { printf "%.1f", m / 1000 }')s: started node 4 (pid ${NODE_PID[3]})"
+  fi
+  if [[ -z $LEAVE_TOD ]] && ((el >= LEAVE_AT * 1000)); then
+    LEAVE_TOD=$(tod); PHASE=leave; event="SIGTERM node3"
+    kill -TERM "${NODE_PID[2]}" 2>/dev/null || log "WARNING: node 3 was not running at the leave"
+    # Records when node 3 has exited (the JVM, not only its log).
+    (p=${NODE_PID[2]}; while alive "$p"; do sleep 0.05; done; tod >"$OUT/node3-exit.txt") &
+    HELPER_PIDS+=($!)
+    log "t=$(awk -v m="$el" 'BEGIN { printf "%.1f", m / 1000 }')s: sent SIGTERM to node 3 (pid ${NODE_PID[2]})"
+  fi
+  ws=$(tod)
+  run_wrk "$(printf 'win%02d' "$w")" "$TARGET" "$WINDOW" "$COUNT_STATUS" quiet
+  printf '%d\t%s\t%s\t%s\t%s\n' "$w" "$ws" "$(tod)" "$PHASE" "$event" >>"$OUT/windows.tsv"
+done
+log "windows done"
+
+# Node 3 must have exited by now, or within EXIT_TIMEOUT of its SIGTERM.
+deadline=$(($(secs_of "$LEAVE_TOD" | cut -d. -f1) + EXIT_TIMEOUT))
+while [[ ! -s $OUT/node3-exit.txt ]] && (($(secs_of "$(tod)" | cut -d. -f1) < deadline)); do sleep 0.2; done
+N3_EXIT=$(cat "$OUT/node3-exit.txt" 2>/dev/null || true)
+[[ -n $N3_EXIT ]] || log "WARNING: node 3 had not exited ${EXIT_TIMEOUT}s after SIGTERM"
+if alive "${NODE_PID[2]}"; then
+  N3_RC="still running"
+else
+  N3_RC=0; wait "${NODE_PID[2]}" 2>/dev/null || N3_RC=$?
+fi
+
+# ---------------------------------------------------------------- consistency
+count_2xx=$ACT_OK; runs=0
+for f in "$OUT"/wrk-*.txt; do
+  read -r _ _ _ _ r n _ < <(parse "$f")
+  count_2xx=$((count_2xx + r - n)); runs=$((runs + 1))
+done
+log "reading counters 0..9999 back through node 2"
+curl -s --max-time 120 -w '\n%{http_code}\n' "http://$HOST:$TARGET/entities/counter/[0-9999]" >"$OUT/readback.txt" || true
+read -r RB_SUM RB_OK RB_BAD < <(bulk_parse "$OUT/readback.txt")
+CONSISTENCY="sum of counters $RB_SUM vs. 2xx counted $count_2xx ($ACT_OK activation + $runs wrk runs; +0..$((runs * CONNECTIONS)) in flight): "
+if ((RB_OK != 10000)); then
+  CONSISTENCY+="INCOMPLETE, only $RB_OK of 10000 reads answered 200 ($RB_BAD did not)"
+elif ((RB_SUM >= count_2xx && RB_SUM <= count_2xx + runs * CONNECTIONS)); then
+  CONSISTENCY+="OK (+$((RB_SUM - count_2xx)))"
+else
+  CONSISTENCY+="MISMATCH (difference $((RB_SUM - count_2xx)))"
+fi
+log "$CONSISTENCY"
+LOAD_END=$(loadavg)
+stop_all
+log "nodes stopped"
+
+# ---------------------------------------------------------------- 4. analysis
+declare -A NAME_OF=() ID_OF=() READY_AT=()
+for i in 1 2 3 4; do
+  read -r t id < <(ready_line "$OUT/node$i.log"; echo) || true
+  if [[ -n ${id:-} ]]; then NAME_OF[$id]=node$i; ID_OF[node$i]=$id; READY_AT[node$i]=$t; fi
+done
+N3_ID=${ID_OF[node3]:-?}; N4_ID=${ID_OF[node4]:-?}; N4_READY=${READY_AT[node4]:-}
+
+# Every hand-off line (normally all in node 1's log: it hosts the coordinator) as
+# "seconds time type shard from to epoch entities durationMs log".
+: >"$OUT/handoffs.txt"
+for f in "$OUT"/node*.log; do
+  awk -v src="$(basename "$f" .log)" '/ShardCoordinator - hand-off type=/ {
+      split($1, a, ":"); delete v
+      for (i = 1; i <= NF; i++) { p = index($i, "="); if (p > 1) v[substr($i, 1, p - 1)] = substr($i, p + 1) }
+      printf "%.3f %s %s %s %s %s %s %s %s %s\n", a[1] * 3600 + a[2] * 60 + a[3], $1, v["type"], v["shard"], v["from"], v["to"], v["epoch"], v["entities"], v["durationMs"], src
+    }' "$f"
+done | sort -g >"$OUT/handoffs.txt"
+grep -h 'hand-off of .* abandoned' "$OUT"/node*.log >"$OUT/abandoned.txt" || true
+HO_ELSEWHERE=$(awk '$10 != "node1"' "$OUT/handoffs.txt" | wc -l)
+
+J0=$(secs_of "$JOIN_TOD"); L0=$(secs_of "$LEAVE_TOD"); S0=$(secs_of "$STOP_AT")
+X3=$(secs_of "${N3_EXIT:-$STOP_AT}"); R4=$(secs_of "${N4_READY:-}")
+# handoffs_between FROM TO -> the hand-off lines with FROM <= time < TO
+handoffs_between() { awk -v a="$1" -v b="$2" '$1 >= a && $1 < b' "$OUT/handoffs.txt"; }
+handoffs_between "$J0" "$L0" >"$OUT/handoffs-join.txt"
+handoffs_between "$L0" "$(awk -v x="$X3" 'BEGIN { printf "%.3f", x + 0.001 }')" >"$OUT/handoffs-leave.txt"
+handoffs_between "$(awk -v x="$X3" 'BEGIN { printf "%.3f", x + 0.001 }')" "$S0" >"$OUT/handoffs-after.txt"
+
+# move_report FILE START_SECS LABEL: "N hand-offs (x to/from ...), durationMs median m max M, entities E, last at +Ts"
+move_report() {
+  local f=$1 start=$2 n med max ents last
+  read -r n med max < <(awk '{ print $9 }' "$f" | stats)
+  ents=$(awk '{ s += $8 } END { print s + 0 }' "$f")
+  last=$(awk -v s="$start" 'END { if (NR) printf "%.1f", $1 - s; else print "-" }' "$f")
+  printf '%d hand-offs, durationMs median %s max %s, %d entities moved, last one %s s after the start' "$n" "$med" "$max" "$ents" "$last"
+}
+JOIN_N=$(wc -l <"$OUT/handoffs-join.txt"); LEAVE_N=$(wc -l <"$OUT/handoffs-leave.txt"); AFTER_N=$(wc -l <"$OUT/handoffs-after.txt")
+JOIN_TO4=$(awk -v n="$N4_ID" '$6 == n' "$OUT/handoffs-join.txt" | wc -l)
+LEAVE_FROM3=$(awk -v n="$N3_ID" '$5 == n' "$OUT/handoffs-leave.txt" | wc -l)
+JOIN_LAST=$(awk 'END { if (NR) print $1 }' "$OUT/handoffs-join.txt")
+LEAVE_LAST=$(awk 'END { if (NR) print $1 }' "$OUT/handoffs-leave.txt")
+diff_s() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }' || echo "?"; }
+JOIN_SETTLE=$(diff_s "$R4" "$JOIN_LAST")
+N4_START_S=$(diff_s "$J0" "$R4")
+LEAVE_HANDOFF_S=$(diff_s "$L0" "$LEAVE_LAST")
+LEAVE_EXIT_S=$(diff_s "$L0" "${N3_EXIT:+$X3}")
+JOIN_GAP=$(diff_s "$JOIN_LAST" "$L0")
+N3_LEFT_LINE=$(grep -h 'handed off .* shard(s); leaving' "$OUT/node3.log" | head -1 || true)
+N3_LEAVING_LINE=$(grep -h "is leaving: handing off" "$OUT"/node*.log | head -1 || true)
+N3_SHUTDOWN_WARN=$(grep -hE 'not all handed off|clean shutdown did not finish' "$OUT/node3.log" || true)
+
+# Per-window table: offset, req/s, latency, errors, hand-offs completed in the window, share of responses per
+# hosting node (count mode only), phase and events.
+T0S=$(secs_of "$T0_TOD")
+WIN_TABLE=$OUT/windows.txt
+{
+  printf '%6s %7s %8s %8s %8s %7s %8s %4s  %-23s %-6s %s\n' "t(s)" "req/s" "p50 ms" "p99 ms" "max ms" non-2xx "sock.err" "h-o" \
+    "served n1/n2/n3/n4 %" phase events
+  tail -n +2 "$OUT/windows.tsv" | while IFS=$'\t' read -r w ws we phase event; do
+    f=$OUT/$(printf 'wrk-win%02d.txt' "$w")
+    read -r rps p50 p99 max reqs non sock < <(parse "$f")
+    # "connect0,read0,write0,timeout2" -> 2 (the details stay in the wrk file)
+    sock=$(awk -v s="$sock" 'BEGIN { n = 0; while (match(s, /[0-9]+/)) { n += substr(s, RSTART, RLENGTH); s = substr(s, RSTART + RLENGTH) } print n }')
+    a=$(secs_of "$ws"); b=$(secs_of "$we")
+    # a window owns the hand-offs from its start to the next window's start
+    nxt=$(awk -F'\t' -v w="$w" 'NR > 1 && $1 == w + 1 { print $2 }' "$OUT/windows.tsv")
+    [[ -n $nxt ]] && b=$(secs_of "$nxt")
+    ho=$(handoffs_between "$a" "$b" | wc -l)
+    served="-"
+    if [[ $COUNT_STATUS == 1 ]]; then
+      served=$(awk -v n1="${ID_OF[node1]:-}" -v n2="${ID_OF[node2]:-}" -v n3="${ID_OF[node3]:-}" -v n4="${ID_OF[node4]:-}" '
+        $1 == "NODE" { t += $3; if ($2 == n1) c1 += $3; else if ($2 == n2) c2 += $3; else if ($2 == n3) c3 += $3; else if ($2 == n4) c4 += $3 }
+        END { if (t) printf "%.0f/%.0f/%.0f/%.0f", 100 * c1 / t, 100 * c2 / t, 100 * c3 / t, 100 * c4 / t; else print "-" }' "$f")
+    fi
+    ev=$event
+    for pair in "node4 ready:$R4" "node3 exited:${N3_EXIT:+$X3}"; do
+      t=${pair##*:}; [[ -n $t ]] || continue
+      awk -v t="$t" -v a="$a" -v b="$b" 'BEGIN { exit !(t >= a && t < b) }' && ev+="${ev:+, }${pair%%:*} (+$(diff_s "$a" "$t")s)"
+    done
+    printf '%6.1f %7s %8s %8s %8s %7s %8s %4s  %-23s %-6s %s\n' "$(awk -v a="$a" -v s="$T0S" 'BEGIN { print a - s }')" \
+      "$rps" "$p50" "$p99" "$max" "$non" "$sock" "$ho" "$served" "$phase" "$ev"
+  done
+} >"$WIN_TABLE"
+
+# Phase figures from the table (columns: 1 t, 2 req/s, 3 p50, 4 p99, 5 max, 6 non-2xx, 7 sock, 8 h-o, 10 phase)
+col() { awk -v c="$1" -v p="$2" 'NR > 1 && $10 == p { print $c }' "$WIN_TABLE"; }
+read -r ST_N ST_P50 _ < <(col 3 steady | stats)
+read -r _ ST_P99 _ < <(col 4 steady | stats)
+read -r _ ST_RPS _ < <(col 2 steady | stats)
+read -r _ _ J_P99 < <(col 4 join | stats)
+read -r _ _ L_P99 < <(col 4 leave | stats)
+read -r _ _ J_MAX < <(col 5 join | stats)
+read -r _ _ L_MAX < <(col 5 leave | stats)
+read -r _ J_RPS _ < <(col 2 join | stats)
+read -r _ L_RPS _ < <(col 2 leave | stats)
+read -r _ _ HO_P99 < <(awk 'NR > 1 && $8 > 0 { print $4 }' "$WIN_TABLE" | stats)
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1f", a / b; else print "?" }'; }
+W_NON=$(awk 'NR > 1 { s += $6 } END { print s + 0 }' "$WIN_TABLE")
+W_SOCK=$(awk 'NR > 1 { n += $7 } END { print n + 0 }' "$WIN_TABLE")
+read -r WU_RPS WU_P50 WU_P99 WU_MAX WU_REQ WU_NON WU_SOCK < <(parse "$OUT/wrk-warmup.txt")
+STATUS_ALL=$(cat "$OUT"/wrk-win*.txt "$OUT/wrk-warmup.txt" | awk '$1 == "STATUS" { c[$2] += $3 } END { for (k in c) printf "%s x%d  ", k, c[k] }')
+ISSUES=$(log_issues "$STOP_AT" "$OUT"/node1.log "$OUT"/node2.log "$OUT"/node3.log "$OUT"/node4.log)
+
+# ---------------------------------------------------------------- 5. summary
+{
+  echo
+  echo "== Sticky rebalance: wrk -t$THREADS -c$CONNECTIONS --latency in ${WINDOW}s windows against node 2, POST /entities/counter/<0..9999>"
+  echo "   node 4 joins at ~${JOIN_AT}s, node 3 leaves (SIGTERM) at ~${LEAVE_AT}s; h-o = hand-offs completed in the window"
+  cat "$WIN_TABLE"
+  echo
+  echo "latency (ms; median over the $ST_N steady windows, worst window of each move):"
+  printf '  steady        p50 %s  p99 %s  (%s req/s)\n' "$ST_P50" "$ST_P99" "$ST_RPS"
+  printf '  join  worst   p99 %s  max %s  (median %s req/s)  worst-p99/steady-p99 %s\n' "$J_P99" "$J_MAX" "$J_RPS" "$(ratio "$J_P99" "$ST_P99")"
+  printf '  leave worst   p99 %s  max %s  (median %s req/s)  worst-p99/steady-p99 %s\n' "$L_P99" "$L_MAX" "$L_RPS" "$(ratio "$L_P99" "$ST_P99")"
+  printf '  windows with hand-offs: worst p99 %s (x%s steady)\n' "$HO_P99" "$(ratio "$HO_P99" "$ST_P99")"
+  echo "join (node 4 = ${N4_ID}):"
+  echo "  node 4 started ${JOIN_TOD:-?}, ready ${N4_READY:-never} (${N4_START_S}s after start)"
+  echo "  $(move_report "$OUT/handoffs-join.txt" "$R4") (node 4 ready); $JOIN_TO4 of them to node 4"
+  echo "  settle time (node 4 ready -> last hand-off before the leave): ${JOIN_SETTLE}s; the last one was ${JOIN_GAP}s before the SIGTERM"
+  ((LEAVE_N == LEAVE_FROM3)) || echo "  NOTE: $((LEAVE_N - LEAVE_FROM3)) hand-off(s) after the SIGTERM were not from node 3: the join's rebalance was still running"
+  echo "leave (node 3 = ${N3_ID}):"
+  echo "  SIGTERM ${LEAVE_TOD:-?}, node 3 exited ${N3_EXIT:-?} (exit status $N3_RC)"
+  echo "  $(move_report "$OUT/handoffs-leave.txt" "$L0") (SIGTERM); $LEAVE_FROM3 of them from node 3"
+  echo "  settle time: SIGTERM -> last hand-off ${LEAVE_HANDOFF_S}s, SIGTERM -> node 3 exited ${LEAVE_EXIT_S}s"
+  [[ -z $N3_LEAVING_LINE ]] || echo "  coordinator: ${N3_LEAVING_LINE#* - }"
+  [[ -z $N3_LEFT_LINE ]] || echo "  node 3:      ${N3_LEFT_LINE#* - }"
+  [[ -z $N3_SHUTDOWN_WARN ]] || echo "  node 3 WARN: $N3_SHUTDOWN_WARN"
+  echo "hand-offs after node 3 exited (until the final stop): $AFTER_N; abandoned hand-offs: $(wc -l <"$OUT/abandoned.txt")"
+  ((HO_ELSEWHERE == 0)) || echo "NOTE: $HO_ELSEWHERE hand-off line(s) were logged by a node other than node 1 (coordinator moved?)"
+  echo "non-2xx in the windows: $W_NON; socket errors in the windows: $W_SOCK; warm-up: non-2xx $WU_NON, socket errors $WU_SOCK"
+  [[ -z $STATUS_ALL ]] || echo "status counts (warm-up and windows): $STATUS_ALL"
+  if [[ $W_NON != 0 || $WU_NON != 0 ]]; then
+    echo "NOTE: non-2xx responses; sample bodies:"
+    cat "$OUT"/wrk-win*.txt "$OUT/wrk-warmup.txt" | grep '^SAMPLE ' | sort -u -k2,2 | sed 's/^/  /' || true
+  fi
+  echo "$ACT_LINE"
+  printf 'warm-up (%ss, random ids): %s req/s, p50 %s ms, p99 %s ms, max %s ms\n' "$WARMUP" "$WU_RPS" "$WU_P50" "$WU_P99" "$WU_MAX"
+  echo "consistency: $CONSISTENCY"
+  echo "WARN/ERROR log lines per node, while running/at the final stop: $ISSUES"
+  echo "load average: start $LOAD_START, end $LOAD_END ($(nproc) cores)"
+  echo
+  echo "raw wrk output, node logs and hand-off lists: $OUT/"
+  echo "rerun: WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS bench/rebalance.sh"
+} | tee "$OUT/summary.txt"
