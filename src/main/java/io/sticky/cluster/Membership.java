@@ -38,6 +38,7 @@ public final class Membership {
   private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
   private final UUID listenerId;
   private volatile List<String> members;
+  private final java.util.Map<String, String> addresses = new java.util.concurrent.ConcurrentHashMap<>();
 
   private record Subscriber(Context context, Handler<Change> handler) {
   }
@@ -138,14 +139,21 @@ public final class Membership {
     }
   }
 
-  private static List<String> nodeIds(Set<Member> members) {
+  /** The cluster (Hazelcast) address of a member, {@code host:port}, or null if unknown. */
+  public String address(String nodeId) {
+    return addresses.get(nodeId);
+  }
+
+  private List<String> nodeIds(Set<Member> members) {
     List<String> ids = new ArrayList<>(members.size());
     for (Member m : members) {
       String id = m.getAttribute(NODE_ID_ATTRIBUTE);
       if (id != null) {
         ids.add(id);
+        addresses.put(id, m.getAddress().getHost() + ":" + m.getAddress().getPort());
       }
     }
+    addresses.keySet().retainAll(ids);
     return List.copyOf(ids);
   }
 }

@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
  * GET  /entities/{type}/{id}   the entity's read-only view
  * GET  /health/live            200 while the process runs
  * GET  /health/ready           200 once joined and every region is registered, else 503
+ * GET  /cluster, /cluster/shards, /cluster/entities/{type}/{id}   read-only management ({@link ManagementRoutes})
  * </pre>
  *
  * Responses produced by an entity carry {@code X-Sticky-Node}. Every error is
@@ -62,6 +63,9 @@ public final class RestGateway extends VerticleBase {
     });
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(this::ready);
+    if (sticky instanceof io.sticky.runtime.StickyImpl impl) {
+      new ManagementRoutes(vertx, impl).install(router);
+    }
     router.route().handler(ctx -> Problem.send(ctx.response(), 404, "Not found", "no route for " + ctx.request().path(), ctx.request().path()));
     router.route().failureHandler(this::failure);
 

@@ -57,7 +57,6 @@ public final class StickyMain {
   }
 
   static String version() {
-    String v = StickyMain.class.getPackage().getImplementationVersion();
-    return v != null ? v : "dev";
+    return Version.get();
   }
 }

@@ -26,11 +26,20 @@ public final class Protocol {
    * Sent by the coordinator to a region's inbox (with header {@link Headers#CONTROL}) during a hand-off.
    * Each is a request; the reply is named on the record.
    */
-  public sealed interface RegionCommand permits BeginHandOff, HandOff, HostShard, ShardHome {
+  public sealed interface RegionCommand permits BeginHandOff, HandOff, HostShard, ShardHome, GetRegionState {
   }
 
   /** Replies of regions to {@link RegionCommand}s. */
-  public sealed interface RegionReply permits BeginHandOffAck, ShardStopped, ShardStarted {
+  public sealed interface RegionReply permits BeginHandOffAck, ShardStopped, ShardStarted, RegionState {
+  }
+
+  /** Management -> a region: what do you host? Reply: {@link RegionState}. Read-only. */
+  public record GetRegionState(String type) implements RegionCommand {
+  }
+
+  /** A region's hosted shards with their active entity counts, and its counters. */
+  public record RegionState(String type, String node, java.util.Map<Integer, Integer> entitiesByShard,
+                            int activeEntities, long activations, int bufferedMessages) implements RegionReply {
   }
 
   /**
@@ -144,6 +153,8 @@ public final class Protocol {
       case "HostShard" -> HostShard.class;
       case "ShardStarted" -> ShardStarted.class;
       case "GracefulShutdownReq" -> GracefulShutdownReq.class;
+      case "GetRegionState" -> GetRegionState.class;
+      case "RegionState" -> RegionState.class;
       case "GracefulShutdownAck" -> GracefulShutdownAck.class;
       default -> throw new IllegalArgumentException("unknown protocol message kind: " + kind);
     };

@@ -550,6 +550,11 @@ public final class ShardRegion extends VerticleBase {
       handingOff.remove(home.shard());
       onShardHome(home);
       msg.reply(new JsonObject());
+    } else if (command instanceof Protocol.GetRegionState) {
+      Map<Integer, Integer> byShard = new java.util.TreeMap<>();
+      hosted.keySet().forEach(shard -> byShard.put(shard, 0));
+      cells.values().forEach(cell -> byShard.merge(cell.shard, 1, Integer::sum));
+      msg.reply(Protocol.encode(new Protocol.RegionState(type.name(), self, byShard, activeEntities.get(), activations.get(), buffered.get())));
     } else {
       msg.fail(400, "not a region command: " + command.getClass().getSimpleName());
     }

@@ -239,6 +239,15 @@ public final class StickyImpl implements Sticky {
         .map(reply -> Protocol.decode(reply.body(), Allocations.class));
   }
 
+  /** The number of shards of a registered type. */
+  public int numberOfShards(String typeName) {
+    EntityType type = types.get(typeName);
+    if (type == null) {
+      throw new IllegalArgumentException("unknown type " + typeName);
+    }
+    return type.numberOfShards();
+  }
+
   /** True if this node currently runs the coordinator. */
   public boolean runsCoordinator() {
     CoordinatorSingleton s = singleton;

@@ -11,6 +11,8 @@ import io.sticky.protocol.Protocol.ShardHome;
 import io.sticky.testkit.Http;
 import io.sticky.testkit.Http.Response;
 import io.sticky.testkit.TestCluster;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -78,6 +80,41 @@ class ClusterShardingTest {
     assertThat(perNode.values().stream().mapToLong(Long::longValue).max().orElseThrow()
         - perNode.values().stream().mapToLong(Long::longValue).min().orElseThrow()).isLessThanOrEqualTo(1);
     assertThat(table.coordinatorNode()).isEqualTo(nodes.get(0).nodeId());
+
+    // the management API, asked through any node, matches the real allocation and the hosts seen above
+    JsonObject view = Http.get(nodes.get(1).httpPort(), "/cluster").json();
+    assertThat(view.getString("coordinator")).isEqualTo(nodes.get(0).nodeId());
+    JsonArray viewNodes = view.getJsonArray("nodes");
+    assertThat(viewNodes).hasSize(3);
+    long totalActive = 0;
+    for (int i = 0; i < 3; i++) {
+      JsonObject n = viewNodes.getJsonObject(i);
+      StickyNode real = nodes.stream().filter(x -> x.nodeId().equals(n.getString("id"))).findFirst().orElseThrow();
+      assertThat(n.getBoolean("coordinator")).isEqualTo(real == nodes.get(0));
+      assertThat(n.getBoolean("reachable")).isTrue();
+      assertThat(n.getString("address")).startsWith("127.0.0.1:");
+      assertThat(n.getJsonObject("types").getJsonObject(COUNTER).getInteger("activeEntities"))
+          .isEqualTo(real.sticky().stats(COUNTER).activeEntities());
+      assertThat(n.getJsonObject("types").getJsonObject(COUNTER).getInteger("shards")).isEqualTo(perNode.get(real.nodeId()).intValue());
+      totalActive += n.getInteger("activeEntities");
+    }
+    assertThat(totalActive).isEqualTo(IDS);
+    JsonArray shardView = Http.get(nodes.get(2).httpPort(), "/cluster/shards?type=counter").json().getJsonArray("shards");
+    assertThat(shardView).hasSize(table.shards().size());
+    int entitiesInShards = 0;
+    for (int i = 0; i < shardView.size(); i++) {
+      JsonObject sh = shardView.getJsonObject(i);
+      assertThat(sh.getString("node")).isEqualTo(homeOfShard.get(sh.getInteger("shard")));
+      entitiesInShards += sh.getInteger("entities");
+    }
+    assertThat(entitiesInShards).isEqualTo(IDS);
+    assertThat(Http.get(nodes.get(2).httpPort(), "/cluster/shards?type=nope").status()).isEqualTo(404);
+    JsonObject where = Http.get(nodes.get(2).httpPort(), "/cluster/entities/counter/id-7").json();
+    assertThat(where.getString("node")).isEqualTo(hostOf.get("id-7"));
+    assertThat(where.getBoolean("allocated")).isTrue();
+    Http.get(nodes.get(2).httpPort(), "/cluster/entities/counter/never-used-" + System.nanoTime());
+    assertThat(nodes.stream().mapToLong(n -> n.sticky().stats(COUNTER).activations()).sum())
+        .as("looking an entity up does not activate it").isEqualTo(IDS);
   }
 
   @Test

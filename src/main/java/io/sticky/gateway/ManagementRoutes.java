@@ -1,0 +1,173 @@
+package io.sticky.gateway;
+
+import io.sticky.api.EntityAddress;
+import io.sticky.api.StickyError;
+import io.sticky.cluster.Membership;
+import io.sticky.node.Version;
+import io.sticky.protocol.Addresses;
+import io.sticky.protocol.Headers;
+import io.sticky.protocol.Protocol;
+import io.sticky.protocol.Protocol.GetRegionState;
+import io.sticky.protocol.Protocol.RegionState;
+import io.sticky.protocol.Protocol.ShardHome;
+import io.sticky.region.ShardId;
+import io.sticky.runtime.StickyImpl;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The read-only management API, on every node's gateway:
+ * <pre>
+ * GET /cluster                          nodes (address, coordinator, shards and active entities per type)
+ * GET /cluster/shards[?type=]           the coordinator's allocation, with epochs and entity counts
+ * GET /cluster/entities/{type}/{id}     where an entity lives (or would live), without activating it
+ * </pre>
+ * Regions are asked directly ({@link GetRegionState} in their inbox) and the coordinator for the table;
+ * a node that does not answer within the timeout is listed as unreachable rather than failing the request.
+ */
+final class ManagementRoutes {
+  private static final long QUERY_TIMEOUT_MS = 2_000;
+
+  private final Vertx vertx;
+  private final StickyImpl sticky;
+
+  ManagementRoutes(Vertx vertx, StickyImpl sticky) {
+    this.vertx = vertx;
+    this.sticky = sticky;
+  }
+
+  void install(Router router) {
+    router.get("/cluster").handler(this::cluster);
+    router.get("/cluster/shards").handler(this::shards);
+    router.get("/cluster/entities/:type/:id").handler(this::entity);
+  }
+
+  private void cluster(RoutingContext ctx) {
+    Membership membership = sticky.membership();
+    if (membership == null) {
+      Problem.send(ctx.response(), StickyError.UNAVAILABLE, "node is not started", ctx.request().path());
+      return;
+    }
+    List<String> members = membership.members();
+    regionStates(members).onComplete(ar -> {
+      Map<String, List<RegionState>> byNode = new HashMap<>();
+      ar.result().forEach(s -> byNode.computeIfAbsent(s.node(), n -> new ArrayList<>()).add(s));
+      JsonArray nodes = new JsonArray();
+      for (String node : members) {
+        JsonObject types = new JsonObject();
+        int shards = 0;
+        int active = 0;
+        for (RegionState s : byNode.getOrDefault(node, List.of())) {
+          types.put(s.type(), new JsonObject().put("shards", s.entitiesByShard().size()).put("activeEntities", s.activeEntities())
+              .put("activations", s.activations()).put("bufferedMessages", s.bufferedMessages()));
+          shards += s.entitiesByShard().size();
+          active += s.activeEntities();
+        }
+        nodes.add(new JsonObject()
+            .put("id", node)
+            .put("address", membership.address(node))
+            .put("coordinator", node.equals(membership.oldest()))
+            .put("self", node.equals(membership.self()))
+            .put("reachable", byNode.containsKey(node) || sticky.typeNames().isEmpty())
+            .put("shards", shards)
+            .put("activeEntities", active)
+            .put("types", types));
+      }
+      json(ctx, new JsonObject()
+          .put("self", membership.self())
+          .put("coordinator", membership.oldest())
+          .put("version", Version.get())
+          .put("types", new JsonArray(new ArrayList<>(sticky.typeNames())))
+          .put("nodes", nodes));
+    });
+  }
+
+  private void shards(RoutingContext ctx) {
+    String type = ctx.request().getParam("type");
+    if (type != null && !sticky.typeNames().contains(type)) {
+      Problem.send(ctx.response(), StickyError.UNKNOWN_TYPE, "no entity type '" + type + "'", ctx.request().path());
+      return;
+    }
+    sticky.allocations(type).onComplete(table -> {
+      if (table.failed()) {
+        Problem.send(ctx.response(), StickyError.UNAVAILABLE, "the coordinator did not answer: " + table.cause().getMessage(),
+            ctx.request().path());
+        return;
+      }
+      regionStates(sticky.membership().members()).onComplete(states -> {
+        Map<String, Integer> entities = new HashMap<>();
+        states.result().forEach(s -> s.entitiesByShard().forEach((shard, n) -> entities.put(s.type() + "/" + shard, n)));
+        JsonArray shards = new JsonArray();
+        table.result().shards().stream()
+            .sorted((a, b) -> a.type().equals(b.type()) ? Integer.compare(a.shard(), b.shard()) : a.type().compareTo(b.type()))
+            .forEach(h -> shards.add(new JsonObject().put("type", h.type()).put("shard", h.shard()).put("node", h.node())
+                .put("epoch", h.epoch()).put("entities", entities.get(h.type() + "/" + h.shard()))));
+        json(ctx, new JsonObject().put("coordinator", table.result().coordinatorNode()).put("shards", shards));
+      });
+    });
+  }
+
+  private void entity(RoutingContext ctx) {
+    String type = ctx.pathParam("type");
+    String id = ctx.pathParam("id");
+    if (!sticky.typeNames().contains(type)) {
+      Problem.send(ctx.response(), StickyError.UNKNOWN_TYPE, "no entity type '" + type + "'", ctx.request().path());
+      return;
+    }
+    if (!EntityAddress.isValidId(id)) {
+      Problem.send(ctx.response(), StickyError.INVALID_ID, "entity id must be 1-256 characters of [A-Za-z0-9._:@-]", ctx.request().path());
+      return;
+    }
+    int shard = ShardId.of(id, sticky.numberOfShards(type));
+    sticky.allocations(type).onComplete(table -> {
+      if (table.failed()) {
+        Problem.send(ctx.response(), StickyError.UNAVAILABLE, "the coordinator did not answer: " + table.cause().getMessage(),
+            ctx.request().path());
+        return;
+      }
+      JsonObject body = new JsonObject().put("type", type).put("id", id).put("shard", shard);
+      ShardHome home = table.result().shards().stream().filter(h -> h.shard() == shard).findFirst().orElse(null);
+      if (home == null) {
+        json(ctx, body.put("allocated", false).putNull("node").putNull("epoch"));
+      } else {
+        json(ctx, body.put("allocated", true).put("node", home.node()).put("epoch", home.epoch()));
+      }
+    });
+  }
+
+  /** The state of every region of every type on the given nodes; unreachable ones are left out. */
+  private Future<List<RegionState>> regionStates(List<String> nodes) {
+    List<Future<RegionState>> asks = new ArrayList<>();
+    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(QUERY_TIMEOUT_MS).addHeader(Headers.CONTROL, "1");
+    for (String node : nodes) {
+      for (String type : sticky.typeNames()) {
+        asks.add(vertx.eventBus().<JsonObject>request(Addresses.region(type, node), Protocol.encode(new GetRegionState(type)), opts)
+            .map(m -> Protocol.decode(m.body(), RegionState.class)));
+      }
+    }
+    return Future.join(asks).transform(ar -> {
+      List<RegionState> result = new ArrayList<>();
+      asks.forEach(f -> {
+        if (f.succeeded()) {
+          result.add(f.result());
+        }
+      });
+      return Future.succeededFuture(result);
+    });
+  }
+
+  private static void json(RoutingContext ctx, JsonObject body) {
+    if (!ctx.response().ended()) {
+      ctx.response().putHeader("Content-Type", "application/json").end(body.toBuffer());
+    }
+  }
+}
