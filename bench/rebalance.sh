@@ -2,7 +2,7 @@
 # Sticky under membership change: latency in back-to-back wrk windows while a 4th node joins (shards are
 # handed off to it) and node 3 leaves gracefully on SIGTERM (its shards are handed off first). See bench/README.md.
 #
-#   bench/rebalance.sh                         # about 2 minutes
+#   bench/rebalance.sh                         # about 3 minutes
 #   JOIN_AT=8 LEAVE_AT=30 TOTAL=50 bench/rebalance.sh
 #
 # 1. 3 nodes (java -jar target/sticky.jar), HTTP 18180-18182, Hazelcast 15901-15903; --members lists all four
@@ -11,10 +11,11 @@
 #    of the ids on one keep-alive connection), then a WARMUP-second wrk warm-up with random ids.
 # 3. Measurement: `wrk -t1 -cCONNECTIONS -dWINDOW --latency` back to back for TOTAL seconds against node 2 (never
 #    node 1, the coordinator, nor node 3, which leaves). At JOIN_AT s node 4 starts; at LEAVE_AT s node 3 gets
-#    SIGTERM. Each window is printed with its phase (steady / join / leave).
+#    SIGTERM. Each window is printed with its phase (steady / join / leave). Alongside, bench/probe.py sends one
+#    GET at a time to node 2 and records every latency in full (wrk drops requests longer than the window).
 # 4. Hand-offs from the coordinator's log (node 1): counts, durations and settle times for the join and the leave.
 # 5. Consistency: every counter is read back through node 2; the sum must equal the 2xx responses counted.
-# Everything binds and talks to 127.0.0.1 only; every JVM started here is stopped on exit.
+# Everything binds and talks to 127.0.0.1 only; every JVM and helper started here is stopped on exit.
 set -euo pipefail
 
 WINDOW=${WINDOW:-2}
@@ -33,10 +34,14 @@ WRK_TIMEOUT=${WRK_TIMEOUT:-5}
 COUNT_STATUS=${COUNT_STATUS:-1}
 # Parallel curls for the activation pass.
 ACTIVATE_PARALLEL=${ACTIVATE_PARALLEL:-16}
+# 1: bench/probe.py (python3) sends one GET at a time, at most every PROBE_INTERVAL_MS, during the windows
+# and records every latency in full, also those longer than a window (which wrk drops).
+PROBE=${PROBE:-1}
+PROBE_INTERVAL_MS=${PROBE_INTERVAL_MS:-10}
 # How long node 3 may take to exit after SIGTERM (its own shutdown hook gives up after 30 s).
 EXIT_TIMEOUT=${EXIT_TIMEOUT:-45}
 
-for v in WINDOW TOTAL JOIN_AT LEAVE_AT WARMUP CONNECTIONS THREADS READY_TIMEOUT WRK_TIMEOUT ACTIVATE_PARALLEL EXIT_TIMEOUT; do
+for v in WINDOW TOTAL JOIN_AT LEAVE_AT WARMUP CONNECTIONS THREADS READY_TIMEOUT WRK_TIMEOUT ACTIVATE_PARALLEL EXIT_TIMEOUT PROBE_INTERVAL_MS; do
   if ! [[ ${!v} =~ ^[0-9]+$ ]] || (( ${!v} < 1 )); then
     echo "rebalance.sh: $v must be a positive integer, got '${!v}'" >&2; exit 2
   fi
@@ -47,7 +52,7 @@ fi
 if (( TOTAL > 600 || WARMUP > 600 )); then
   echo "rebalance.sh: TOTAL and WARMUP are capped at 600 s" >&2; exit 2
 fi
-[[ $COUNT_STATUS == [01] ]] || { echo "rebalance.sh: COUNT_STATUS must be 0 or 1" >&2; exit 2; }
+[[ $COUNT_STATUS == [01] && $PROBE == [01] ]] || { echo "rebalance.sh: COUNT_STATUS and PROBE must be 0 or 1" >&2; exit 2; }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -76,6 +81,10 @@ if [[ ! -f $JAR ]]; then
 fi
 command -v java >/dev/null || die "java not found (JDK 17+ needed)"
 command -v curl >/dev/null || die "curl not found"
+if [[ $PROBE == 1 ]] && ! command -v python3 >/dev/null; then
+  echo "rebalance.sh: python3 not found; running without the latency probe (PROBE=0)" >&2
+  PROBE=0
+fi
 if ! command -v wrk >/dev/null; then
   log "wrk not found; installing it with apt-get"
   SUDO=""; (( EUID != 0 )) && SUDO="sudo"
@@ -93,7 +102,7 @@ mkdir -p "$OUT"
 # ---------------------------------------------------------------- process handling
 PIDS=()
 WRK_PID=""
-HELPER_PIDS=()   # activation curls and the node-3 exit watcher
+HELPER_PIDS=()   # activation curls, the probe and the node-3 exit watcher
 cleanup() {
   local rc=$? p
   if [[ -n $WRK_PID ]]; then kill -INT "$WRK_PID" 2>/dev/null || true; fi
@@ -167,6 +176,11 @@ wait_for() {
   log "$name ready (pid $pid; $*)"
 }
 http_ready() { curl -sf -o /dev/null --max-time 2 "http://$HOST:$1/health/ready"; }
+# cluster_snapshot LABEL: saves node 2's GET /cluster/shards (the management API, if this build has it).
+cluster_snapshot() {
+  curl -sf --max-time 3 -o "$OUT/cluster-shards-$1.json" "http://$HOST:$TARGET/cluster/shards" 2>/dev/null \
+    || rm -f "$OUT/cluster-shards-$1.json"
+}
 
 # ---------------------------------------------------------------- wrk and its output
 # run_wrk LABEL PORT SECONDS COUNT_STATUS [quiet]: runs wrk, saves its output to $OUT/wrk-LABEL.txt.
@@ -239,7 +253,7 @@ log "results in $OUT; cluster name $CLUSTER_NAME; load average at start: $LOAD_S
   echo "date: $(date -Iseconds)"; echo "host: $(uname -srm), $(nproc) cores"; echo "java: $(java -version 2>&1 | head -1)"
   echo "wrk: $(wrk -v 2>&1 | head -1)"; echo "jar: $(ls -l --time-style=+%F.%T $JAR | awk '{print $6, $5}')"
   echo "WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS THREADS=$THREADS"
-  echo "HEAP=$HEAP WRK_TIMEOUT=$WRK_TIMEOUT COUNT_STATUS=$COUNT_STATUS ACTIVATE_PARALLEL=$ACTIVATE_PARALLEL"
+  echo "HEAP=$HEAP WRK_TIMEOUT=$WRK_TIMEOUT COUNT_STATUS=$COUNT_STATUS ACTIVATE_PARALLEL=$ACTIVATE_PARALLEL PROBE=$PROBE PROBE_INTERVAL_MS=$PROBE_INTERVAL_MS"
   echo "cluster name: $CLUSTER_NAME"; echo "load average at start: $LOAD_START"
 } >"$OUT/env.txt"
 
@@ -277,7 +291,7 @@ HELPER_PIDS=()
 ACT_MS=$(($(now_ms) - ACT_START))
 read -r _ ACT_OK ACT_BAD < <(bulk_parse "$OUT"/activate-*.txt)
 ACT_LINE="activation: $ACT_OK of 10000 ids answered 200 in $(awk -v m="$ACT_MS" 'BEGIN { printf "%.1f", m / 1000 }') s"
-ACT_LINE+=" ($(awk -v m="$ACT_MS" 'BEGIN { printf "%.0f", m > 0 ? 10000000 / m : 0 }') req/s)"
+ACT_LINE+=" ($(awk -v m="$ACT_MS" 'BEGIN { printf "%.0f", (m > 0 ? 10000000 / m : 0) }') req/s)"
 ((ACT_BAD == 0)) || ACT_LINE+="; $ACT_BAD did not: $(awk 'FNR % 2 == 0 && $1 != 200 { c[$1]++ } END { for (k in c) printf "%s x%d ", k, c[k] }' "$OUT"/activate-*.txt)"
 log "$ACT_LINE"
 
@@ -288,6 +302,12 @@ NWIN=$(((TOTAL + WINDOW - 1) / WINDOW))
 log "measuring: $NWIN windows of ${WINDOW}s against node 2; node 4 joins at ~${JOIN_AT}s, node 3 leaves (SIGTERM) at ~${LEAVE_AT}s"
 printf 'window\tstart\tend\tphase\tevent\n' >"$OUT/windows.tsv"
 JOIN_TOD=""; LEAVE_TOD=""; PHASE=steady
+cluster_snapshot 1-before
+PROBE_PID=""
+if [[ $PROBE == 1 ]]; then
+  python3 bench/probe.py "$HOST" "$TARGET" 600 "$PROBE_INTERVAL_MS" "$OUT/probe.txt" 2>"$OUT/probe.err" &
+  PROBE_PID=$!; HELPER_PIDS+=("$PROBE_PID")
+fi
 T0_MS=$(now_ms); T0_TOD=$(tod)
 for ((w = 0; w < NWIN; w++)); do
   el=$(($(now_ms) - T0_MS)); event=""
@@ -297,6 +317,7 @@ for ((w = 0; w < NWIN; w++)); do
     log "t=$(awk -v m="$el" 'BEGIN { printf "%.1f", m / 1000 }')s: started node 4 (pid ${NODE_PID[3]})"
   fi
   if [[ -z $LEAVE_TOD ]] && ((el >= LEAVE_AT * 1000)); then
+    cluster_snapshot 2-before-leave
     LEAVE_TOD=$(tod); PHASE=leave; event="SIGTERM node3"
     kill -TERM "${NODE_PID[2]}" 2>/dev/null || log "WARNING: node 3 was not running at the leave"
     # Records when node 3 has exited (the JVM, not only its log).
@@ -309,6 +330,8 @@ for ((w = 0; w < NWIN; w++)); do
   printf '%d\t%s\t%s\t%s\t%s\n' "$w" "$ws" "$(tod)" "$PHASE" "$event" >>"$OUT/windows.tsv"
 done
 log "windows done"
+# The probe's request in flight, if any, is written out as unanswered (-1) with the time it had waited.
+if [[ -n $PROBE_PID ]]; then kill -TERM "$PROBE_PID" 2>/dev/null || true; wait "$PROBE_PID" 2>/dev/null || true; fi
 
 # Node 3 must have exited by now, or within EXIT_TIMEOUT of its SIGTERM.
 deadline=$(($(secs_of "$LEAVE_TOD" | cut -d. -f1) + EXIT_TIMEOUT))
@@ -328,8 +351,27 @@ for f in "$OUT"/wrk-*.txt; do
   count_2xx=$((count_2xx + r - n)); runs=$((runs + 1))
 done
 log "reading counters 0..9999 back through node 2"
+cluster_snapshot 3-after-leave
 curl -s --max-time 120 -w '\n%{http_code}\n' "http://$HOST:$TARGET/entities/counter/[0-9999]" >"$OUT/readback.txt" || true
+# Reads that did not answer 200 (e.g. a shard in the middle of a hand-off) are retried up to 3 times, 5 s apart.
+RB_FIRST=$(awk 'FNR % 2 == 1 { b = $0 } FNR % 2 == 0 && $1 != 200 { printf "id %d: %s %s\n", FNR / 2 - 1, $1, b }' "$OUT/readback.txt")
+if [[ -n $RB_FIRST ]]; then
+  echo "$RB_FIRST" >"$OUT/readback-first-pass-failures.txt"
+  log "$(wc -l <<<"$RB_FIRST") read(s) did not answer 200; retrying them"
+  for attempt in 1 2 3; do
+    bad_ids=$(awk 'FNR % 2 == 0 && $1 != 200 { print FNR / 2 - 1 }' "$OUT/readback.txt")
+    [[ -n $bad_ids ]] || break
+    sleep 5
+    for id in $bad_ids; do
+      line=$(curl -s --max-time 30 -w '\n%{http_code}' "http://$HOST:$TARGET/entities/counter/$id" | tr '\n' '\t')
+      awk -v id="$id" -v body="${line%%$'\t'*}" -v code="${line##*$'\t'}" \
+        'FNR == 2 * id + 1 { print body; next } FNR == 2 * id + 2 { print code; next } { print }' \
+        "$OUT/readback.txt" >"$OUT/readback.tmp" && mv "$OUT/readback.tmp" "$OUT/readback.txt"
+    done
+  done
+fi
 read -r RB_SUM RB_OK RB_BAD < <(bulk_parse "$OUT/readback.txt")
+RB_ZERO=$(awk 'FNR % 2 == 1 { z = ($0 ~ /"value":0[^0-9]/) } FNR % 2 == 0 && $1 == 200 && z { n++ } END { print n + 0 }' "$OUT/readback.txt")
 CONSISTENCY="sum of counters $RB_SUM vs. 2xx counted $count_2xx ($ACT_OK activation + $runs wrk runs; +0..$((runs * CONNECTIONS)) in flight): "
 if ((RB_OK != 10000)); then
   CONSISTENCY+="INCOMPLETE, only $RB_OK of 10000 reads answered 200 ($RB_BAD did not)"
@@ -361,7 +403,28 @@ for f in "$OUT"/node*.log; do
       printf "%.3f %s %s %s %s %s %s %s %s %s\n", a[1] * 3600 + a[2] * 60 + a[3], $1, v["type"], v["shard"], v["from"], v["to"], v["epoch"], v["entities"], v["durationMs"], src
     }' "$f"
 done | sort -g >"$OUT/handoffs.txt"
-grep -h 'hand-off of .* abandoned' "$OUT"/node*.log >"$OUT/abandoned.txt" || true
+# Abandoned hand-offs as "seconds time type/shard from reason" (reason cut before the reply address).
+for f in "$OUT"/node*.log; do
+  awk '/ShardCoordinator - hand-off of .* abandoned: / {
+      split($1, a, ":"); r = $0; sub(/.* abandoned: /, "", r); sub(/\. address: .*/, "", r)
+      for (i = 1; i < NF; i++) if ($i == "of") { key = $(i + 1); from = $(i + 3); break }
+      printf "%.3f %s %s %s %s\n", a[1] * 3600 + a[2] * 60 + a[3], $1, key, from, r
+    }' "$f"
+done | sort -g >"$OUT/abandoned.txt"
+# abandoned_between FROM TO -> "N (reason xK, ...)" for the abandoned hand-offs with FROM <= time < TO
+abandoned_between() {
+  awk -v a="$1" -v b="$2" '$1 >= a && $1 < b { n++; r = $5; for (i = 6; i <= NF; i++) r = r " " $i; gsub(/[A-Za-z0-9_.-]+\/[0-9]+/, "<shard>", r); c[r]++ }
+    END { printf "%d", n; if (n) { printf " ("; sep = ""; for (k in c) { printf "%s%s x%d", sep, k, c[k]; sep = "; " } printf ")" } }' "$OUT/abandoned.txt"
+}
+# Exceptions logged after an ERROR line, per node: "node1: ConcurrentModificationException at ShardRegion.stopShard(ShardRegion.java:578) x2"
+EXCEPTIONS=$(for f in "$OUT"/node*.log; do
+  awk -v name="$(basename "$f" .log)" '
+    / ERROR / { want = 1; ex = ""; next }
+    want && ex == "" && /^[A-Za-z_$][A-Za-z0-9_$.]*(Exception|Error)/ { ex = $1; sub(/:$/, "", ex); n = split(ex, p, "."); ex = p[n]; next }
+    want && ex != "" && /^[ \t]+at io\.sticky\./ { fr = $2; sub(/^io\.sticky\.([a-z]+\.)*/, "", fr); c[ex " at " fr]++; want = 0; next }
+    want && ex != "" && !/^[ \t]/ { c[ex]++; want = 0 }
+    END { for (k in c) printf "  %s: %s x%d\n", name, k, c[k] }' "$f"
+done)
 HO_ELSEWHERE=$(awk '$10 != "node1"' "$OUT/handoffs.txt" | wc -l)
 
 J0=$(secs_of "$JOIN_TOD"); L0=$(secs_of "$LEAVE_TOD"); S0=$(secs_of "$STOP_AT")
@@ -400,7 +463,7 @@ N3_SHUTDOWN_WARN=$(grep -hE 'not all handed off|clean shutdown did not finish' "
 T0S=$(secs_of "$T0_TOD")
 WIN_TABLE=$OUT/windows.txt
 {
-  printf '%6s %7s %8s %8s %8s %7s %8s %4s  %-23s %-6s %s\n' "t(s)" "req/s" "p50 ms" "p99 ms" "max ms" non-2xx "sock.err" "h-o" \
+  printf '%6s %7s %8s %8s %8s %7s %8s %11s %4s  %-23s %-6s %s\n' "t(s)" "req/s" "p50 ms" "p99 ms" "max ms" non-2xx "sock.err" "probe max" "h-o" \
     "served n1/n2/n3/n4 %" phase events
   tail -n +2 "$OUT/windows.tsv" | while IFS=$'\t' read -r w ws we phase event; do
     f=$OUT/$(printf 'wrk-win%02d.txt' "$w")
@@ -423,13 +486,17 @@ WIN_TABLE=$OUT/windows.txt
       t=${pair##*:}; [[ -n $t ]] || continue
       awk -v t="$t" -v a="$a" -v b="$b" 'BEGIN { exit !(t >= a && t < b) }' && ev+="${ev:+, }${pair%%:*} (+$(diff_s "$a" "$t")s)"
     done
-    printf '%6.1f %7s %8s %8s %8s %7s %8s %4s  %-23s %-6s %s\n' "$(awk -v a="$a" -v s="$T0S" 'BEGIN { print a - s }')" \
-      "$rps" "$p50" "$p99" "$max" "$non" "$sock" "$ho" "$served" "$phase" "$ev"
+    # the slowest probe request that started in this window (it may have finished much later)
+    pmax=-
+    [[ -s $OUT/probe.txt ]] && pmax=$(awk -v a="$a" -v b="$b" '$1 >= a && $1 < b { n++; if ($2 > m) m = $2 } END { if (n) printf "%.0f", m; else print "-" }' "$OUT/probe.txt")
+    printf '%6.1f %7s %8s %8s %8s %7s %8s %11s %4s  %-23s %-6s %s\n' "$(awk -v a="$a" -v s="$T0S" 'BEGIN { print a - s }')" \
+      "$rps" "$p50" "$p99" "$max" "$non" "$sock" "$pmax" "$ho" "$served" "$phase" "$ev"
   done
 } >"$WIN_TABLE"
 
-# Phase figures from the table (columns: 1 t, 2 req/s, 3 p50, 4 p99, 5 max, 6 non-2xx, 7 sock, 8 h-o, 10 phase)
-col() { awk -v c="$1" -v p="$2" 'NR > 1 && $10 == p { print $c }' "$WIN_TABLE"; }
+# Phase figures from the table (columns: 1 t, 2 req/s, 3 p50, 4 p99, 5 max, 6 non-2xx, 7 sock, 8 probe max,
+# 9 h-o, 10 served, 11 phase)
+col() { awk -v c="$1" -v p="$2" 'NR > 1 && $11 == p { print $c }' "$WIN_TABLE"; }
 read -r ST_N ST_P50 _ < <(col 3 steady | stats)
 read -r _ ST_P99 _ < <(col 4 steady | stats)
 read -r _ ST_RPS _ < <(col 2 steady | stats)
@@ -439,7 +506,25 @@ read -r _ _ J_MAX < <(col 5 join | stats)
 read -r _ _ L_MAX < <(col 5 leave | stats)
 read -r _ J_RPS _ < <(col 2 join | stats)
 read -r _ L_RPS _ < <(col 2 leave | stats)
-read -r _ _ HO_P99 < <(awk 'NR > 1 && $8 > 0 { print $4 }' "$WIN_TABLE" | stats)
+read -r _ _ HO_P99 < <(awk 'NR > 1 && $9 > 0 { print $4 }' "$WIN_TABLE" | stats)
+read -r _ _ ST_PR < <(col 8 steady | stats)
+read -r _ _ J_PR < <(col 8 join | stats)
+read -r _ _ L_PR < <(col 8 leave | stats)
+# probe_report: requests, non-200, > 1 s, and the slowest ones with their start offset
+probe_report() {
+  [[ -s $OUT/probe.txt ]] || { echo "  (no probe)"; return; }
+  awk -v t0="$T0S" -v j="$J0" -v l="$L0" '
+    { n++; if ($3 != 200) { bad[$3]++; nb++ } if ($2 > 1000) slow++ }
+    END { printf "  %d GETs, %d over 1 s, not 200:", n, slow; if (nb == 0) printf " none"
+          for (k in bad) printf " %s x%d", (k == -1 ? "unanswered-at-stop" : (k == 0 ? "conn-error/timeout" : k)), bad[k]; printf "\n" }' "$OUT/probe.txt"
+  sort -k2,2 -g -r "$OUT/probe.txt" | head -5 | awk -v t0="$T0S" -v j="$J0" -v l="$L0" '
+    { printf "  slowest: started at t=%.1fs (%s), %.0f ms, status %s\n", $1 - t0, ($1 < j ? "steady" : ($1 < l ? "join" : "leave")), $2, $3 }' || true
+  awk -v t0="$T0S" '$3 != 200 && NF > 3 && !seen[$3]++ { d = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ ?/, "", d)
+    printf "  first %s at t=%.1fs: %s\n", $3, $1 - t0, substr(d, 1, 250) }' "$OUT/probe.txt"
+}
+# share (%) of node N in the last window of a phase, from the served column
+share() { awk -v p="$1" -v n="$2" 'NR > 1 && $11 == p { s = $10 } END { if (s == "" || s == "-") print "?"; else { split(s, a, "/"); print a[n] } }' "$WIN_TABLE"; }
+N4_SHARE=$(share join 4); N3_SHARE=$(share leave 3)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1f", a / b; else print "?" }'; }
 W_NON=$(awk 'NR > 1 { s += $6 } END { print s + 0 }' "$WIN_TABLE")
 W_SOCK=$(awk 'NR > 1 { n += $7 } END { print n + 0 }' "$WIN_TABLE")
@@ -451,27 +536,38 @@ ISSUES=$(log_issues "$STOP_AT" "$OUT"/node1.log "$OUT"/node2.log "$OUT"/node3.lo
 {
   echo
   echo "== Sticky rebalance: wrk -t$THREADS -c$CONNECTIONS --latency in ${WINDOW}s windows against node 2, POST /entities/counter/<0..9999>"
-  echo "   node 4 joins at ~${JOIN_AT}s, node 3 leaves (SIGTERM) at ~${LEAVE_AT}s; h-o = hand-offs completed in the window"
+  echo "   node 4 joins at ~${JOIN_AT}s, node 3 leaves (SIGTERM) at ~${LEAVE_AT}s; h-o = hand-offs completed in the window;"
+  echo "   probe max = slowest probe GET that started in the window (ms, however long it took)"
   cat "$WIN_TABLE"
   echo
   echo "latency (ms; median over the $ST_N steady windows, worst window of each move):"
-  printf '  steady        p50 %s  p99 %s  (%s req/s)\n' "$ST_P50" "$ST_P99" "$ST_RPS"
-  printf '  join  worst   p99 %s  max %s  (median %s req/s)  worst-p99/steady-p99 %s\n' "$J_P99" "$J_MAX" "$J_RPS" "$(ratio "$J_P99" "$ST_P99")"
-  printf '  leave worst   p99 %s  max %s  (median %s req/s)  worst-p99/steady-p99 %s\n' "$L_P99" "$L_MAX" "$L_RPS" "$(ratio "$L_P99" "$ST_P99")"
+  printf '  steady        p50 %s  p99 %s  (median %s req/s; probe max %s)\n' "$ST_P50" "$ST_P99" "$ST_RPS" "$ST_PR"
+  printf '  join  worst   p99 %s  max %s  (median %s req/s; probe max %s)  worst-p99/steady-p99 %s\n' "$J_P99" "$J_MAX" "$J_RPS" "$J_PR" "$(ratio "$J_P99" "$ST_P99")"
+  printf '  leave worst   p99 %s  max %s  (median %s req/s; probe max %s)  worst-p99/steady-p99 %s\n' "$L_P99" "$L_MAX" "$L_RPS" "$L_PR" "$(ratio "$L_P99" "$ST_P99")"
   printf '  windows with hand-offs: worst p99 %s (x%s steady)\n' "$HO_P99" "$(ratio "$HO_P99" "$ST_P99")"
+  echo "probe (one GET at a time through node 2, every latency in full):"
+  probe_report
   echo "join (node 4 = ${N4_ID}):"
   echo "  node 4 started ${JOIN_TOD:-?}, ready ${N4_READY:-never} (${N4_START_S}s after start)"
   echo "  $(move_report "$OUT/handoffs-join.txt" "$R4") (node 4 ready); $JOIN_TO4 of them to node 4"
   echo "  settle time (node 4 ready -> last hand-off before the leave): ${JOIN_SETTLE}s; the last one was ${JOIN_GAP}s before the SIGTERM"
+  echo "  abandoned hand-offs: $(abandoned_between "$J0" "$L0")"
+  echo "  node 4 served $N4_SHARE% of the last join window's responses (25% when the 4 nodes are balanced)"
+  if [[ $N4_SHARE =~ ^[0-9]+$ ]] && ((N4_SHARE < 20)); then
+    echo "  NOTE: the join had NOT settled when the leave began (node 4 far below its share), so the settle time above"
+    echo "        is only the time to the last hand-off that completed; look for a stuck hand-off (abandoned later, WARN in node 1's log)"
+  fi
   ((LEAVE_N == LEAVE_FROM3)) || echo "  NOTE: $((LEAVE_N - LEAVE_FROM3)) hand-off(s) after the SIGTERM were not from node 3: the join's rebalance was still running"
   echo "leave (node 3 = ${N3_ID}):"
   echo "  SIGTERM ${LEAVE_TOD:-?}, node 3 exited ${N3_EXIT:-?} (exit status $N3_RC)"
   echo "  $(move_report "$OUT/handoffs-leave.txt" "$L0") (SIGTERM); $LEAVE_FROM3 of them from node 3"
   echo "  settle time: SIGTERM -> last hand-off ${LEAVE_HANDOFF_S}s, SIGTERM -> node 3 exited ${LEAVE_EXIT_S}s"
+  echo "  abandoned hand-offs: $(abandoned_between "$L0" "$(awk -v x="$X3" 'BEGIN { printf "%.3f", x + 0.001 }')")"
+  echo "  node 3 served $N3_SHARE% of the last window's responses"
   [[ -z $N3_LEAVING_LINE ]] || echo "  coordinator: ${N3_LEAVING_LINE#* - }"
   [[ -z $N3_LEFT_LINE ]] || echo "  node 3:      ${N3_LEFT_LINE#* - }"
   [[ -z $N3_SHUTDOWN_WARN ]] || echo "  node 3 WARN: $N3_SHUTDOWN_WARN"
-  echo "hand-offs after node 3 exited (until the final stop): $AFTER_N; abandoned hand-offs: $(wc -l <"$OUT/abandoned.txt")"
+  echo "hand-offs after node 3 exited (until the final stop): $AFTER_N; abandoned: $(abandoned_between "$(awk -v x="$X3" 'BEGIN { printf "%.3f", x + 0.001 }')" "$S0"); during the final stop: $(abandoned_between "$S0" 999999)"
   ((HO_ELSEWHERE == 0)) || echo "NOTE: $HO_ELSEWHERE hand-off line(s) were logged by a node other than node 1 (coordinator moved?)"
   echo "non-2xx in the windows: $W_NON; socket errors in the windows: $W_SOCK; warm-up: non-2xx $WU_NON, socket errors $WU_SOCK"
   [[ -z $STATUS_ALL ]] || echo "status counts (warm-up and windows): $STATUS_ALL"
@@ -482,6 +578,9 @@ ISSUES=$(log_issues "$STOP_AT" "$OUT"/node1.log "$OUT"/node2.log "$OUT"/node3.lo
   echo "$ACT_LINE"
   printf 'warm-up (%ss, random ids): %s req/s, p50 %s ms, p99 %s ms, max %s ms\n' "$WARMUP" "$WU_RPS" "$WU_P50" "$WU_P99" "$WU_MAX"
   echo "consistency: $CONSISTENCY"
+  ((RB_ZERO == 0)) || echo "  $RB_ZERO ids read back as 0 although each got at least 1 increment: their state was lost"
+  [[ -z $RB_FIRST ]] || { echo "  first read-back pass, not 200 (then retried):"; head -5 <<<"$RB_FIRST" | cut -c1-300 | sed 's/^/    /'; }
+  [[ -z $EXCEPTIONS ]] || { echo "exceptions in the node logs:"; echo "$EXCEPTIONS"; }
   echo "WARN/ERROR log lines per node, while running/at the final stop: $ISSUES"
   echo "load average: start $LOAD_START, end $LOAD_END ($(nproc) cores)"
   echo

@@ -316,6 +316,9 @@ public final class ShardCoordinator extends VerticleBase {
     leaving.add(node);
     List<String[]> work = new ArrayList<>();
     for (String type : state.types()) {
+      if (candidates(type, node).isEmpty()) {
+        continue; // the last region of its type: nowhere to move its shards
+      }
       state.allocations(type).forEach((shard, a) -> {
         if (node.equals(a.node())) {
           work.add(new String[] {type, Integer.toString(shard)});

@@ -24,6 +24,7 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
@@ -89,6 +90,8 @@ public final class ShardRegion extends VerticleBase {
   private final Set<Integer> handingOff = new HashSet<>();
   /** Serialised states carried over from other nodes by hand-offs, by entity id, until the entity is activated. */
   private final Map<String, String> transferred = new HashMap<>();
+  /** Snapshots of shards this node stopped for a hand-off, kept until the next ShardHome says where the shard went. */
+  private final Map<Integer, Map<String, String>> stoppedStates = new HashMap<>();
   private volatile boolean leaving;
   private final Promise<Void> registered = Promise.promise();
 
@@ -368,7 +371,12 @@ public final class ShardRegion extends VerticleBase {
     if (known == null || known.epoch() <= home.epoch()) {
       homes.put(home.shard(), home);
     }
+    Map<String, String> stopped = stoppedStates.remove(home.shard());
     if (home.node().equals(self)) {
+      if (stopped != null) {
+        // an abandoned hand-off: the shard stays here, its entities resume from their snapshots
+        transferred.putAll(stopped);
+      }
       if (hosted.put(home.shard(), home) == null) {
         hostedShards.incrementAndGet();
       }
@@ -390,7 +398,7 @@ public final class ShardRegion extends VerticleBase {
         Envelope env = queue.poll();
         buffered.decrementAndGet();
         env.failRouting(StickyError.UNAVAILABLE,
-            "shard " + env.shard + " of " + type.name() + " has no reachable home yet (coordinator unavailable); retry");
+            "shard " + env.shard + " of " + type.name() + " has no reachable home yet (being handed off, or the coordinator did not answer in time); retry");
       }
       if (queue.isEmpty()) {
         it.remove();
@@ -593,12 +601,13 @@ public final class ShardRegion extends VerticleBase {
           return Future.succeededFuture();
         }
         cell.moveTo(EntityLifecycle.STOPPING);
-        return cell.entity.stopForHandOff().compose(stopped -> {
+        // The entity completes on its own context: come back to ours before touching region state.
+        return onRegionContext(cell.entity.stopForHandOff()).compose(stopped -> {
           if (stopped.state() != null) {
             states.put(cell.id, stopped.state());
           }
           requeueFirst(shard, stopped.unprocessed());
-          return vertx.undeploy(cell.deploymentId);
+          return onRegionContext(vertx.undeploy(cell.deploymentId));
         }).andThen(ar -> {
           cells.remove(cell.id, cell);
           cell.moveTo(EntityLifecycle.STOPPED);
@@ -607,7 +616,24 @@ public final class ShardRegion extends VerticleBase {
         });
       }));
     }
-    return Future.join(stops).transform(ar -> Future.succeededFuture(states));
+    return Future.join(stops).transform(ar -> {
+      // Kept in case the hand-off is abandoned and this node is told to keep the shard after all.
+      stoppedStates.put(shard, states);
+      return Future.succeededFuture(states);
+    });
+  }
+
+  /** A future completed on this region's context, whatever context completes {@code f}. */
+  private <T> Future<T> onRegionContext(Future<T> f) {
+    Promise<T> p = Promise.promise();
+    f.onComplete(ar -> {
+      if (Vertx.currentContext() == context) {
+        p.handle(ar);
+      } else {
+        context.runOnContext(v -> p.handle(ar));
+      }
+    });
+    return p.future();
   }
 
   /** Puts messages an entity never started back at the front of its shard's buffer, keeping their order. */

@@ -11,6 +11,7 @@ import io.sticky.testkit.Http;
 import io.sticky.testkit.Http.Response;
 import io.sticky.testkit.TestCluster;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.internal.VertxInternal;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -79,6 +80,7 @@ class HandOffTest {
   @Test
   void aJoiningNodeGetsAnEvenShareWithoutLosingARequest() throws Exception {
     Load load = new Load(List.of(cluster.node(0), cluster.node(1), cluster.node(2)));
+    load.preload(3_000);
     load.start();
     load.awaitAcks(500);
     long joinedAt = System.nanoTime();
@@ -95,6 +97,7 @@ class HandOffTest {
   @Test
   void aNodeLeavingCleanlyHandsOffItsEntitiesWithoutLosingARequest() throws Exception {
     Load load = new Load(List.of(cluster.node(0), cluster.node(1)));
+    load.preload(3_000);
     load.start();
     load.awaitAcks(500);
     cluster.node(2).close().await(30, TimeUnit.SECONDS);
@@ -155,6 +158,24 @@ class HandOffTest {
 
     Load(List<StickyNode> entries) {
       this.entries = entries;
+    }
+
+    /**
+     * Activates {@code n} more entities (one increment each) so that shards hold dozens of entities when
+     * they move: stopping many entities of a shard at once is where concurrency bugs hide.
+     */
+    void preload(int n) {
+      JsonObject increment = new JsonObject().put("op", "increment");
+      for (int from = 0; from < n; from += 250) {
+        List<Future<JsonObject>> batch = new ArrayList<>();
+        for (int i = from; i < Math.min(n, from + 250); i++) {
+          batch.add(entries.get(i % entries.size()).sticky().entityRef(CounterEntity.TYPE, "pre-" + i).ask(increment));
+        }
+        Future.all(batch).await();
+        for (int i = from; i < Math.min(n, from + 250); i++) {
+          acked.computeIfAbsent("pre-" + i, k -> new AtomicLong()).incrementAndGet();
+        }
+      }
     }
 
     void start() {
