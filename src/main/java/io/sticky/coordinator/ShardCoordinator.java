@@ -311,7 +311,10 @@ public final class ShardCoordinator extends VerticleBase {
     });
   }
 
-  /** Hands off every shard of a node that is leaving cleanly, a few at a time; completes with the count moved. */
+  /**
+   * Hands off every shard of a node that is leaving cleanly, {@code rebalanceAbsoluteLimit} at a time;
+   * completes with the count moved.
+   */
   private Future<Integer> handOffAllOf(String node) {
     leaving.add(node);
     List<String[]> work = new ArrayList<>();
@@ -329,14 +332,13 @@ public final class ShardCoordinator extends VerticleBase {
     return handOffBatch(work, 0, 0);
   }
 
-  private static final int LEAVE_PARALLELISM = 10;
-
   private Future<Integer> handOffBatch(List<String[]> work, int from, int moved) {
     if (from >= work.size()) {
       return Future.succeededFuture(moved);
     }
     List<Future<ShardHome>> batch = new ArrayList<>();
-    for (int i = from; i < Math.min(work.size(), from + LEAVE_PARALLELISM); i++) {
+    int parallelism = options.getRebalanceAbsoluteLimit();
+    for (int i = from; i < Math.min(work.size(), from + parallelism); i++) {
       String type = work.get(i)[0];
       int shard = Integer.parseInt(work.get(i)[1]);
       String key = type + "/" + shard;
@@ -349,7 +351,7 @@ public final class ShardCoordinator extends VerticleBase {
       for (Future<ShardHome> f : batch) {
         ok += f.succeeded() ? 1 : 0;
       }
-      return handOffBatch(work, from + LEAVE_PARALLELISM, moved + ok);
+      return handOffBatch(work, from + parallelism, moved + ok);
     });
   }
 

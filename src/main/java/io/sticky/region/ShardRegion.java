@@ -602,17 +602,20 @@ public final class ShardRegion extends VerticleBase {
         }
         cell.moveTo(EntityLifecycle.STOPPING);
         // The entity completes on its own context: come back to ours before touching region state.
-        return onRegionContext(cell.entity.stopForHandOff()).compose(stopped -> {
+        return onRegionContext(cell.entity.stopForHandOff()).map(stopped -> {
           if (stopped.state() != null) {
             states.put(cell.id, stopped.state());
           }
           requeueFirst(shard, stopped.unprocessed());
-          return onRegionContext(vertx.undeploy(cell.deploymentId));
-        }).andThen(ar -> {
-          cells.remove(cell.id, cell);
-          cell.moveTo(EntityLifecycle.STOPPED);
-          activeEntities.decrementAndGet();
-          log.debug("stopped {}/{} on {} for hand-off of shard {}", type.name(), cell.id, self, shard);
+          // The entity takes no more messages and its state is captured: the shard can move now. The
+          // verticle is undeployed in the background (its cell stays STOPPING until then).
+          onRegionContext(vertx.undeploy(cell.deploymentId)).onComplete(ar -> {
+            cells.remove(cell.id, cell);
+            cell.moveTo(EntityLifecycle.STOPPED);
+            activeEntities.decrementAndGet();
+            log.debug("stopped {}/{} on {} for hand-off of shard {}", type.name(), cell.id, self, shard);
+          });
+          return stopped;
         });
       }));
     }
