@@ -171,7 +171,7 @@ public final class ShardCoordinator extends VerticleBase {
       return;
     }
     if (command instanceof Register r) {
-      if (membership.isMember(r.node()) && !state.regions(r.type()).contains(r.node())) {
+      if (membership.isMember(r.node()) && !leaving.contains(r.node()) && !state.regions(r.type()).contains(r.node())) {
         state = state.withRegion(r.type(), r.node());
         // A new region: even out the load soon rather than at the next periodic check.
         vertx.setTimer(100, t -> rebalance());
@@ -217,7 +217,7 @@ public final class ShardCoordinator extends VerticleBase {
     if (g.shard() < 0 || g.shard() >= g.numberOfShards()) {
       return Future.failedFuture("shard out of range");
     }
-    if (membership.isMember(g.requester())) {
+    if (membership.isMember(g.requester()) && !leaving.contains(g.requester())) {
       state = state.withRegion(g.type(), g.requester());
     }
     Allocation current = state.allocation(g.type(), g.shard());
@@ -329,7 +329,11 @@ public final class ShardCoordinator extends VerticleBase {
       });
     }
     log.info("node {} is leaving: handing off its {} shard(s)", node, work.size());
-    return handOffBatch(work, 0, 0);
+    return handOffBatch(work, 0, 0).onComplete(ar -> {
+      // Its regions stop after this: forget them now, so later hand-offs do not wait for their answers.
+      // Anything it still hosts (a failed hand-off) becomes unallocated, as when a node dies.
+      state = state.withoutNode(node);
+    });
   }
 
   private Future<Integer> handOffBatch(List<String[]> work, int from, int moved) {
@@ -362,20 +366,21 @@ public final class ShardCoordinator extends VerticleBase {
     long oldEpoch = state.allocation(type, shard).epoch();
     Promise<ShardHome> done = Promise.promise();
     handOffs.put(key, done.future());
-    List<String> regions = new ArrayList<>();
-    for (String node : state.regions(type)) {
-      if (membership.isMember(node)) {
-        regions.add(node);
-      }
-    }
     List<Future<?>> begun = new ArrayList<>();
-    for (String node : regions) {
-      begun.add(control(type, node, Protocol.encode(new BeginHandOff(type, shard))));
+    for (String node : state.regions(type)) {
+      // A leaving node that is not the old home may already have stopped its regions: do not wait for it.
+      // If it still routes a message for this shard to the old home, the old home answers wrong-home.
+      if (membership.isMember(node) && (!leaving.contains(node) || node.equals(from))) {
+        begun.add(control(type, node, Protocol.encode(new BeginHandOff(type, shard)), options.getCoordinatorTimeoutMs()));
+      }
     }
     int[] moved = new int[1];
     String[] to = new String[1];
+    // phase end times, for the hand-off log line: buffered everywhere, old home stopped, table written, new home hosting
+    long[] phase = new long[4];
     Future.join(begun)
         .transform(ignored -> {
+          phase[0] = System.nanoTime();
           if (!membership.isMember(from)) {
             return Future.succeededFuture(Map.<String, String>of());
           }
@@ -383,6 +388,7 @@ public final class ShardCoordinator extends VerticleBase {
               .map(reply -> Protocol.decode(reply, ShardStopped.class).states());
         })
         .compose(states -> {
+          phase[1] = System.nanoTime();
           moved[0] = states.size();
           Map<String, Set<Integer>> candidates = candidates(type, from);
           if (candidates.isEmpty()) {
@@ -396,18 +402,22 @@ public final class ShardCoordinator extends VerticleBase {
           long epoch = state.nextEpoch(type, shard);
           return table.put(key, new JsonObject().put("node", target).put("epoch", epoch).encode())
               .map(v -> {
+                phase[2] = System.nanoTime();
                 state = state.moved(type, shard, target, epoch);
                 return new ShardHome(type, shard, target, epoch);
               })
-              .compose(home -> control(type, target, Protocol.encode(new HostShard(type, shard, home.epoch(), states))).map(home));
+              .compose(home -> control(type, target, Protocol.encode(new HostShard(type, shard, home.epoch(), states))).map(home))
+              .andThen(ar -> phase[3] = System.nanoTime());
         })
         .onComplete(ar -> {
           handOffs.remove(key, done.future());
           if (ar.succeeded()) {
             ShardHome home = ar.result();
             broadcast(type, home);
-            log.info("hand-off type={} shard={} from={} to={} epoch={} entities={} durationMs={}",
-                type, shard, from, home.node(), home.epoch(), moved[0], (System.nanoTime() - started) / 1_000_000);
+            log.info("hand-off type={} shard={} from={} to={} epoch={} entities={} durationMs={} (beginMs={} stopMs={} writeMs={} hostMs={})",
+                type, shard, from, home.node(), home.epoch(), moved[0], (System.nanoTime() - started) / 1_000_000,
+                (phase[0] - started) / 1_000_000, (phase[1] - phase[0]) / 1_000_000, (phase[2] - phase[1]) / 1_000_000,
+                (phase[3] - phase[2]) / 1_000_000);
             done.complete(home);
           } else {
             log.warn("hand-off of {} from {} abandoned: {}", key, from, ar.cause().getMessage());
@@ -446,7 +456,11 @@ public final class ShardCoordinator extends VerticleBase {
   }
 
   private Future<JsonObject> control(String type, String node, JsonObject command) {
-    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(options.getHandOffTimeoutMs()).addHeader(Headers.CONTROL, "1");
+    return control(type, node, command, options.getHandOffTimeoutMs());
+  }
+
+  private Future<JsonObject> control(String type, String node, JsonObject command, long timeoutMs) {
+    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(Headers.CONTROL, "1");
     return vertx.eventBus().<JsonObject>request(Addresses.region(type, node), command, opts).map(m -> m.body());
   }
 

@@ -505,7 +505,6 @@ public final class ShardRegion extends VerticleBase {
     EntityCell cell = new EntityCell(env.id, env.shard, entity);
     cells.put(env.id, cell);
     vertx.deployVerticle(entity, new DeploymentOptions()).onComplete(ar -> {
-      cell.activation.complete();
       if (ar.succeeded()) {
         cell.deploymentId = ar.result();
         cell.moveTo(EntityLifecycle.ACTIVE);
@@ -515,6 +514,9 @@ public final class ShardRegion extends VerticleBase {
         while (!cell.pending.isEmpty()) {
           entity.deliver(cell.pending.poll());
         }
+        // Last: a hand-off waiting on this activation must see the cell ACTIVE, with its queued messages
+        // already in the entity's mailbox, or it would skip the entity and lose its state.
+        cell.activation.complete();
       } else {
         cells.remove(cell.id);
         cell.moveTo(EntityLifecycle.STOPPED);
@@ -522,6 +524,7 @@ public final class ShardRegion extends VerticleBase {
         while (!cell.pending.isEmpty()) {
           cell.pending.poll().fail(StickyError.ENTITY_FAILED, "activation of " + type.name() + "/" + cell.id + " failed");
         }
+        cell.activation.complete();
       }
     });
     return cell;
