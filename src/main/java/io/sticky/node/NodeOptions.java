@@ -31,7 +31,8 @@ public final class NodeOptions {
       new Option("--bus-port", "STICKY_BUS_PORT", "0", "event-bus TCP port other nodes connect to (0 = any free port; fix it when nodes sit behind NAT or firewalls)"),
       new Option("--members", "STICKY_MEMBERS", "<host>:<cluster-port>..+4", "comma-separated host:port list of members to join through (TCP/IP join, no multicast)"),
       new Option("--max-body-bytes", "STICKY_MAX_BODY_BYTES", Integer.toString(GatewayOptions.DEFAULT_MAX_BODY_BYTES), "largest accepted request body; larger ones get 413"),
-      new Option("--http-instances", "STICKY_HTTP_INSTANCES", Integer.toString(GatewayOptions.DEFAULT_INSTANCES), "HTTP server verticle instances"));
+      new Option("--http-instances", "STICKY_HTTP_INSTANCES", Integer.toString(GatewayOptions.DEFAULT_INSTANCES), "HTTP server verticle instances"),
+      new Option("--config", "STICKY_CONFIG", "(none)", "YAML or JSON config file (see conf/sticky.reference.yaml); command line and environment win over it"));
 
   private String clusterName = DEFAULT_CLUSTER_NAME;
   private String host = DEFAULT_HOST;
@@ -40,13 +41,24 @@ public final class NodeOptions {
   private boolean clusterPortAutoIncrement = true;
   private List<String> members;
   private final GatewayOptions gateway = new GatewayOptions();
+  private String configFile;
 
   /**
    * Parses environment then arguments (arguments win). Throws {@link IllegalArgumentException} with a
    * message naming the option for anything invalid.
    */
   public static NodeOptions parse(String[] args, Map<String, String> env) {
+    return parse(args, env, NodeConfig.defaults());
+  }
+
+  /** As {@link #parse(String[], Map)}, with the {@code node} section of a config file under both. */
+  public static NodeOptions parse(String[] args, Map<String, String> env, NodeConfig file) {
     NodeOptions o = new NodeOptions();
+    file.nodeSettings().forEach((flag, value) -> {
+      if (!flag.equals("--config")) {
+        o.set(flag, value, "config node." + flag.substring(2));
+      }
+    });
     for (Option opt : OPTIONS) {
       String v = env.get(opt.env());
       if (v != null && !v.isBlank()) {
@@ -90,6 +102,7 @@ public final class NodeOptions {
       case "--members" -> members = parseMembers(source, value);
       case "--max-body-bytes" -> gateway.setMaxBodyBytes(intValue(source, value, 1, 64 * 1024 * 1024));
       case "--http-instances" -> gateway.setInstances(intValue(source, value, 1, 64));
+      case "--config" -> configFile = nonBlank(source, value);
       default -> throw new IllegalArgumentException("unknown option " + flag);
     }
   }
@@ -204,6 +217,24 @@ public final class NodeOptions {
   public NodeOptions setMembers(List<String> members) {
     this.members = List.copyOf(members);
     return this;
+  }
+
+  /** The config file named by --config / STICKY_CONFIG, or null. */
+  public String getConfigFile() {
+    return configFile;
+  }
+
+  /** Finds --config (or STICKY_CONFIG) before the rest is parsed, so the file can sit under both. */
+  public static String configFileOf(String[] args, Map<String, String> env) {
+    String found = env.get("STICKY_CONFIG");
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        found = args[i + 1];
+      } else if (args[i].startsWith("--config=")) {
+        found = args[i].substring("--config=".length());
+      }
+    }
+    return found == null || found.isBlank() ? null : found;
   }
 
   public GatewayOptions getGateway() {

@@ -1,6 +1,5 @@
 package io.sticky.node;
 
-import io.sticky.api.StickyOptions;
 import io.sticky.examples.Examples;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -31,8 +30,11 @@ public final class StickyMain {
       }
     }
     NodeOptions options;
+    NodeConfig config;
     try {
-      options = NodeOptions.parse(args, System.getenv());
+      String file = NodeOptions.configFileOf(args, System.getenv());
+      config = file == null ? NodeConfig.defaults() : NodeConfig.load(file);
+      options = NodeOptions.parse(args, System.getenv(), config);
     } catch (IllegalArgumentException e) {
       System.err.println("sticky: " + e.getMessage());
       System.exit(2);
@@ -40,7 +42,8 @@ public final class StickyMain {
     }
     StickyNode node;
     try {
-      node = StickyNode.start(options, new StickyOptions(), Examples.types()).await();
+      node = StickyNode.start(options, config.sharding(), Examples.types().stream()
+          .map(t -> t.withOptions(config.typeOptions(t.name()))).toList()).await();
     } catch (Exception e) {
       log.error("node failed to start: {}", e.getMessage(), e);
       System.exit(1);
