@@ -2,9 +2,11 @@ package io.sticky.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.DatabindCodec;
 import java.lang.reflect.ParameterizedType;
@@ -164,8 +166,10 @@ public abstract class Entity<S> extends VerticleBase {
   /**
    * Runtime contract: stops taking messages, lets the current one finish, runs {@link #onStop()} and
    * snapshots the state. Messages queued but not started are handed back, unanswered, for the next home.
+   * Completes on the caller's context (when called from one).
    */
   public final Future<Stopped> stopForHandOff() {
+    Context caller = Vertx.currentContext();
     Promise<Stopped> done = Promise.promise();
     context.runOnContext(v -> {
       if (stopping != null) {
@@ -177,7 +181,13 @@ public abstract class Entity<S> extends VerticleBase {
         completeStop();
       }
     });
-    return done.future();
+    if (caller == null) {
+      return done.future();
+    }
+    // The stop completes on this entity's context; the caller (a region) gets the result on its own.
+    Promise<Stopped> forCaller = Promise.promise();
+    done.future().onComplete(ar -> caller.runOnContext(v -> forCaller.handle(ar)));
+    return forCaller.future();
   }
 
   private void completeStop() {
@@ -274,7 +284,7 @@ public abstract class Entity<S> extends VerticleBase {
 
   /** A handler's future may complete on another context (a client's, a worker's): come back to ours. */
   private void onContext(Runnable action) {
-    if (io.vertx.core.Vertx.currentContext() == context) {
+    if (Vertx.currentContext() == context) {
       action.run();
     } else {
       context.runOnContext(v -> action.run());

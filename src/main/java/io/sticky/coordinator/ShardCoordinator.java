@@ -367,10 +367,10 @@ public final class ShardCoordinator extends VerticleBase {
     Promise<ShardHome> done = Promise.promise();
     handOffs.put(key, done.future());
     List<Future<?>> begun = new ArrayList<>();
-    for (String node : state.regions(type)) {
+    for (String node : liveRegions(type)) {
       // A leaving node that is not the old home may already have stopped its regions: do not wait for it.
       // If it still routes a message for this shard to the old home, the old home answers wrong-home.
-      if (membership.isMember(node) && (!leaving.contains(node) || node.equals(from))) {
+      if (!leaving.contains(node) || node.equals(from)) {
         begun.add(control(type, node, Protocol.encode(new BeginHandOff(type, shard)), options.getCoordinatorTimeoutMs()));
       }
     }
@@ -448,11 +448,14 @@ public final class ShardCoordinator extends VerticleBase {
   }
 
   private void broadcast(String type, ShardHome home) {
-    for (String node : state.regions(type)) {
-      if (membership.isMember(node)) {
-        control(type, node, Protocol.encode(home));
-      }
+    for (String node : liveRegions(type)) {
+      control(type, node, Protocol.encode(home));
     }
+  }
+
+  /** Registered regions of the type on nodes that are still members. */
+  private List<String> liveRegions(String type) {
+    return state.regions(type).stream().filter(membership::isMember).toList();
   }
 
   private Future<JsonObject> control(String type, String node, JsonObject command) {

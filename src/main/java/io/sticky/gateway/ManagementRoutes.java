@@ -82,7 +82,7 @@ final class ManagementRoutes {
             .put("activeEntities", active)
             .put("types", types));
       }
-      json(ctx, new JsonObject()
+      RestGateway.json(ctx, 200, new JsonObject()
           .put("self", membership.self())
           .put("coordinator", membership.oldest())
           .put("version", Version.get())
@@ -111,7 +111,7 @@ final class ManagementRoutes {
             .sorted((a, b) -> a.type().equals(b.type()) ? Integer.compare(a.shard(), b.shard()) : a.type().compareTo(b.type()))
             .forEach(h -> shards.add(new JsonObject().put("type", h.type()).put("shard", h.shard()).put("node", h.node())
                 .put("epoch", h.epoch()).put("entities", entities.get(h.type() + "/" + h.shard()))));
-        json(ctx, new JsonObject().put("coordinator", table.result().coordinatorNode()).put("shards", shards));
+        RestGateway.json(ctx, 200, new JsonObject().put("coordinator", table.result().coordinatorNode()).put("shards", shards));
       });
     });
   }
@@ -137,9 +137,9 @@ final class ManagementRoutes {
       JsonObject body = new JsonObject().put("type", type).put("id", id).put("shard", shard);
       ShardHome home = table.result().shards().stream().filter(h -> h.shard() == shard).findFirst().orElse(null);
       if (home == null) {
-        json(ctx, body.put("allocated", false).putNull("node").putNull("epoch"));
+        RestGateway.json(ctx, 200, body.put("allocated", false).putNull("node").putNull("epoch"));
       } else {
-        json(ctx, body.put("allocated", true).put("node", home.node()).put("epoch", home.epoch()));
+        RestGateway.json(ctx, 200, body.put("allocated", true).put("node", home.node()).put("epoch", home.epoch()));
       }
     });
   }
@@ -163,11 +163,5 @@ final class ManagementRoutes {
       });
       return Future.succeededFuture(result);
     });
-  }
-
-  private static void json(RoutingContext ctx, JsonObject body) {
-    if (!ctx.response().ended()) {
-      ctx.response().putHeader("Content-Type", "application/json").end(body.toBuffer());
-    }
   }
 }

@@ -165,7 +165,8 @@ public final class RestGateway extends VerticleBase {
     }
   }
 
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
+  /** Ends the response with a JSON body, unless it has already been ended. */
+  static void json(RoutingContext ctx, int status, JsonObject body) {
     if (!ctx.response().ended()) {
       ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.toBuffer());
     }

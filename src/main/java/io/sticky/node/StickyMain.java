@@ -25,7 +25,7 @@ public final class StickyMain {
         return;
       }
       if (a.equals("--version")) {
-        System.out.println("sticky " + version());
+        System.out.println("sticky " + Version.get());
         return;
       }
     }
@@ -57,9 +57,5 @@ public final class StickyMain {
         log.warn("clean shutdown did not finish: {}", e.toString());
       }
     }, "sticky-shutdown"));
-  }
-
-  static String version() {
-    return Version.get();
   }
 }

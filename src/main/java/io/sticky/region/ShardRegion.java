@@ -24,7 +24,6 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
@@ -324,9 +323,7 @@ public final class ShardRegion extends VerticleBase {
     }
     queue.add(env);
     buffered.incrementAndGet();
-    if (sweepTimer < 0) {
-      sweepTimer = vertx.setPeriodic(SWEEP_INTERVAL_MS, t -> sweep());
-    }
+    ensureSweeping();
     if (!handingOff.contains(env.shard) && resolving.add(env.shard)) {
       resolveHome(env.shard, 0);
     }
@@ -387,6 +384,13 @@ public final class ShardRegion extends VerticleBase {
     if (queue != null) {
       buffered.addAndGet(-queue.size());
       queue.forEach(this::route);
+    }
+  }
+
+  /** Starts the periodic sweep of buffered messages if it is not running. */
+  private void ensureSweeping() {
+    if (sweepTimer < 0) {
+      sweepTimer = vertx.setPeriodic(SWEEP_INTERVAL_MS, t -> sweep());
     }
   }
 
@@ -604,15 +608,15 @@ public final class ShardRegion extends VerticleBase {
           return Future.succeededFuture();
         }
         cell.moveTo(EntityLifecycle.STOPPING);
-        // The entity completes on its own context: come back to ours before touching region state.
-        return onRegionContext(cell.entity.stopForHandOff()).map(stopped -> {
+        // stopForHandOff completes on this (the caller's) context, so region state is safe to touch here.
+        return cell.entity.stopForHandOff().map(stopped -> {
           if (stopped.state() != null) {
             states.put(cell.id, stopped.state());
           }
           requeueFirst(shard, stopped.unprocessed());
           // The entity takes no more messages and its state is captured: the shard can move now. The
           // verticle is undeployed in the background (its cell stays STOPPING until then).
-          onRegionContext(vertx.undeploy(cell.deploymentId)).onComplete(ar -> {
+          vertx.undeploy(cell.deploymentId).onComplete(ar -> {
             cells.remove(cell.id, cell);
             cell.moveTo(EntityLifecycle.STOPPED);
             activeEntities.decrementAndGet();
@@ -629,19 +633,6 @@ public final class ShardRegion extends VerticleBase {
     });
   }
 
-  /** A future completed on this region's context, whatever context completes {@code f}. */
-  private <T> Future<T> onRegionContext(Future<T> f) {
-    Promise<T> p = Promise.promise();
-    f.onComplete(ar -> {
-      if (Vertx.currentContext() == context) {
-        p.handle(ar);
-      } else {
-        context.runOnContext(v -> p.handle(ar));
-      }
-    });
-    return p.future();
-  }
-
   /** Puts messages an entity never started back at the front of its shard's buffer, keeping their order. */
   private void requeueFirst(int shard, List<io.sticky.api.Delivery> unprocessed) {
     if (unprocessed.isEmpty()) {
@@ -652,9 +643,7 @@ public final class ShardRegion extends VerticleBase {
       queue.addFirst((Envelope) unprocessed.get(i));
       buffered.incrementAndGet();
     }
-    if (sweepTimer < 0) {
-      sweepTimer = vertx.setPeriodic(SWEEP_INTERVAL_MS, t -> sweep());
-    }
+    ensureSweeping();
   }
 
   // ---------------------------------------------------------------- helpers
