@@ -67,35 +67,20 @@ TARGET=${HTTP[1]}   # node 2: wrk, the activation pass and the read-back all go 
 STAMP=$(date +%Y%m%d-%H%M%S)
 OUT=bench/results/rebalance-$STAMP
 
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*"; }
-die() { log "ERROR: $*" >&2; exit 1; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+# shellcheck source=bench/common.sh
+source bench/common.sh
 # Wall clock in the JVM logs' format (logback %d{HH:mm:ss.SSS}, local time).
 tod() { date +%H:%M:%S.%3N; }
 now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
 
 # ---------------------------------------------------------------- prerequisites
-if [[ ! -f $JAR ]]; then
-  echo "rebalance.sh: $JAR not found. Build it first:  mvn -B package -DskipTests" >&2
-  exit 1
-fi
-command -v java >/dev/null || die "java not found (JDK 17+ needed)"
-command -v curl >/dev/null || die "curl not found"
+require_tools rebalance.sh
 if [[ $PROBE == 1 ]] && ! command -v python3 >/dev/null; then
   echo "rebalance.sh: python3 not found; running without the latency probe (PROBE=0)" >&2
   PROBE=0
 fi
-if ! command -v wrk >/dev/null; then
-  log "wrk not found; installing it with apt-get"
-  SUDO=""; (( EUID != 0 )) && SUDO="sudo"
-  $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null \
-    || die "could not install wrk; install it (apt-get install wrk) and rerun"
-fi
 
-port_busy() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
-for p in "${HTTP[@]}" "${CLUSTER[@]}"; do
-  port_busy "$p" && die "port $p on $HOST is already in use; stop whatever holds it (ss -ltnp | grep $p)"
-done
+require_free_ports "${HTTP[@]}" "${CLUSTER[@]}"
 
 mkdir -p "$OUT"
 
@@ -154,12 +139,6 @@ log_issues() {
 
 # start NAME CMD...: starts a process with its output in $OUT/NAME.log and records its pid.
 LAST_PID=""
-start() {
-  local name=$1; shift
-  "$@" >"$OUT/$name.log" 2>&1 &
-  LAST_PID=$!
-  PIDS+=("$LAST_PID")
-}
 
 # wait_for NAME PID CHECK...: polls CHECK until it succeeds, the process dies, or READY_TIMEOUT passes.
 wait_for() {
@@ -175,7 +154,6 @@ wait_for() {
   done
   log "$name ready (pid $pid; $*)"
 }
-http_ready() { curl -sf -o /dev/null --max-time 2 "http://$HOST:$1/health/ready"; }
 # cluster_snapshot LABEL: saves node 2's GET /cluster/shards (the management API, if this build has it).
 cluster_snapshot() {
   curl -sf --max-time 3 -o "$OUT/cluster-shards-$1.json" "http://$HOST:$TARGET/cluster/shards" 2>/dev/null \
@@ -200,14 +178,6 @@ run_wrk() {
 }
 
 # to_ms "1.23ms" -> 1.23
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
-    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
-    else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.0f", v * 60000 }
-    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.0f", v * 1000 }
-    else { printf "?" } }'
-}
 
 # parse FILE -> "rps p50 p99 max requests non2xx sockerr"
 parse() {

@@ -45,28 +45,13 @@ CEIL_CLUSTER=(15811 15812)
 STAMP=$(date +%Y%m%d-%H%M%S)
 OUT=bench/results/$STAMP
 
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*"; }
-die() { log "ERROR: $*" >&2; exit 1; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+# shellcheck source=bench/common.sh
+source bench/common.sh
 
 # ---------------------------------------------------------------- prerequisites
-if [[ ! -f $JAR ]]; then
-  echo "run.sh: $JAR not found. Build it first:  mvn -B package -DskipTests" >&2
-  exit 1
-fi
-command -v java >/dev/null || die "java not found (JDK 17+ needed)"
-command -v curl >/dev/null || die "curl not found"
-if ! command -v wrk >/dev/null; then
-  log "wrk not found; installing it with apt-get"
-  SUDO=""; (( EUID != 0 )) && SUDO="sudo"
-  $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null \
-    || die "could not install wrk; install it (apt-get install wrk) and rerun"
-fi
+require_tools run.sh
 
-port_busy() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
-for p in "${STICKY_HTTP[@]}" "$CEIL_HTTP" "${STICKY_CLUSTER[@]}" "${CEIL_CLUSTER[@]}"; do
-  port_busy "$p" && die "port $p on $HOST is already in use; stop whatever holds it (ss -ltnp | grep $p)"
-done
+require_free_ports "${STICKY_HTTP[@]}" "$CEIL_HTTP" "${STICKY_CLUSTER[@]}" "${CEIL_CLUSTER[@]}"
 
 mkdir -p "$OUT"
 
@@ -126,12 +111,6 @@ JPMS_FLAGS=(--add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/su
 
 # start NAME CMD...: starts a process with its output in $OUT/NAME.log and records its pid.
 LAST_PID=""
-start() {
-  local name=$1; shift
-  "$@" >"$OUT/$name.log" 2>&1 &
-  LAST_PID=$!
-  PIDS+=("$LAST_PID")
-}
 
 # wait_for NAME PID CHECK...: polls CHECK until it succeeds, the process dies, or READY_TIMEOUT passes.
 wait_for() {
@@ -147,7 +126,6 @@ wait_for() {
   done
   log "$name ready (pid $pid; $*)"
 }
-http_ready() { curl -sf -o /dev/null --max-time 2 "http://$HOST:$1/health/ready"; }
 log_ready() { grep -q '^READY' "$OUT/$1.log"; }
 post_ok() { [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST -H 'Content-Type: application/json' \
   -d '{"op":"increment"}' "http://$HOST:$1/entities/counter/probe-$2") == 200 ]]; }
@@ -196,14 +174,6 @@ cpu_report() {
 us_per_req() { awk -v t="$1" -v hz="$HZ" -v r="$2" 'BEGIN { if (r + 0 > 0) printf "%.0f", t / hz * 1e6 / r; else print "?" }'; }
 
 # to_ms "1.23ms" -> 1.23
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
-    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
-    else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.0f", v * 60000 }
-    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.0f", v * 1000 }
-    else { printf "?" } }'
-}
 
 # parse FILE -> "rps p50 p90 p99 requests non2xx sockerr"
 parse() {

@@ -1,0 +1,52 @@
+# Shared by bench/run.sh and bench/rebalance.sh (sourced, not run). Expects HOST, JAR, OUT and PIDS.
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() { log "ERROR: $*" >&2; exit 1; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# The fat jar, java and curl must be there; wrk is installed with apt-get if missing.
+require_tools() {
+  local script=$1
+  if [[ ! -f $JAR ]]; then
+    echo "$script: $JAR not found. Build it first:  mvn -B package -DskipTests" >&2
+    exit 1
+  fi
+  command -v java >/dev/null || die "java not found (JDK 17+ needed)"
+  command -v curl >/dev/null || die "curl not found"
+  if ! command -v wrk >/dev/null; then
+    log "wrk not found; installing it with apt-get"
+    SUDO=""; if (( EUID != 0 )); then SUDO="sudo"; fi
+    $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null \
+      || die "could not install wrk; install it (apt-get install wrk) and rerun"
+  fi
+}
+
+port_busy() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+require_free_ports() {
+  local p
+  for p in "$@"; do
+    if port_busy "$p"; then
+      die "port $p on $HOST is already in use; stop whatever holds it (ss -ltnp | grep $p)"
+    fi
+  done
+}
+
+# start NAME CMD...: runs CMD in the background, output to $OUT/NAME.log, and remembers its pid.
+start() {
+  local name=$1; shift
+  "$@" >"$OUT/$name.log" 2>&1 &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+}
+
+http_ready() { curl -sf -o /dev/null --max-time 2 "http://$HOST:$1/health/ready"; }
+
+# wrk's latency figures (e.g. 850.00us, 3.21ms, 1.05s) in milliseconds.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
+    else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.0f", v * 60000 }
+    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.0f", v * 1000 }
+    else { printf "?" } }'
+}
