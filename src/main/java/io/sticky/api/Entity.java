@@ -1,7 +1,11 @@
 package io.sticky.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sticky.store.StateConflictException;
+import io.sticky.store.StateStore;
+import io.sticky.store.StoredState;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -43,6 +47,15 @@ import org.slf4j.LoggerFactory;
  * {@link #state} unchanged when you do. Any other exception is reported to the caller as
  * {@link StickyError#ENTITY_FAILED} and logged here, never sent as a stack trace.
  *
+ * <p>Persistence: when the type has a state store ({@link EntityTypeOptions#getStore()}), the state is
+ * loaded from it on activation and written to it per the type's {@link WritePolicy}; every write is
+ * conditional on the version this instance last read or wrote, so two instances can never fork the stored
+ * state (the loser is stopped and its caller gets {@link StickyError#STATE_CONFLICT}). A state whose shape
+ * changed declares {@link #stateSchemaVersion()} and {@link #migrateState(int, JsonObject)}.
+ *
+ * <p>Codec: state is Jackson JSON of {@code S} by default (unknown fields ignored on read, kept on write);
+ * override {@link #snapshotState()} and {@link #restoreState(String)} together for another format.
+ *
  * @param <S> the state: a plain Java object, Jackson-serialisable
  */
 public abstract class Entity<S> extends VerticleBase {
@@ -60,14 +73,52 @@ public abstract class Entity<S> extends VerticleBase {
   private final ArrayDeque<Delivery> mailbox = new ArrayDeque<>();
   private boolean busy;
   private long processed;
-  /** Serialised state handed over from the entity's previous home (planned move), or null. */
+  /** State handed over from the entity's previous home (planned move, {@link Carried} encoded), or null. */
   private String restoredState;
   /** Set when the runtime stops this entity; completes once the current message is done. */
   private Promise<Stopped> stopping;
   private boolean stopStarted;
 
-  /** What a stopped entity leaves behind: its serialised state and the messages it had not started. */
+  // Persistence: all on this verticle's context.
+  private StateStore store;
+  private WritePolicy writePolicy = EntityTypeOptions.DEFAULT_WRITE_POLICY;
+  private long writeBehindDelayMs = EntityTypeOptions.DEFAULT_WRITE_BEHIND_DELAY_MS;
+  private long epoch;
+  private Runnable onFenced = () -> { };
+  /** Version of the state in the store as this instance knows it (0 = never written). */
+  private long version;
+  /** Schema version to write: the current one, or a newer one read from a newer node (never goes down). */
+  private int schemaToWrite = 1;
+  /** Fields of the stored JSON this code does not know (written by a newer version), kept on every write. */
+  private JsonObject unknownFields;
+  /** The encoding last read from or written to the store; an unchanged state is not written again. */
+  private String lastStored;
+  private long flushTimer = -1;
+  private boolean writing;
+  /** Set once a write failed or conflicted: this instance may be stale and must not write or serve again. */
+  private boolean fenced;
+
+  /**
+   * What a stopped entity leaves behind: its state for the next home ({@code null} if the next home must load
+   * it from the store) and the messages it had not started.
+   */
   public record Stopped(String state, List<Delivery> unprocessed) {
+    /** The carried state's encoded data (the entity's own codec), or null. */
+    public String data() {
+      return state == null ? null : Carried.decode(state).data();
+    }
+  }
+
+  /** The state as it travels in a hand-off: data plus what the next instance needs to keep writing safely. */
+  private record Carried(long version, int schemaVersion, String data, boolean dirty) {
+    String encode() {
+      return new JsonObject().put("version", version).put("schemaVersion", schemaVersion).put("data", data).put("dirty", dirty).encode();
+    }
+
+    static Carried decode(String encoded) {
+      JsonObject json = new JsonObject(encoded);
+      return new Carried(json.getLong("version", 0L), json.getInteger("schemaVersion", 1), json.getString("data"), json.getBoolean("dirty", true));
+    }
   }
 
   /** The state of a brand-new entity (called once per activation when there is nothing to restore). */
@@ -119,7 +170,28 @@ public abstract class Entity<S> extends VerticleBase {
     }
   }
 
-  private static final ObjectMapper MAPPER = DatabindCodec.mapper();
+  /**
+   * The version of this type's state shape, stored with every write. Start at 1; raise it when the shape
+   * changes incompatibly and add a step to {@link #migrateState(int, JsonObject)}. Rules (docs/guarantees.md):
+   * old states are migrated step by step on load; states written by a newer version are read tolerantly and
+   * their unknown fields are kept.
+   */
+  protected int stateSchemaVersion() {
+    return 1;
+  }
+
+  /**
+   * Upgrades a stored JSON state from {@code fromVersion} to {@code fromVersion + 1}. Called once per step on
+   * load, oldest first. The default knows no migrations and fails the activation.
+   */
+  protected JsonObject migrateState(int fromVersion, JsonObject state) {
+    throw new IllegalStateException(typeName + " has no migration from state schema version " + fromVersion
+        + " to " + (fromVersion + 1) + ": override migrateState");
+  }
+
+  /** Vert.x's mapper, but tolerant of fields this version does not know (written by a newer one). */
+  private static final ObjectMapper MAPPER = DatabindCodec.mapper().copy()
+      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   /** The actual type argument {@code S} of this entity class. */
   private Type stateType() {
@@ -153,12 +225,106 @@ public abstract class Entity<S> extends VerticleBase {
     if (id == null) {
       return Future.failedFuture(new IllegalStateException("entity deployed without bind(): deploy types through Sticky"));
     }
-    state = restoredState != null ? restoreState(restoredState) : initialState();
-    restoredState = null;
-    return onActivate();
+    Future<Void> loaded;
+    if (restoredState != null) {
+      Carried carried = Carried.decode(restoredState);
+      restoredState = null;
+      loaded = Future.succeededFuture(apply(carried.version(), carried.schemaVersion(), carried.data(), carried.dirty()));
+    } else if (store != null) {
+      loaded = here(store.load(typeName, id)).transform(ar -> {
+        if (ar.failed()) {
+          return Future.failedFuture(new EntityException(StickyError.UNAVAILABLE,
+              "state store " + store.name() + " could not load " + typeName + "/" + id + ": " + ar.cause().getMessage() + "; retry"));
+        }
+        StoredState stored = ar.result();
+        return Future.succeededFuture(stored == null ? fresh() : apply(stored.version(), stored.schemaVersion(), stored.data(), false));
+      });
+    } else {
+      loaded = Future.succeededFuture(fresh());
+    }
+    return loaded.compose(v -> onActivate());
   }
 
-  /** Runtime contract: the state to start from instead of {@link #initialState()} (before deployment). */
+  private Void fresh() {
+    state = initialState();
+    version = 0;
+    schemaToWrite = stateSchemaVersion();
+    lastStored = null;
+    return null;
+  }
+
+  /** Sets the state from stored (or carried) data: migrates older schemas, remembers unknown fields. */
+  private Void apply(long storedVersion, int schema, String data, boolean dirty) {
+    int current = stateSchemaVersion();
+    boolean migrated = false;
+    if (schema < current) {
+      JsonObject json = new JsonObject(data);
+      for (int v = schema; v < current; v++) {
+        json = Objects.requireNonNull(migrateState(v, json), "migrateState returned null");
+      }
+      data = json.encode();
+      migrated = true;
+    }
+    state = restoreState(data);
+    String known = snapshotState();
+    unknownFields = unknownFields(data, known);
+    version = storedVersion;
+    schemaToWrite = Math.max(schema, current);
+    // A migrated or carried-but-unsaved state differs from the store: the next change or stop writes it.
+    lastStored = migrated || dirty ? null : known;
+    return null;
+  }
+
+  /** Fields of {@code stored} (recursively) that re-encoding the restored state dropped; null if none or not JSON. */
+  private static JsonObject unknownFields(String stored, String known) {
+    if (!stored.startsWith("{") || !known.startsWith("{")) {
+      return null;
+    }
+    JsonObject extra = missing(new JsonObject(stored), new JsonObject(known));
+    return extra.isEmpty() ? null : extra;
+  }
+
+  private static JsonObject missing(JsonObject stored, JsonObject known) {
+    JsonObject extra = new JsonObject();
+    for (String key : stored.fieldNames()) {
+      Object value = stored.getValue(key);
+      if (!known.containsKey(key)) {
+        extra.put(key, value);
+      } else if (value instanceof JsonObject inner && known.getValue(key) instanceof JsonObject innerKnown) {
+        JsonObject nested = missing(inner, innerKnown);
+        if (!nested.isEmpty()) {
+          extra.put(key, nested);
+        }
+      }
+    }
+    return extra;
+  }
+
+  private static void mergeInto(JsonObject target, JsonObject extra) {
+    for (String key : extra.fieldNames()) {
+      Object value = extra.getValue(key);
+      if (!target.containsKey(key)) {
+        target.put(key, value);
+      } else if (value instanceof JsonObject inner && target.getValue(key) instanceof JsonObject innerTarget) {
+        mergeInto(innerTarget, inner);
+      }
+    }
+  }
+
+  /** What goes to the store for a snapshot: the snapshot plus the fields a newer version wrote. */
+  private String forStore(String snapshot) {
+    if (unknownFields == null || !snapshot.startsWith("{")) {
+      return snapshot;
+    }
+    JsonObject json = new JsonObject(snapshot);
+    mergeInto(json, unknownFields);
+    return json.encode();
+  }
+
+  /**
+   * Runtime contract: the state to start from instead of {@link #initialState()} or the store (before
+   * deployment): {@link Stopped#state()} of the previous instance.
+   */
   public final void restoreFrom(String serializedState) {
     this.restoredState = serializedState;
   }
@@ -195,25 +361,164 @@ public abstract class Entity<S> extends VerticleBase {
       return;
     }
     stopStarted = true;
+    cancelFlush();
     List<Delivery> unprocessed = new ArrayList<>(mailbox);
     mailbox.clear();
+    runOnStop().compose(v -> finalState()).onComplete(ar -> stopping.complete(new Stopped(ar.result(), unprocessed)));
+  }
+
+  /**
+   * Runtime contract (Vert.x): an undeployment that did not go through {@link #stopForHandOff()} (node
+   * shutdown): queued messages are refused (retry reaches the next home), then the state is written.
+   */
+  @Override
+  public final Future<?> stop() {
+    if (stopStarted) {
+      return Future.succeededFuture();
+    }
+    stopStarted = true;
+    cancelFlush();
+    mailbox.forEach(d -> d.fail(StickyError.UNAVAILABLE, typeName + "/" + id + " is stopping; retry"));
+    mailbox.clear();
+    return runOnStop()
+        .compose(v -> store != null && !fenced ? persist(false) : Future.succeededFuture())
+        .recover(err -> {
+          log.warn("{}/{}: state not written on stop: {}", typeName, id, err.getMessage());
+          return Future.succeededFuture();
+        });
+  }
+
+  private Future<Void> runOnStop() {
     Future<?> hook;
     try {
       hook = onStop();
     } catch (RuntimeException e) {
       hook = Future.failedFuture(e);
     }
-    hook.onComplete(ar -> {
+    return here(hook).transform(ar -> {
       if (ar.failed()) {
         log.warn("{}/{} onStop failed", typeName, id, ar.cause());
       }
-      try {
-        stopping.complete(new Stopped(snapshotState(), unprocessed));
-      } catch (RuntimeException e) {
-        log.error("{}/{}: state not carried over", typeName, id, e);
-        stopping.complete(new Stopped(null, unprocessed));
-      }
+      return Future.succeededFuture();
     });
+  }
+
+  /**
+   * The state to carry to the next home, written to the store first if it changed. Null when the next home
+   * must load from the store instead (this instance is fenced) or the state cannot be serialised.
+   */
+  private Future<String> finalState() {
+    if (fenced) {
+      return Future.succeededFuture(null);
+    }
+    String snapshot;
+    try {
+      snapshot = snapshotState();
+    } catch (RuntimeException e) {
+      log.error("{}/{}: state not carried over", typeName, id, e);
+      return Future.succeededFuture(null);
+    }
+    if (store == null || snapshot.equals(lastStored)) {
+      return Future.succeededFuture(new Carried(version, schemaToWrite, forStore(snapshot), false).encode());
+    }
+    return persist(false).transform(ar -> {
+      if (fenced) {
+        return Future.succeededFuture(null);
+      }
+      // Not written (store down): carried as unsaved, so the next home writes it, conditional on our version.
+      return Future.succeededFuture(new Carried(version, schemaToWrite, forStore(snapshot), ar.failed()).encode());
+    });
+  }
+
+  // ---------------------------------------------------------------- persistence
+
+  private Future<Void> lastWrite = Future.succeededFuture();
+
+  /**
+   * Writes the current state if it changed since the last write, after any write in flight (one at a time,
+   * in order). A conflict fences this instance; another failure fences it only if {@code fenceOnFailure}.
+   */
+  private Future<Void> persist(boolean fenceOnFailure) {
+    Future<Void> write = lastWrite.transform(previous -> {
+      if (fenced) {
+        return Future.failedFuture(new EntityException(StickyError.STATE_CONFLICT, typeName + "/" + id + " was fenced; retry"));
+      }
+      String snapshot = snapshotState();
+      if (snapshot.equals(lastStored)) {
+        return Future.succeededFuture();
+      }
+      StoredState next = new StoredState(version + 1, epoch, schemaToWrite, forStore(snapshot));
+      writing = true;
+      return here(store.write(typeName, id, next)).transform(ar -> {
+        writing = false;
+        if (ar.succeeded()) {
+          version = next.version();
+          lastStored = snapshot;
+          return Future.succeededFuture();
+        }
+        if (ar.cause() instanceof StateConflictException) {
+          fence("its state was written by another instance since it was read (version " + version + ")");
+          return Future.failedFuture(new EntityException(StickyError.STATE_CONFLICT, typeName + "/" + id
+              + " changed elsewhere since this instance read it; not applied, retry"));
+        }
+        if (fenceOnFailure) {
+          fence("state store " + store.name() + " failed a write: " + ar.cause().getMessage());
+        } else {
+          log.warn("{}/{}: state store {} failed a write: {}", typeName, id, store.name(), ar.cause().getMessage());
+        }
+        return Future.failedFuture(new EntityException(StickyError.STORE_FAILED, "state store " + store.name()
+            + " failed writing " + typeName + "/" + id + "; outcome unknown"));
+      });
+    });
+    lastWrite = write.recover(err -> Future.succeededFuture());
+    return write;
+  }
+
+  /** After a successful message: write now, schedule a write, or only mark the state, per the policy. */
+  private Future<JsonObject> afterChange(JsonObject reply) {
+    switch (writePolicy) {
+      case BEFORE_REPLY:
+        return persist(true).map(reply);
+      case WRITE_BEHIND:
+        if (flushTimer < 0) {
+          flushTimer = vertx.setTimer(writeBehindDelayMs, t -> {
+            flushTimer = -1;
+            // A failed write stays due: the state is still unsaved, so the next change or stop retries it.
+            persist(false);
+          });
+        }
+        return Future.succeededFuture(reply);
+      default:
+        return Future.succeededFuture(reply);
+    }
+  }
+
+  private void cancelFlush() {
+    if (flushTimer >= 0) {
+      vertx.cancelTimer(flushTimer);
+      flushTimer = -1;
+    }
+  }
+
+  /**
+   * This instance may hold a state that is not the stored one: it stops taking messages and the region is told
+   * to retire it (its queued messages go to a fresh instance, which loads the stored state).
+   */
+  private void fence(String reason) {
+    if (fenced) {
+      return;
+    }
+    fenced = true;
+    cancelFlush();
+    log.warn("{}/{} on epoch {} retired: {}", typeName, id, epoch, reason);
+    onFenced.run();
+  }
+
+  /** A future from elsewhere (store client, hook), completed back on this entity's context. */
+  private <T> Future<T> here(Future<T> future) {
+    Promise<T> promise = Promise.promise();
+    future.onComplete(ar -> onContext(() -> promise.handle(ar)));
+    return promise.future();
   }
 
   /**
@@ -227,6 +532,19 @@ public abstract class Entity<S> extends VerticleBase {
     this.id = Objects.requireNonNull(id);
     this.askTimeoutMs = options.getAskTimeoutMs();
     this.mailboxCapacity = options.getMailboxCapacity();
+    this.writePolicy = options.getWritePolicy();
+    this.writeBehindDelayMs = options.getWriteBehindDelayMs();
+  }
+
+  /**
+   * Runtime contract: the store this instance loads from and writes to (null = none), the epoch of its
+   * shard's allocation, and what to call (on this entity's context) once it is fenced off after a failed or
+   * conflicting write. Called once by the hosting region before deployment, after {@link #bind}.
+   */
+  public final void attachStore(StateStore store, long epoch, Runnable onFenced) {
+    this.store = store;
+    this.epoch = epoch;
+    this.onFenced = Objects.requireNonNull(onFenced);
   }
 
   /**
@@ -235,7 +553,7 @@ public abstract class Entity<S> extends VerticleBase {
    */
   public final void deliver(Delivery delivery) {
     context.runOnContext(v -> {
-      if (stopping != null) {
+      if (stopping != null || fenced) {
         // Only possible if a delivery raced the stop: it was never started, so it is not lost.
         delivery.fail(StickyError.UNAVAILABLE, typeName + "/" + id + " is moving; retry");
         return;
@@ -255,7 +573,8 @@ public abstract class Entity<S> extends VerticleBase {
       completeStop();
       return;
     }
-    while (!busy && !mailbox.isEmpty()) {
+    // A fenced instance keeps its queued messages for the stop that follows, which hands them back.
+    while (!busy && !fenced && !mailbox.isEmpty()) {
       Delivery next = mailbox.poll();
       busy = true;
       Future<JsonObject> result = invoke(next);
@@ -266,6 +585,10 @@ public abstract class Entity<S> extends VerticleBase {
           // The handler did not finish in time: the caller is told the outcome is unknown, and the
           // mailbox moves on so one stuck future cannot wedge the entity forever.
           if (busy) {
+            if (writing) {
+              // The write may still land: this instance cannot know its stored version any more.
+              fence("a state write did not complete within the ask timeout");
+            }
             log.warn("{}/{} did not complete a message within {} ms; moving on", typeName, id, askTimeoutMs);
             next.fail(StickyError.TIMEOUT, "entity did not complete the message in " + askTimeoutMs + " ms; outcome unknown");
             busy = false;
@@ -297,7 +620,14 @@ public abstract class Entity<S> extends VerticleBase {
         return Future.succeededFuture(view());
       }
       Future<JsonObject> f = handle(delivery.body());
-      return f != null ? f : Future.failedFuture(new IllegalStateException("handle() returned null"));
+      if (f == null) {
+        return Future.failedFuture(new IllegalStateException("handle() returned null"));
+      }
+      if (store == null) {
+        return f;
+      }
+      // A handler's future may complete on another context: persistence state is touched only on ours.
+      return (f.isComplete() ? f : here(f)).compose(this::afterChange);
     } catch (Throwable t) {
       return Future.failedFuture(t);
     }

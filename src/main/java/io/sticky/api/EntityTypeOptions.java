@@ -15,11 +15,21 @@ public class EntityTypeOptions {
   public static final int DEFAULT_MAILBOX_CAPACITY = 1_000;
   /** Messages buffered for one shard while its home is being resolved; overflow -> 503. */
   public static final int DEFAULT_MAX_BUFFERED_PER_SHARD = 1_000;
+  /** State store name: {@link #NODE_DEFAULT_STORE} takes the node's default store; {@link #NO_STORE} keeps state only in memory. */
+  public static final String NODE_DEFAULT_STORE = "default";
+  public static final String NO_STORE = "none";
+  public static final String DEFAULT_STORE = NODE_DEFAULT_STORE;
+  public static final WritePolicy DEFAULT_WRITE_POLICY = WritePolicy.BEFORE_REPLY;
+  /** Longest delay between a change and its write under {@link WritePolicy#WRITE_BEHIND} (the loss window). */
+  public static final long DEFAULT_WRITE_BEHIND_DELAY_MS = 1_000;
 
   private int numberOfShards = DEFAULT_NUMBER_OF_SHARDS;
   private long askTimeoutMs = DEFAULT_ASK_TIMEOUT_MS;
   private int mailboxCapacity = DEFAULT_MAILBOX_CAPACITY;
   private int maxBufferedPerShard = DEFAULT_MAX_BUFFERED_PER_SHARD;
+  private String store = DEFAULT_STORE;
+  private WritePolicy writePolicy = DEFAULT_WRITE_POLICY;
+  private long writeBehindDelayMs = DEFAULT_WRITE_BEHIND_DELAY_MS;
 
   public EntityTypeOptions() {
   }
@@ -29,6 +39,9 @@ public class EntityTypeOptions {
     this.askTimeoutMs = other.askTimeoutMs;
     this.mailboxCapacity = other.mailboxCapacity;
     this.maxBufferedPerShard = other.maxBufferedPerShard;
+    this.store = other.store;
+    this.writePolicy = other.writePolicy;
+    this.writeBehindDelayMs = other.writeBehindDelayMs;
   }
 
   public EntityTypeOptions(JsonObject json) {
@@ -37,6 +50,9 @@ public class EntityTypeOptions {
     setAskTimeoutMs(json.getLong("askTimeoutMs", DEFAULT_ASK_TIMEOUT_MS));
     setMailboxCapacity(json.getInteger("mailboxCapacity", DEFAULT_MAILBOX_CAPACITY));
     setMaxBufferedPerShard(json.getInteger("maxBufferedPerShard", DEFAULT_MAX_BUFFERED_PER_SHARD));
+    setStore(json.getString("store", DEFAULT_STORE));
+    setWritePolicy(WritePolicy.parse(json.getString("writePolicy", DEFAULT_WRITE_POLICY.configName())));
+    setWriteBehindDelayMs(json.getLong("writeBehindDelayMs", DEFAULT_WRITE_BEHIND_DELAY_MS));
   }
 
   public JsonObject toJson() {
@@ -44,7 +60,10 @@ public class EntityTypeOptions {
         .put("numberOfShards", numberOfShards)
         .put("askTimeoutMs", askTimeoutMs)
         .put("mailboxCapacity", mailboxCapacity)
-        .put("maxBufferedPerShard", maxBufferedPerShard);
+        .put("maxBufferedPerShard", maxBufferedPerShard)
+        .put("store", store)
+        .put("writePolicy", writePolicy.configName())
+        .put("writeBehindDelayMs", writeBehindDelayMs);
   }
 
   public int getNumberOfShards() {
@@ -80,6 +99,37 @@ public class EntityTypeOptions {
 
   public EntityTypeOptions setMaxBufferedPerShard(int maxBufferedPerShard) {
     this.maxBufferedPerShard = requirePositive("maxBufferedPerShard", maxBufferedPerShard);
+    return this;
+  }
+
+  public String getStore() {
+    return store;
+  }
+
+  /** A store name registered on the node ("hazelcast", "postgres", "memory", ...), "default" or "none". */
+  public EntityTypeOptions setStore(String store) {
+    if (store == null || store.isBlank()) {
+      throw new IllegalArgumentException("store must be a store name, \"default\" or \"none\"");
+    }
+    this.store = store;
+    return this;
+  }
+
+  public WritePolicy getWritePolicy() {
+    return writePolicy;
+  }
+
+  public EntityTypeOptions setWritePolicy(WritePolicy writePolicy) {
+    this.writePolicy = java.util.Objects.requireNonNull(writePolicy, "writePolicy");
+    return this;
+  }
+
+  public long getWriteBehindDelayMs() {
+    return writeBehindDelayMs;
+  }
+
+  public EntityTypeOptions setWriteBehindDelayMs(long writeBehindDelayMs) {
+    this.writeBehindDelayMs = requirePositive("writeBehindDelayMs", writeBehindDelayMs);
     return this;
   }
 

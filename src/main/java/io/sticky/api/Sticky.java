@@ -37,6 +37,13 @@ public interface Sticky {
     return new StickyImpl(vertx, options, strategy);
   }
 
+  /**
+   * Makes a state store available to entity types under a name (their {@code store} option), or replaces a
+   * built-in one ("hazelcast", "memory"); only before {@link #start()}. The caller keeps ownership: Sticky
+   * does not close it.
+   */
+  Sticky registerStore(String name, io.sticky.store.StateStore store);
+
   /** Registers an entity type; only before {@link #start()}. */
   Sticky register(EntityType type);
 

@@ -28,6 +28,12 @@ public enum StickyError {
    * {@link #UNAVAILABLE}. Not applied.
    */
   WRONG_HOME(421, "wrong-home", "Shard not hosted here"),
+  /**
+   * The entity's state was written by another instance since this one read it (a stale instance after a
+   * crash or partition). The message was not applied and that instance is stopped: retrying is safe and
+   * reaches a fresh instance with the stored state.
+   */
+  STATE_CONFLICT(409, "state-conflict", "State changed elsewhere"),
   /** The entity threw or failed unexpectedly while handling the message. Outcome unknown. */
   ENTITY_FAILED(500, "entity-failed", "Entity failed"),
   /**
@@ -35,6 +41,11 @@ public enum StickyError {
    * or a bounded buffer is full. Not applied: safe to retry.
    */
   UNAVAILABLE(503, "unavailable", "Service unavailable"),
+  /**
+   * The state store failed or did not answer the write of this message's change. Outcome unknown (the write
+   * may have landed); the entity instance is stopped, so the next message starts from what the store holds.
+   */
+  STORE_FAILED(502, "store-failed", "State store failed"),
   /** No reply within the ask timeout. The message may or may not have been applied: outcome unknown. */
   TIMEOUT(504, "timeout", "Entity timeout");
 
@@ -64,7 +75,7 @@ public enum StickyError {
 
   /** True if the message may have been applied (callers must not blindly retry without idempotency). */
   public boolean outcomeUnknown() {
-    return this == TIMEOUT || this == ENTITY_FAILED;
+    return this == TIMEOUT || this == ENTITY_FAILED || this == STORE_FAILED;
   }
 
   /** An event-bus failure carrying this error. */

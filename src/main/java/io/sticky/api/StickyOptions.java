@@ -30,12 +30,18 @@ public class StickyOptions {
   public static final long DEFAULT_HAND_OFF_TIMEOUT_MS = 10_000;
   /** How long a node leaving cleanly waits for its shards to be handed off before it leaves anyway. */
   public static final long DEFAULT_LEAVE_TIMEOUT_MS = 20_000;
+  /**
+   * The store of entity types whose {@code store} is "default": "hazelcast" (the cluster's memory, one
+   * synchronous backup; "memory" on a non-clustered Vert.x), "memory", "postgres" (once registered) or "none".
+   */
+  public static final String DEFAULT_DEFAULT_STORE = "hazelcast";
 
   private long rebalanceIntervalMs = DEFAULT_REBALANCE_INTERVAL_MS;
   private int rebalanceAbsoluteLimit = DEFAULT_REBALANCE_ABSOLUTE_LIMIT;
   private double rebalanceRelativeLimit = DEFAULT_REBALANCE_RELATIVE_LIMIT;
   private long handOffTimeoutMs = DEFAULT_HAND_OFF_TIMEOUT_MS;
   private long leaveTimeoutMs = DEFAULT_LEAVE_TIMEOUT_MS;
+  private String defaultStore = DEFAULT_DEFAULT_STORE;
   private int maxBufferedPerRegion = DEFAULT_MAX_BUFFERED_PER_REGION;
   private long coordinatorTimeoutMs = DEFAULT_COORDINATOR_TIMEOUT_MS;
   private long retryBackoffMs = DEFAULT_RETRY_BACKOFF_MS;
@@ -58,6 +64,7 @@ public class StickyOptions {
     setRebalanceRelativeLimit(json.getDouble("rebalanceRelativeLimit", DEFAULT_REBALANCE_RELATIVE_LIMIT));
     setHandOffTimeoutMs(json.getLong("handOffTimeoutMs", DEFAULT_HAND_OFF_TIMEOUT_MS));
     setLeaveTimeoutMs(json.getLong("leaveTimeoutMs", DEFAULT_LEAVE_TIMEOUT_MS));
+    setDefaultStore(json.getString("defaultStore", DEFAULT_DEFAULT_STORE));
   }
 
   public JsonObject toJson() {
@@ -70,7 +77,8 @@ public class StickyOptions {
         .put("rebalanceAbsoluteLimit", rebalanceAbsoluteLimit)
         .put("rebalanceRelativeLimit", rebalanceRelativeLimit)
         .put("handOffTimeoutMs", handOffTimeoutMs)
-        .put("leaveTimeoutMs", leaveTimeoutMs);
+        .put("leaveTimeoutMs", leaveTimeoutMs)
+        .put("defaultStore", defaultStore);
   }
 
   public long getRebalanceIntervalMs() {
@@ -109,6 +117,18 @@ public class StickyOptions {
 
   public StickyOptions setHandOffTimeoutMs(long handOffTimeoutMs) {
     this.handOffTimeoutMs = EntityTypeOptions.requirePositive("handOffTimeoutMs", handOffTimeoutMs);
+    return this;
+  }
+
+  public String getDefaultStore() {
+    return defaultStore;
+  }
+
+  public StickyOptions setDefaultStore(String defaultStore) {
+    if (defaultStore == null || defaultStore.isBlank() || defaultStore.equals(EntityTypeOptions.NODE_DEFAULT_STORE)) {
+      throw new IllegalArgumentException("defaultStore must name a store (hazelcast, postgres, memory, ...) or none, got " + defaultStore);
+    }
+    this.defaultStore = defaultStore;
     return this;
   }
 

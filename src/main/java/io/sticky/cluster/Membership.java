@@ -82,6 +82,11 @@ public final class Membership {
     return self;
   }
 
+  /** The Hazelcast member (null when not clustered). */
+  public HazelcastInstance hazelcast() {
+    return hazelcast;
+  }
+
   public boolean clustered() {
     return hazelcast != null;
   }

@@ -6,6 +6,7 @@ import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MultiMapConfig;
 import com.hazelcast.config.NetworkConfig;
 import io.sticky.coordinator.ShardCoordinator;
+import io.sticky.store.HazelcastStateStore;
 
 /**
  * The Hazelcast configuration of a node: TCP/IP join of an explicit member list (no multicast, no
@@ -52,6 +53,9 @@ public final class HazelcastConfigs {
     cfg.addMapConfig(new MapConfig("__vertx.nodeInfo").setBackupCount(1));
     // The shard allocation table: one synchronous backup, so it survives the loss of any one node.
     cfg.addMapConfig(new MapConfig(ShardCoordinator.TABLE).setBackupCount(1).setAsyncBackupCount(0));
+    // Entity states (the "hazelcast" store): one synchronous backup, so a write is acknowledged only once two
+    // members hold it and kill -9 of any one node loses no acknowledged write.
+    cfg.addMapConfig(new MapConfig(HazelcastStateStore.MAP_PREFIX + "*").setBackupCount(1).setAsyncBackupCount(0));
     return cfg;
   }
 }

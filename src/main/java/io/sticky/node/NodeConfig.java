@@ -75,8 +75,11 @@ public final class NodeConfig {
         throw new IllegalArgumentException(source + ": unknown key node." + key);
       }
     }
-    StickyOptions sharding = checked(source, "sharding", section(json, "sharding", source),
-        new StickyOptions().toJson().fieldNames(), StickyOptions::new);
+    JsonObject shardingJson = section(json, "sharding", source);
+    if (shardingJson.containsKey("defaultStore")) {
+      throw new IllegalArgumentException(source + ": sharding.defaultStore is set by node.store (--store)");
+    }
+    StickyOptions sharding = checked(source, "sharding", shardingJson, new StickyOptions().toJson().fieldNames(), StickyOptions::new);
     JsonObject types = section(json, "entity-types", source);
     EntityTypeOptions defaults = new EntityTypeOptions();
     JsonObject perType = new JsonObject();

@@ -1,6 +1,8 @@
 package io.sticky.node;
 
+import io.sticky.api.StickyOptions;
 import io.sticky.gateway.GatewayOptions;
+import io.sticky.store.PostgresStoreOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +34,9 @@ public final class NodeOptions {
       new Option("--members", "STICKY_MEMBERS", "<host>:<cluster-port>..+4", "comma-separated host:port list of members to join through (TCP/IP join, no multicast)"),
       new Option("--max-body-bytes", "STICKY_MAX_BODY_BYTES", Integer.toString(GatewayOptions.DEFAULT_MAX_BODY_BYTES), "largest accepted request body; larger ones get 413"),
       new Option("--http-instances", "STICKY_HTTP_INSTANCES", Integer.toString(GatewayOptions.DEFAULT_INSTANCES), "HTTP server verticle instances"),
+      new Option("--store", "STICKY_STORE", StickyOptions.DEFAULT_DEFAULT_STORE, "state store of entity types left at store: default (hazelcast, postgres, memory or none)"),
+      new Option("--postgres-uri", "STICKY_POSTGRES_URI", "(none)", "PostgreSQL for the postgres store, e.g. postgresql://user:secret@db:5432/sticky (table created if missing)"),
+      new Option("--postgres-pool-size", "STICKY_POSTGRES_POOL_SIZE", Integer.toString(PostgresStoreOptions.DEFAULT_POOL_SIZE), "connections per node for the postgres store"),
       new Option("--config", "STICKY_CONFIG", "(none)", "YAML or JSON config file (see conf/sticky.reference.yaml); command line and environment win over it"));
 
   private String clusterName = DEFAULT_CLUSTER_NAME;
@@ -42,6 +47,9 @@ public final class NodeOptions {
   private List<String> members;
   private final GatewayOptions gateway = new GatewayOptions();
   private String configFile;
+  private String store = StickyOptions.DEFAULT_DEFAULT_STORE;
+  private PostgresStoreOptions postgres;
+  private int postgresPoolSize = PostgresStoreOptions.DEFAULT_POOL_SIZE;
 
   /**
    * Parses environment then arguments (arguments win). Throws {@link IllegalArgumentException} with a
@@ -88,6 +96,12 @@ public final class NodeOptions {
       }
       o.set(flag, value, flag);
     }
+    if (o.store.equals("postgres") && o.postgres == null) {
+      throw new IllegalArgumentException("--store postgres needs --postgres-uri (or STICKY_POSTGRES_URI)");
+    }
+    if (o.postgres != null) {
+      o.postgres.setPoolSize(o.postgresPoolSize);
+    }
     return o;
   }
 
@@ -103,6 +117,9 @@ public final class NodeOptions {
       case "--max-body-bytes" -> gateway.setMaxBodyBytes(intValue(source, value, 1, 64 * 1024 * 1024));
       case "--http-instances" -> gateway.setInstances(intValue(source, value, 1, 64));
       case "--config" -> configFile = nonBlank(source, value);
+      case "--store" -> store = oneOf(source, value, "hazelcast", "postgres", "memory", "none");
+      case "--postgres-uri" -> postgres = postgresOptions(source, value);
+      case "--postgres-pool-size" -> postgresPoolSize = intValue(source, value, 1, 1024);
       default -> throw new IllegalArgumentException("unknown option " + flag);
     }
   }
@@ -116,6 +133,22 @@ public final class NodeOptions {
       return v;
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(source + " must be a number, got '" + value + "'");
+    }
+  }
+
+  private static String oneOf(String source, String value, String... allowed) {
+    String v = nonBlank(source, value);
+    if (!List.of(allowed).contains(v)) {
+      throw new IllegalArgumentException(source + " must be one of " + String.join(", ", allowed) + ", got '" + value + "'");
+    }
+    return v;
+  }
+
+  private static PostgresStoreOptions postgresOptions(String source, String value) {
+    try {
+      return new PostgresStoreOptions().setUri(nonBlank(source, value));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(source + ": " + e.getMessage());
     }
   }
 
@@ -235,6 +268,26 @@ public final class NodeOptions {
       }
     }
     return found == null || found.isBlank() ? null : found;
+  }
+
+  /** The default state store name (--store). */
+  public String getStore() {
+    return store;
+  }
+
+  public NodeOptions setStore(String store) {
+    this.store = oneOf("store", store, "hazelcast", "postgres", "memory", "none");
+    return this;
+  }
+
+  /** PostgreSQL store settings, or null when no --postgres-uri was given (the postgres store is then absent). */
+  public PostgresStoreOptions getPostgres() {
+    return postgres;
+  }
+
+  public NodeOptions setPostgres(PostgresStoreOptions postgres) {
+    this.postgres = postgres;
+    return this;
   }
 
   public GatewayOptions getGateway() {

@@ -5,6 +5,7 @@ import io.sticky.api.Sticky;
 import io.sticky.api.StickyOptions;
 import io.sticky.gateway.RestGateway;
 import io.sticky.runtime.StickyImpl;
+import io.sticky.store.PostgresStateStore;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -27,8 +28,11 @@ public final class StickyNode {
   private final StickyImpl sticky;
   private final int httpPort;
   private final String gatewayDeployment;
+  private final PostgresStateStore postgres;
 
-  private StickyNode(Vertx vertx, HazelcastClusterManager clusterManager, StickyImpl sticky, int httpPort, String gatewayDeployment) {
+  private StickyNode(Vertx vertx, HazelcastClusterManager clusterManager, StickyImpl sticky, int httpPort, String gatewayDeployment,
+                     PostgresStateStore postgres) {
+    this.postgres = postgres;
     this.vertx = vertx;
     this.clusterManager = clusterManager;
     this.sticky = sticky;
@@ -44,18 +48,30 @@ public final class StickyNode {
     HazelcastClusterManager cm = new HazelcastClusterManager(HazelcastConfigs.create(options));
     VertxOptions vertxOptions = new VertxOptions();
     vertxOptions.getEventBusOptions().setHost(options.getHost()).setPort(options.getBusPort());
+    StickyOptions effective = new StickyOptions(stickyOptions).setDefaultStore(options.getStore());
     return Vertx.builder().with(vertxOptions).withClusterManager(cm).buildClustered().compose(vertx -> {
-      StickyImpl sticky = (StickyImpl) Sticky.create(vertx, stickyOptions);
-      types.forEach(sticky::register);
-      AtomicInteger port = new AtomicInteger();
-      DeploymentOptions gatewayDeployment = new DeploymentOptions().setInstances(options.getGateway().getInstances());
-      return vertx.deployVerticle(() -> new RestGateway(sticky, options.getGateway(), port::set), gatewayDeployment)
-          .compose(id -> sticky.start().map(id))
-          .map(id -> new StickyNode(vertx, cm, sticky, port.get(), id))
-          .onSuccess(node -> log.info("node {} ready: HTTP on port {}, cluster '{}' with {} member(s), types {}",
-              node.nodeId(), node.httpPort(), options.getClusterName(), sticky.membership().members().size(), sticky.typeNames()))
+      Future<PostgresStateStore> postgres = options.getPostgres() == null
+          ? Future.succeededFuture()
+          : PostgresStateStore.start(vertx, options.getPostgres());
+      return postgres.compose(pg -> start(vertx, cm, options, effective, types, pg))
           .recover(err -> vertx.close().transform(ar -> Future.failedFuture(err)));
     });
+  }
+
+  private static Future<StickyNode> start(Vertx vertx, HazelcastClusterManager cm, NodeOptions options, StickyOptions stickyOptions,
+                                          List<EntityType> types, PostgresStateStore postgres) {
+    StickyImpl sticky = (StickyImpl) Sticky.create(vertx, stickyOptions);
+    if (postgres != null) {
+      sticky.registerStore("postgres", postgres);
+    }
+    types.forEach(sticky::register);
+    AtomicInteger port = new AtomicInteger();
+    DeploymentOptions gatewayDeployment = new DeploymentOptions().setInstances(options.getGateway().getInstances());
+    return vertx.deployVerticle(() -> new RestGateway(sticky, options.getGateway(), port::set), gatewayDeployment)
+        .compose(id -> sticky.start().map(id))
+        .map(id -> new StickyNode(vertx, cm, sticky, port.get(), id, postgres))
+        .onSuccess(node -> log.info("node {} ready: HTTP on port {}, cluster '{}' with {} member(s), types and stores {}",
+            node.nodeId(), node.httpPort(), options.getClusterName(), sticky.membership().members().size(), sticky.storesByType()));
   }
 
   public Vertx vertx() {
@@ -83,6 +99,7 @@ public final class StickyNode {
     return sticky.leave()
         .eventually(() -> vertx.undeploy(gatewayDeployment))
         .eventually(sticky::close)
+        .eventually(() -> postgres == null ? Future.succeededFuture() : postgres.close())
         .eventually(() -> vertx.close());
   }
 

@@ -1,6 +1,7 @@
 package io.sticky.region;
 
 import io.sticky.api.Entity;
+import io.sticky.api.EntityException;
 import io.sticky.api.EntityAddress;
 import io.sticky.api.EntityType;
 import io.sticky.api.Sticky.RegionStats;
@@ -19,6 +20,7 @@ import io.sticky.protocol.Protocol.Register;
 import io.sticky.protocol.Protocol.ShardHome;
 import io.sticky.protocol.Protocol.ShardStarted;
 import io.sticky.protocol.Protocol.ShardStopped;
+import io.sticky.store.StateStore;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -65,6 +67,8 @@ public final class ShardRegion extends VerticleBase {
   private static final long SWEEP_INTERVAL_MS = 100;
 
   private final EntityType type;
+  /** The type's state store, or null when its state lives only in memory (and travels with hand-offs). */
+  private final StateStore store;
   private final StickyOptions options;
   private final Membership membership;
   private final String self;
@@ -107,8 +111,9 @@ public final class ShardRegion extends VerticleBase {
   private long sweepTimer = -1;
   private Runnable unsubscribe;
 
-  public ShardRegion(EntityType type, StickyOptions options, Membership membership) {
+  public ShardRegion(EntityType type, StickyOptions options, Membership membership, StateStore store) {
     this.type = type;
+    this.store = store;
     this.options = options;
     this.membership = membership;
     this.self = membership.self();
@@ -140,6 +145,11 @@ public final class ShardRegion extends VerticleBase {
   /** Marks the node as leaving: it reports not-ready but keeps routing while its shards are handed off. */
   public void markLeaving() {
     leaving = true;
+  }
+
+  /** The name of the type's state store, or "none". */
+  public String storeName() {
+    return store == null ? "none" : store.name();
   }
 
   public RegionStats stats() {
@@ -494,6 +504,7 @@ public final class ShardRegion extends VerticleBase {
 
   private EntityCell activate(Envelope env) {
     Entity<?> entity;
+    EntityCell cell;
     try {
       entity = type.newEntity();
       entity.bind(type.name(), env.id, type.options());
@@ -501,12 +512,14 @@ public final class ShardRegion extends VerticleBase {
       if (carried != null) {
         entity.restoreFrom(carried);
       }
+      cell = new EntityCell(env.id, env.shard, entity);
+      ShardHome home = hosted.get(env.shard);
+      entity.attachStore(store, home == null ? 0 : home.epoch(), () -> context.runOnContext(v -> retire(cell)));
     } catch (RuntimeException e) {
       log.error("cannot create entity {}/{}", type.name(), env.id, e);
       env.fail(StickyError.ENTITY_FAILED, "entity " + type.name() + "/" + env.id + " could not be created");
       return null;
     }
-    EntityCell cell = new EntityCell(env.id, env.shard, entity);
     cells.put(env.id, cell);
     vertx.deployVerticle(entity, new DeploymentOptions()).onComplete(ar -> {
       if (ar.succeeded()) {
@@ -524,14 +537,41 @@ public final class ShardRegion extends VerticleBase {
       } else {
         cells.remove(cell.id);
         cell.moveTo(EntityLifecycle.STOPPED);
-        log.error("activation of {}/{} failed", type.name(), cell.id, ar.cause());
+        // A store that could not load is reported as such (not applied, retry); anything else is a bug.
+        StickyError error = ar.cause() instanceof EntityException ee ? ee.error() : StickyError.ENTITY_FAILED;
+        String detail = ar.cause() instanceof EntityException ee ? ee.getMessage()
+            : "activation of " + type.name() + "/" + cell.id + " failed";
+        if (error == StickyError.ENTITY_FAILED) {
+          log.error("activation of {}/{} failed", type.name(), cell.id, ar.cause());
+        } else {
+          log.warn("activation of {}/{} failed: {}", type.name(), cell.id, detail);
+        }
         while (!cell.pending.isEmpty()) {
-          cell.pending.poll().fail(StickyError.ENTITY_FAILED, "activation of " + type.name() + "/" + cell.id + " failed");
+          cell.pending.poll().fail(error, detail);
         }
         cell.activation.complete();
       }
     });
     return cell;
+  }
+
+  /**
+   * Stops an instance that fenced itself off after a failed or conflicting write. The messages it had queued
+   * are routed again once it is gone, so they reach a fresh instance that loads the stored state.
+   */
+  private void retire(EntityCell cell) {
+    if (cells.get(cell.id) != cell || cell.lifecycle != EntityLifecycle.ACTIVE) {
+      return; // already stopping for a hand-off or shutdown, which hands its messages on too
+    }
+    cell.moveTo(EntityLifecycle.STOPPING);
+    cell.entity.stopForHandOff().onComplete(stopped -> vertx.undeploy(cell.deploymentId).onComplete(ar -> {
+      cells.remove(cell.id, cell);
+      cell.moveTo(EntityLifecycle.STOPPED);
+      activeEntities.decrementAndGet();
+      if (stopped.succeeded()) {
+        stopped.result().unprocessed().forEach(d -> route((Envelope) d));
+      }
+    }));
   }
 
   // ---------------------------------------------------------------- hand-off (coordinator's control messages)

@@ -4,6 +4,7 @@ import io.sticky.api.EntityAddress;
 import io.sticky.api.EntityRef;
 import io.sticky.api.EntityReply;
 import io.sticky.api.EntityType;
+import io.sticky.api.EntityTypeOptions;
 import io.sticky.api.Sticky;
 import io.sticky.api.StickyError;
 import io.sticky.api.StickyOptions;
@@ -18,6 +19,9 @@ import io.sticky.protocol.Protocol.GracefulShutdownAck;
 import io.sticky.protocol.Protocol.GracefulShutdownReq;
 import io.sticky.region.ShardRegion;
 import io.sticky.spi.ShardAllocationStrategy;
+import io.sticky.store.HazelcastStateStore;
+import io.sticky.store.InMemoryStateStore;
+import io.sticky.store.StateStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -48,6 +52,8 @@ public final class StickyImpl implements Sticky {
   private final ShardAllocationStrategy strategy;
   private final Map<String, EntityType> types = new LinkedHashMap<>();
   private final Map<String, ShardRegion> regions = new LinkedHashMap<>();
+  /** State stores by name: registered by the user or the node, plus the built-ins added at start. */
+  private final Map<String, StateStore> stores = new LinkedHashMap<>();
   private final List<String> regionDeployments = new ArrayList<>();
   private volatile Membership membership;
   private volatile CoordinatorSingleton singleton;
@@ -64,6 +70,53 @@ public final class StickyImpl implements Sticky {
     this.strategy = strategy != null ? strategy
         : new LeastShardAllocationStrategy(options.getRebalanceAbsoluteLimit(), options.getRebalanceRelativeLimit());
   }
+
+  @Override
+  public synchronized Sticky registerStore(String name, StateStore store) {
+    if (started) {
+      throw new IllegalStateException("register stores before start()");
+    }
+    if (name == null || name.equals(EntityTypeOptions.NODE_DEFAULT_STORE) || name.equals(EntityTypeOptions.NO_STORE)) {
+      throw new IllegalArgumentException("store name must not be null, \"default\" or \"none\"");
+    }
+    stores.put(name, java.util.Objects.requireNonNull(store, "store"));
+    return this;
+  }
+
+  /** The store of a type (null = none), or an exception naming the missing store. */
+  private StateStore storeFor(EntityType type) {
+    String name = type.options().getStore();
+    if (name.equals(EntityTypeOptions.NODE_DEFAULT_STORE)) {
+      name = options.getDefaultStore();
+    }
+    if (name.equals(EntityTypeOptions.NO_STORE)) {
+      return null;
+    }
+    StateStore store = stores.get(name);
+    if (store == null) {
+      throw new IllegalArgumentException("entity type '" + type.name() + "' uses state store '" + name
+          + "', which is not available on this node (available: " + stores.keySet() + ", none)");
+    }
+    return store;
+  }
+
+  /** The store names in use, by type (management and health). */
+  public Map<String, String> storesByType() {
+    Map<String, String> result = new LinkedHashMap<>();
+    regions.forEach((name, region) -> result.put(name, region.storeName()));
+    return result;
+  }
+
+  /** Pings every store in use; fails naming the first that does not answer. */
+  public Future<Void> pingStores() {
+    List<Future<?>> pings = new ArrayList<>();
+    for (StateStore store : new java.util.LinkedHashSet<>(storesInUse)) {
+      pings.add(store.ping().recover(err -> Future.failedFuture("state store " + store.name() + ": " + err.getMessage())));
+    }
+    return Future.all(pings).mapEmpty();
+  }
+
+  private final List<StateStore> storesInUse = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @Override
   public synchronized Sticky register(EntityType type) {
@@ -83,6 +136,18 @@ public final class StickyImpl implements Sticky {
     }
     started = true;
     membership = Membership.of(vertx);
+    // Built-in stores, unless the user registered their own under these names.
+    stores.putIfAbsent("memory", new InMemoryStateStore());
+    stores.computeIfAbsent("hazelcast", n -> membership.clustered() ? new HazelcastStateStore(membership.hazelcast()) : stores.get("memory"));
+    Map<String, StateStore> typeStores = new LinkedHashMap<>();
+    try {
+      for (EntityType type : types.values()) {
+        typeStores.put(type.name(), storeFor(type));
+      }
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    typeStores.values().stream().filter(java.util.Objects::nonNull).forEach(storesInUse::add);
     context = vertx.getOrCreateContext();
     Promise<Void> done = Promise.promise();
     context.runOnContext(v -> {
@@ -90,7 +155,7 @@ public final class StickyImpl implements Sticky {
       singleton.start();
       List<Future<?>> registered = new ArrayList<>();
       for (EntityType type : types.values()) {
-        ShardRegion region = new ShardRegion(type, options, membership);
+        ShardRegion region = new ShardRegion(type, options, membership, typeStores.get(type.name()));
         regions.put(type.name(), region);
         registered.add(vertx.deployVerticle(region)
             .onSuccess(regionDeployments::add)

@@ -124,7 +124,7 @@ class EntityHandOffTest {
     assertThat(first.result.future().await().getLong("value")).isEqualTo(1);
     assertThat(stopped.unprocessed()).containsExactly(second, third);
     assertThat(second.result.future().isComplete()).as("not answered: the next home will").isFalse();
-    assertThat(new JsonObject(stopped.state()).getLong("value")).isEqualTo(1);
+    assertThat(new JsonObject(stopped.data()).getLong("value")).isEqualTo(1);
 
     CounterEntity next = deploy(new CounterEntity(), "c1", stopped.state());
     stopped.unprocessed().forEach(next::deliver);

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * Several real Sticky nodes in this JVM: each its own clustered Vert.x and Hazelcast member, joined over
@@ -23,16 +24,23 @@ public final class TestCluster implements AutoCloseable {
   private final List<EntityType> types;
   private final StickyOptions stickyOptions;
   private final List<StickyNode> nodes = new ArrayList<>();
+  private final UnaryOperator<NodeOptions> tweak;
 
-  private TestCluster(int capacity, List<EntityType> types, StickyOptions stickyOptions) {
+  private TestCluster(int capacity, List<EntityType> types, StickyOptions stickyOptions, UnaryOperator<NodeOptions> tweak) {
     this.clusterPorts = freePorts(capacity);
     this.types = types;
     this.stickyOptions = stickyOptions;
+    this.tweak = tweak;
   }
 
   /** Starts {@code size} nodes one after another (so node 0 is the oldest and runs the coordinator). */
   public static TestCluster start(int size, List<EntityType> types) {
-    TestCluster c = new TestCluster(size + 1, types, new StickyOptions());
+    return start(size, types, o -> o);
+  }
+
+  /** As {@link #start(int, List)}, with node options adjusted (store, ...) before each node starts. */
+  public static TestCluster start(int size, List<EntityType> types, UnaryOperator<NodeOptions> tweak) {
+    TestCluster c = new TestCluster(size + 1, types, new StickyOptions(), tweak);
     for (int i = 0; i < size; i++) {
       c.startNode();
     }
@@ -54,7 +62,7 @@ public final class TestCluster implements AutoCloseable {
         .setMembers(members);
     options.getGateway().setPort(0).setHost("127.0.0.1");
     try {
-      StickyNode node = StickyNode.start(options, stickyOptions, types).await(60, TimeUnit.SECONDS);
+      StickyNode node = StickyNode.start(tweak.apply(options), stickyOptions, types).await(60, TimeUnit.SECONDS);
       nodes.add(node);
       return node;
     } catch (Exception e) {

@@ -1,0 +1,77 @@
+package io.sticky.store;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.EntryProcessor;
+import com.hazelcast.map.IMap;
+import io.vertx.core.Future;
+import java.util.Map;
+
+/**
+ * States in Hazelcast maps ({@code sticky.state.<type>}), partitioned over the cluster with one synchronous
+ * backup (see {@code HazelcastConfigs}): a write is acknowledged only once its backup holds it too, so
+ * {@code kill -9} of any one node loses no acknowledged write. Lost if the whole cluster stops.
+ *
+ * <p>The version check runs inside the partition's owner as an entry processor, atomically with the write.
+ */
+public final class HazelcastStateStore implements StateStore {
+  /** Map name prefix; the node's Hazelcast config gives these maps their backups. */
+  public static final String MAP_PREFIX = "sticky.state.";
+
+  private final HazelcastInstance hazelcast;
+
+  public HazelcastStateStore(HazelcastInstance hazelcast) {
+    this.hazelcast = hazelcast;
+  }
+
+  @Override
+  public String name() {
+    return "hazelcast";
+  }
+
+  private IMap<String, String> map(String type) {
+    return hazelcast.getMap(MAP_PREFIX + type);
+  }
+
+  @Override
+  public Future<StoredState> load(String type, String id) {
+    return Future.fromCompletionStage(map(type).getAsync(id)).map(s -> s == null ? null : StoredState.decode(s));
+  }
+
+  @Override
+  public Future<Void> write(String type, String id, StoredState next) {
+    return Future.fromCompletionStage(map(type).submitToKey(id, new ConditionalWrite(next.encode(), next.version())))
+        .compose(written -> Boolean.TRUE.equals(written)
+            ? Future.succeededFuture()
+            : Future.failedFuture(new StateConflictException(type, id, next.version() - 1)));
+  }
+
+  @Override
+  public Future<Void> ping() {
+    return hazelcast.getLifecycleService().isRunning()
+        ? Future.succeededFuture()
+        : Future.failedFuture(new IllegalStateException("Hazelcast is not running"));
+  }
+
+  /** Runs on the key's partition owner (and, with the same outcome, on its backup). */
+  static final class ConditionalWrite implements EntryProcessor<String, String, Boolean> {
+    private static final long serialVersionUID = 1L;
+    private final String next;
+    private final long nextVersion;
+
+    ConditionalWrite(String next, long nextVersion) {
+      this.next = next;
+      this.nextVersion = nextVersion;
+    }
+
+    @Override
+    public Boolean process(Map.Entry<String, String> entry) {
+      String current = entry.getValue();
+      long currentVersion = current == null ? 0 : StoredState.decode(current).version();
+      if (nextVersion != currentVersion + 1) {
+        return false;
+      }
+      entry.setValue(next);
+      return true;
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package io.sticky.store;
+
+import io.vertx.core.Future;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * States in this JVM's heap: survives an entity's passivation or re-activation on the same node, not a
+ * node's crash or a shard's move to another node (hand-offs carry state themselves). For tests and for
+ * entities whose state may be lost.
+ */
+public final class InMemoryStateStore implements StateStore {
+  private final ConcurrentMap<String, StoredState> states = new ConcurrentHashMap<>();
+
+  @Override
+  public String name() {
+    return "memory";
+  }
+
+  @Override
+  public Future<StoredState> load(String type, String id) {
+    return Future.succeededFuture(states.get(key(type, id)));
+  }
+
+  @Override
+  public Future<Void> write(String type, String id, StoredState next) {
+    boolean[] written = {false};
+    states.compute(key(type, id), (k, current) -> {
+      if (StoredState.canReplace(current, next)) {
+        written[0] = true;
+        return next;
+      }
+      return current;
+    });
+    return written[0] ? Future.succeededFuture() : Future.failedFuture(new StateConflictException(type, id, next.version() - 1));
+  }
+
+  @Override
+  public Future<Void> ping() {
+    return Future.succeededFuture();
+  }
+
+  /** Number of stored states (tests, metrics). */
+  public int size() {
+    return states.size();
+  }
+
+  private static String key(String type, String id) {
+    return type + '/' + id;
+  }
+}

@@ -1,0 +1,35 @@
+package io.sticky.store;
+
+import io.vertx.core.Future;
+
+/**
+ * Where entity states live beyond one instance (SPI). Every method is asynchronous and must never block the
+ * calling event loop; futures may complete on any thread (the runtime hops back to the entity's context).
+ *
+ * <p>Contract (checked for every built-in store by {@code StateStoreContract} in the tests):
+ * <ul>
+ *   <li>{@link #load} of an entity never written completes with {@code null};</li>
+ *   <li>{@link #write} is conditional: it stores {@code next} only if the stored version is
+ *   {@code next.version() - 1} (absent counts as 0), and otherwise fails with
+ *   {@link StateConflictException} and changes nothing;</li>
+ *   <li>a write that completed successfully is seen by every later {@link #load}, from any node.</li>
+ * </ul>
+ */
+public interface StateStore {
+  /** A short name for logs and {@code /health/ready} ("hazelcast", "postgres", ...). */
+  String name();
+
+  /** Reads an entity's state; {@code null} if none was ever written. */
+  Future<StoredState> load(String type, String id);
+
+  /** Writes {@code next} if the stored version is {@code next.version() - 1}; else fails with {@link StateConflictException}. */
+  Future<Void> write(String type, String id, StoredState next);
+
+  /** Succeeds if the store can serve requests now (readiness). */
+  Future<Void> ping();
+
+  /** Releases connections; the store is not used afterwards. */
+  default Future<Void> close() {
+    return Future.succeededFuture();
+  }
+}
