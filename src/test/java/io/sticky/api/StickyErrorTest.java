@@ -21,9 +21,10 @@ class StickyErrorTest {
   }
 
   @Test
-  void onlyTimeoutsAndEntityFailuresLeaveTheOutcomeUnknown() {
+  void onlyTimeoutsEntityAndStoreFailuresLeaveTheOutcomeUnknown() {
     for (StickyError e : StickyError.values()) {
-      assertThat(e.outcomeUnknown()).as(e.name()).isEqualTo(e == StickyError.TIMEOUT || e == StickyError.ENTITY_FAILED);
+      assertThat(e.outcomeUnknown()).as(e.name())
+          .isEqualTo(e == StickyError.TIMEOUT || e == StickyError.ENTITY_FAILED || e == StickyError.STORE_FAILED);
       assertThat(e.type()).startsWith("urn:sticky:problem:");
     }
   }

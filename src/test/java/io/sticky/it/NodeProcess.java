@@ -21,7 +21,7 @@ final class NodeProcess {
     this.process = process;
   }
 
-  static NodeProcess start(String name, int httpPort, String clusterName, int clusterPort, List<String> members) {
+  static NodeProcess start(String name, int httpPort, String clusterName, int clusterPort, List<String> members, String... extraArgs) {
     String jar = System.getProperty("sticky.jar", "target/sticky.jar");
     if (!new File(jar).isFile()) {
       throw new IllegalStateException(jar + " is missing: multi-process tests run in `mvn verify`, after `package`");
@@ -42,6 +42,7 @@ final class NodeProcess {
         "--cluster-name", clusterName,
         "--cluster-port", Integer.toString(clusterPort),
         "--members", String.join(",", members)));
+    cmd.addAll(List.of(extraArgs));
     try {
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
       return new NodeProcess(httpPort, log, p);

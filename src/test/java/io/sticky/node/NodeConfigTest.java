@@ -25,6 +25,8 @@ class NodeConfigTest {
     assertThat(fromFile.getClusterPort()).isEqualTo(builtIn.getClusterPort());
     assertThat(fromFile.getBusPort()).isEqualTo(builtIn.getBusPort());
     assertThat(fromFile.getMembers()).isEqualTo(builtIn.getMembers());
+    assertThat(fromFile.getStore()).isEqualTo(builtIn.getStore());
+    assertThat(fromFile.getPostgres()).isNull();
     assertThat(ref.sharding()).isEqualTo(new StickyOptions());
     assertThat(ref.typeOptions("counter")).isEqualTo(new EntityTypeOptions());
   }

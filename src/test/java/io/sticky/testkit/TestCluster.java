@@ -27,7 +27,7 @@ public final class TestCluster implements AutoCloseable {
   private final UnaryOperator<NodeOptions> tweak;
 
   private TestCluster(int capacity, List<EntityType> types, StickyOptions stickyOptions, UnaryOperator<NodeOptions> tweak) {
-    this.clusterPorts = freePorts(capacity);
+    this.clusterPorts = new ArrayList<>(freePorts(capacity));
     this.types = types;
     this.stickyOptions = stickyOptions;
     this.tweak = tweak;
@@ -53,21 +53,37 @@ public final class TestCluster implements AutoCloseable {
     if (index >= clusterPorts.size()) {
       throw new IllegalStateException("no reserved port left");
     }
-    List<String> members = clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList();
-    NodeOptions options = new NodeOptions()
-        .setClusterName(name)
-        .setHost("127.0.0.1")
-        .setClusterPort(clusterPorts.get(index))
-        .setClusterPortAutoIncrement(false)
-        .setMembers(members);
-    options.getGateway().setPort(0).setHost("127.0.0.1");
-    try {
-      StickyNode node = StickyNode.start(tweak.apply(options), stickyOptions, types).await(60, TimeUnit.SECONDS);
-      nodes.add(node);
-      return node;
-    } catch (Exception e) {
-      throw new IllegalStateException("node " + index + " did not start", e);
+    for (int attempt = 1; ; attempt++) {
+      List<String> members = clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList();
+      NodeOptions options = new NodeOptions()
+          .setClusterName(name)
+          .setHost("127.0.0.1")
+          .setClusterPort(clusterPorts.get(index))
+          .setClusterPortAutoIncrement(false)
+          .setMembers(members);
+      options.getGateway().setPort(0).setHost("127.0.0.1");
+      try {
+        StickyNode node = StickyNode.start(tweak.apply(options), stickyOptions, types).await(60, TimeUnit.SECONDS);
+        nodes.add(node);
+        return node;
+      } catch (Exception e) {
+        // A port found free a moment ago can be taken by another process before Hazelcast binds it: pick another.
+        if (attempt < 3 && portTaken(e)) {
+          clusterPorts.set(index, freePorts(1).get(0));
+          continue;
+        }
+        throw new IllegalStateException("node " + index + " did not start", e);
+      }
     }
+  }
+
+  private static boolean portTaken(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.BindException || String.valueOf(t.getMessage()).contains("already in use")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   public StickyNode node(int i) {

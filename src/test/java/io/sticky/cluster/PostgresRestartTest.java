@@ -1,0 +1,43 @@
+package io.sticky.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sticky.examples.Examples;
+import io.sticky.store.PostgresStoreOptions;
+import io.sticky.testkit.Http;
+import io.sticky.testkit.Http.Response;
+import io.sticky.testkit.Postgres;
+import io.sticky.testkit.TestCluster;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** With the PostgreSQL store, entity state survives stopping every node and starting a new cluster. */
+class PostgresRestartTest {
+  private static final int IDS = 60;
+
+  @Test
+  void valuesSurviveAWholeClusterRestart() {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    PostgresStoreOptions pg = new PostgresStoreOptions().setUri(Postgres.uri());
+    try (TestCluster first = TestCluster.start(2, Examples.types(), o -> o.setStore("postgres").setPostgres(pg))) {
+      for (int i = 0; i < IDS; i++) {
+        for (int k = 0; k <= i % 4; k++) {
+          Response r = Http.increment(first.node(k % 2).httpPort(), "counter", run + "-" + i);
+          assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        }
+      }
+      Response cart = Http.post(first.node(0).httpPort(), "/entities/cart/" + run, "{\"op\":\"add\",\"item\":\"pear\",\"quantity\":3}");
+      assertThat(cart.status()).as(cart.toString()).isEqualTo(200);
+    }
+    // every node of the first cluster is gone (Hazelcast memory with it); a new cluster, new name
+    try (TestCluster second = TestCluster.start(2, Examples.types(), o -> o.setStore("postgres").setPostgres(pg))) {
+      for (int i = 0; i < IDS; i++) {
+        Response r = Http.get(second.node(i % 2).httpPort(), "/entities/counter/" + run + "-" + i);
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        assertThat(r.json().getLong("value")).as(run + "-" + i).isEqualTo(i % 4 + 1);
+      }
+      Response cart = Http.get(second.node(1).httpPort(), "/entities/cart/" + run);
+      assertThat(cart.json().getJsonArray("items").encode()).isEqualTo("[{\"item\":\"pear\",\"quantity\":3}]");
+    }
+  }
+}

@@ -1,0 +1,135 @@
+package io.sticky.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.sticky.testkit.Http;
+import io.sticky.testkit.Http.Response;
+import io.sticky.testkit.TestCluster;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Crash failover with the default Hazelcast store: three fat-jar JVMs under steady HTTP increments, kill -9 of
+ * a node that is not the entry node. Every acknowledged increment must survive (lost acknowledged writes =
+ * 0), no counter may exceed its attempts, and the few requests that fail during the failover carry a problem
+ * body. Prints the failover time (kill -> first success on an id the dead node hosted).
+ */
+class FailoverIT {
+  private static final int IDS = 200;
+  private static final int WORKERS = 4;
+  private final List<NodeProcess> nodes = new ArrayList<>();
+
+  @AfterEach
+  void stopAll() throws InterruptedException {
+    for (NodeProcess n : nodes) {
+      if (n.isAlive()) {
+        n.kill();
+      }
+    }
+  }
+
+  @Test
+  void killingANodeLosesNoAcknowledgedIncrement() throws Exception {
+    String clusterName = "sticky-failover-" + UUID.randomUUID();
+    List<Integer> clusterPorts = TestCluster.freePorts(3);
+    List<Integer> httpPorts = TestCluster.freePorts(3);
+    List<String> members = clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList();
+    for (int i = 0; i < 3; i++) {
+      NodeProcess node = NodeProcess.start("node" + i, httpPorts.get(i), clusterName, clusterPorts.get(i), members, "--store", "hazelcast");
+      nodes.add(node);
+      await("node" + i + " ready (log: " + node.log + ")").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(node::ready);
+    }
+    NodeProcess entry = nodes.get(0);
+    NodeProcess victim = nodes.get(2);
+    String victimId = Http.get(victim.httpPort, "/health/ready").json().getString("node");
+
+    AtomicLongArray attempts = new AtomicLongArray(IDS);
+    AtomicLongArray acked = new AtomicLongArray(IDS);
+    Map<Integer, String> hostBeforeKill = new ConcurrentHashMap<>();
+    List<Response> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    AtomicBoolean killed = new AtomicBoolean();
+    AtomicLong killedAt = new AtomicLong();
+    AtomicLong firstMovedSuccess = new AtomicLong();
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicLong sentAfterRecovery = new AtomicLong();
+
+    ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
+    for (int w = 0; w < WORKERS; w++) {
+      pool.submit(() -> {
+        while (!stop.get()) {
+          int i = ThreadLocalRandom.current().nextInt(IDS);
+          attempts.incrementAndGet(i);
+          Response r;
+          try {
+            r = Http.increment(entry.httpPort, "counter", "f-" + i);
+          } catch (RuntimeException e) {
+            continue; // client-side error: counted as an attempt, not acknowledged
+          }
+          if (r.status() == 200) {
+            acked.incrementAndGet(i);
+            if (!killed.get()) {
+              hostBeforeKill.put(i, r.node());
+            } else if (victimId.equals(hostBeforeKill.get(i))) {
+              firstMovedSuccess.compareAndSet(0, System.nanoTime());
+              if (firstMovedSuccess.get() != 0) {
+                sentAfterRecovery.incrementAndGet();
+              }
+            }
+          } else {
+            failures.add(r);
+          }
+        }
+        return null;
+      });
+    }
+    // steady state with every id hosted somewhere, some on the victim
+    await().atMost(Duration.ofSeconds(60)).until(() -> hostBeforeKill.size() == IDS);
+    assertThat(hostBeforeKill.values()).contains(victimId);
+
+    killedAt.set(System.nanoTime());
+    killed.set(true);
+    victim.kill();
+    await("an id of the dead node served again").atMost(Duration.ofSeconds(60)).until(() -> firstMovedSuccess.get() != 0);
+    await("load continues after recovery").atMost(Duration.ofSeconds(60)).until(() -> sentAfterRecovery.get() >= 200);
+    stop.set(true);
+    pool.shutdown();
+    assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+
+    long lost = 0;
+    long totalAcked = 0;
+    for (int i = 0; i < IDS; i++) {
+      Response r = Http.get(entry.httpPort, "/entities/counter/f-" + i);
+      assertThat(r.status()).as(r.toString()).isEqualTo(200);
+      long value = r.json().getLong("value");
+      totalAcked += acked.get(i);
+      if (value < acked.get(i)) {
+        lost += acked.get(i) - value;
+      }
+      assertThat(value).as("f-" + i + ": never above its attempts").isLessThanOrEqualTo(attempts.get(i));
+    }
+    for (Response f : failures) {
+      assertThat(f.status()).as(f.toString()).isIn(409, 502, 503, 504);
+      assertThat(f.header("Content-Type")).isEqualTo("application/problem+json");
+      assertThat(f.json().getString("detail")).isNotBlank();
+    }
+    double failoverMs = (firstMovedSuccess.get() - killedAt.get()) / 1e6;
+    System.out.printf("FailoverIT: %d acknowledged increments, lost %d; %d failed requests during failover; failover %.0f ms (kill -> first success on a moved id)%n",
+        totalAcked, lost, failures.size(), failoverMs);
+    assertThat(lost).as("lost acknowledged increments").isZero();
+    assertThat(failures.size()).as("failed requests are few").isLessThan(Math.max(50, (int) (totalAcked / 10)));
+  }
+}
