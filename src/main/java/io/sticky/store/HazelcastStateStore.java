@@ -4,7 +4,9 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 
 /**
  * States in Hazelcast maps ({@code sticky.state.<type>}), partitioned over the cluster with one synchronous
@@ -34,15 +36,33 @@ public final class HazelcastStateStore implements StateStore {
 
   @Override
   public Future<StoredState> load(String type, String id) {
-    return Future.fromCompletionStage(map(type).getAsync(id)).map(s -> s == null ? null : StoredState.decode(s));
+    return future(map(type).getAsync(id)).map(s -> s == null ? null : StoredState.decode(s));
   }
 
   @Override
   public Future<Void> write(String type, String id, StoredState next) {
-    return Future.fromCompletionStage(map(type).submitToKey(id, new ConditionalWrite(next.encode(), next.version())))
+    return future(map(type).submitToKey(id, new ConditionalWrite(next.encode(), next.version())))
         .compose(written -> Boolean.TRUE.equals(written)
             ? Future.succeededFuture()
             : Future.failedFuture(new StateConflictException(type, id, next.version() - 1)));
+  }
+
+  /**
+   * Hazelcast runs even non-async callbacks on its default executor: the common ForkJoinPool, which on a
+   * 2-core machine has one thread and makes CompletableFuture fall back to a new thread per callback
+   * (measured: 1.4k instead of 6k writes/s on one node). Completing a Vert.x promise is cheap, so it runs on
+   * Hazelcast's response thread; the entity hops back to its own context.
+   */
+  private static <T> Future<T> future(CompletionStage<T> stage) {
+    Promise<T> promise = Promise.promise();
+    stage.whenCompleteAsync((value, err) -> {
+      if (err != null) {
+        promise.fail(err);
+      } else {
+        promise.complete(value);
+      }
+    }, Runnable::run);
+    return promise.future();
   }
 
   @Override

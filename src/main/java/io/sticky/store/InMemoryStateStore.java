@@ -8,6 +8,11 @@ import java.util.concurrent.ConcurrentMap;
  * States in this JVM's heap: survives an entity's passivation or re-activation on the same node, not a
  * node's crash or a shard's move to another node (hand-offs carry state themselves). For tests and for
  * entities whose state may be lost.
+ *
+ * <p>Node-local, so its version check is weaker than the contract's: a write succeeds if its version is
+ * higher than the stored one (absent = 0), not only if it is exactly one higher. A state that arrives by
+ * hand-off continues its versions here (this node's copy may be older, or missing); two racing writers of
+ * one version still cannot both win.
  */
 public final class InMemoryStateStore implements StateStore {
   private final ConcurrentMap<String, StoredState> states = new ConcurrentHashMap<>();
@@ -26,7 +31,7 @@ public final class InMemoryStateStore implements StateStore {
   public Future<Void> write(String type, String id, StoredState next) {
     boolean[] written = {false};
     states.compute(key(type, id), (k, current) -> {
-      if (StoredState.canReplace(current, next)) {
+      if (next.version() > (current == null ? 0 : current.version())) {
         written[0] = true;
         return next;
       }

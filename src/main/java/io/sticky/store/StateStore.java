@@ -14,6 +14,8 @@ import io.vertx.core.Future;
  *   {@link StateConflictException} and changes nothing;</li>
  *   <li>a write that completed successfully is seen by every later {@link #load}, from any node.</li>
  * </ul>
+ * A node-local store (the in-memory one) cannot see other nodes' writes and accepts any higher version
+ * instead; it protects against racing writers on one node only.
  */
 public interface StateStore {
   /** A short name for logs and {@code /health/ready} ("hazelcast", "postgres", ...). */

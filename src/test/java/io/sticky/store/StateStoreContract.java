@@ -26,6 +26,11 @@ abstract class StateStoreContract {
   protected void cleanUp() throws Exception {
   }
 
+  /** False for node-local stores, which accept any higher version (see {@link InMemoryStateStore}). */
+  protected boolean exactVersions() {
+    return true;
+  }
+
   @BeforeAll
   void startStore() throws Exception {
     vertx = Vertx.vertx();
@@ -79,9 +84,10 @@ abstract class StateStoreContract {
   void aWriteThatDoesNotFollowTheStoredVersionIsRejectedAndChangesNothing() throws Exception {
     String id = newId();
     await(store.write("counter", id, state(1, "{\"value\":1}")));
-    // a second "first write" (an instance that read nothing), a stale writer, and a writer from the future
-    for (StoredState bad : List.of(state(1, "{\"value\":100}"), state(3, "{\"value\":300}"))) {
-      assertThatThrownBy(() -> await(store.write("counter", id, bad))).isInstanceOf(StateConflictException.class);
+    // a second "first write" (an instance that read nothing), and (for shared stores) a writer from the future
+    List<StoredState> bad = exactVersions() ? List.of(state(1, "{\"value\":100}"), state(3, "{\"value\":300}")) : List.of(state(1, "{\"value\":100}"));
+    for (StoredState b : bad) {
+      assertThatThrownBy(() -> await(store.write("counter", id, b))).isInstanceOf(StateConflictException.class);
     }
     await(store.write("counter", id, state(2, "{\"value\":2}")));
     assertThatThrownBy(() -> await(store.write("counter", id, state(2, "{\"value\":200}")))).isInstanceOf(StateConflictException.class);
@@ -90,6 +96,7 @@ abstract class StateStoreContract {
 
   @Test
   void aFirstWriteMustBeVersionOne() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(exactVersions(), "node-local stores accept a carried-over version");
     String id = newId();
     assertThatThrownBy(() -> await(store.write("counter", id, state(2, "{}")))).isInstanceOf(StateConflictException.class);
     assertThat(await(store.load("counter", id))).isNull();
