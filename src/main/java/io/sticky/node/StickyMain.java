@@ -40,6 +40,16 @@ public final class StickyMain {
       System.exit(2);
       return;
     }
+    try {
+      if (!options.getLogFormat().apply()) {
+        log.warn("log format {} not applied: -D{}={} is in use", options.getLogFormat(), LogFormat.LOGBACK_CONFIG_PROPERTY,
+            System.getProperty(LogFormat.LOGBACK_CONFIG_PROPERTY));
+      }
+    } catch (IllegalStateException e) {
+      System.err.println("sticky: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     StickyNode node;
     try {
       node = StickyNode.start(options, config.sharding(), Examples.types().stream()
