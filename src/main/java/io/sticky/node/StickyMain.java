@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class StickyMain {
   private static final Logger log = LoggerFactory.getLogger(StickyMain.class);
-  private static final long SHUTDOWN_TIMEOUT_SECONDS = 30;
+  /** How long SIGTERM waits for a clean leave; deploy/ grace periods are checked against it (DeployFilesTest). */
+  static final long SHUTDOWN_TIMEOUT_SECONDS = 30;
 
   private StickyMain() {
   }
