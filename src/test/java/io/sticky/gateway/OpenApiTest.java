@@ -21,6 +21,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -156,11 +157,14 @@ class OpenApiTest {
     assertDocumented("GET /cluster/shards", Http.get(port, "/cluster/shards?type=counter"));
     assertDocumented("GET /cluster/entities/{type}/{id}", Http.get(port, "/cluster/entities/nope/c1"));
     assertDocumented("GET /cluster/entities/{type}/{id}", Http.get(port, "/cluster/entities/counter/bad%20id"));
-    // Every error an entity request can end in (WRONG_HOME stays between regions) is documented on both.
+    // Every error an entity request can end in (WRONG_HOME stays between regions) is documented: on POST all,
+    // on GET those that need neither a body nor a state write (a view writes nothing).
+    Set<StickyError> postOnly = EnumSet.of(StickyError.PAYLOAD_TOO_LARGE, StickyError.UNSUPPORTED_MEDIA_TYPE,
+        StickyError.STATE_CONFLICT, StickyError.STORE_FAILED);
     for (StickyError e : StickyError.values()) {
       if (e != StickyError.WRONG_HOME) {
         assertThat(operation("POST /entities/{type}/{id}").path("responses").has(Integer.toString(e.status()))).as(e.name()).isTrue();
-        if (e != StickyError.PAYLOAD_TOO_LARGE && e != StickyError.UNSUPPORTED_MEDIA_TYPE) {
+        if (!postOnly.contains(e)) {
           assertThat(operation("GET /entities/{type}/{id}").path("responses").has(Integer.toString(e.status()))).as(e.name()).isTrue();
         }
       }
@@ -192,6 +196,12 @@ class OpenApiTest {
     // The HTTP-level problems (about:blank) carry the fewest fields: those are the required ones.
     assertThat(required).isEqualTo(new TreeSet<>(Http.get(port, "/nope").json().fieldNames()));
     assertThat(schema.at("/properties/outcome/enum").toString()).isEqualTo("[\"not-applied\",\"unknown\"]");
+    String types = schema.at("/properties/type/description").asText();
+    for (StickyError e : StickyError.values()) {
+      if (e != StickyError.WRONG_HOME) {
+        assertThat(types).as("problem types list %s", e.type()).contains(e.type().substring(e.type().lastIndexOf(':') + 1));
+      }
+    }
     assertThat(doc.at("/components/headers/Retry-After/schema/const").asText()).isEqualTo(Problem.RETRY_AFTER_SECONDS);
     assertThat(doc.at("/components/headers/" + RestGateway.NODE_HEADER).isMissingNode()).isFalse();
     assertThat(doc.at("/components/responses/EntityReply/headers").has(RestGateway.NODE_HEADER)).isTrue();
