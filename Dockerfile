@@ -8,11 +8,13 @@
 #                  (hazelcast.socket.bind.any=false) and advertises it; the default 127.0.0.1 only works
 #                  for a single node. In Kubernetes, take it from the downward API (status.podIP).
 #   STICKY_MEMBERS the peers to join through, e.g. 10.0.0.11:5701,10.0.0.12:5701,10.0.0.13:5701
+#                  (in Kubernetes, STICKY_KUBERNETES_SERVICE_DNS instead: see deploy/kubernetes/)
 # Nodes must reach each other directly on one container network (pod network, Docker user network):
 # Hazelcast on 5701 and the event bus on STICKY_BUS_PORT (fixed to 5801 here so it can be declared).
 #
-# Health: the JRE image has no curl, so there is no HEALTHCHECK here. Probe GET /health/ready (readiness:
-# 200 once joined and registered, else 503) and GET /health/live (liveness) from the orchestrator.
+# Health: no HEALTHCHECK here (Kubernetes ignores it; deploy/docker-compose.yml declares one with the curl
+# that eclipse-temurin's Ubuntu images ship). Probe GET /health/ready (readiness: 200 once joined and
+# registered, else 503) and GET /health/live (liveness) from the orchestrator.
 #
 # Shutdown: SIGTERM reaches java (exec below); the node then leaves the cluster cleanly, waiting up to 30 s.
 # Give it that long (docker stop -t 30, Kubernetes terminationGracePeriodSeconds >= 30).

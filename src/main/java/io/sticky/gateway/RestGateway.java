@@ -12,9 +12,11 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.List;
 import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +30,7 @@ import org.slf4j.LoggerFactory;
  * GET  /health/live            200 while the process runs
  * GET  /health/ready           200 once joined and every region is registered, else 503
  * GET  /cluster, /cluster/shards, /cluster/entities/{type}/{id}   read-only management ({@link ManagementRoutes})
+ * GET  /openapi.json           the OpenAPI 3 document of all of these (resource {@value #OPENAPI_RESOURCE})
  * </pre>
  *
  * Responses produced by an entity carry {@code X-Sticky-Node}. Every error is
@@ -37,11 +40,14 @@ public final class RestGateway extends VerticleBase {
   public static final String NODE_HEADER = "X-Sticky-Node";
   private static final Logger log = LoggerFactory.getLogger(RestGateway.class);
   private static final long SHUTDOWN_GRACE_SECONDS = 5;
+  /** Classpath resource served at GET /openapi.json; OpenApiTest keeps it in step with the routes. */
+  static final String OPENAPI_RESOURCE = "openapi.json";
 
   private final Sticky sticky;
   private final GatewayOptions options;
   private final IntConsumer onListening;
   private HttpServer server;
+  private Router router;
 
   public RestGateway(Sticky sticky, GatewayOptions options, IntConsumer onListening) {
     this.sticky = sticky;
@@ -51,7 +57,12 @@ public final class RestGateway extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Router router = Router.router(vertx);
+    // Read once: the document is static apart from the version, which is this build's.
+    return vertx.executeBlocking(RestGateway::openApiDocument).compose(this::listen);
+  }
+
+  private Future<?> listen(String openApi) {
+    router = Router.router(vertx);
     router.route("/entities/:type/:id").method(HttpMethod.POST).handler(this::requireJson);
     router.route("/entities/:type/:id").method(HttpMethod.POST)
         .handler(BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes()));
@@ -63,6 +74,7 @@ public final class RestGateway extends VerticleBase {
     });
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(this::ready);
+    router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json").end(openApi));
     if (sticky instanceof io.sticky.runtime.StickyImpl impl) {
       new ManagementRoutes(vertx, impl).install(router);
     }
@@ -71,6 +83,23 @@ public final class RestGateway extends VerticleBase {
 
     server = vertx.createHttpServer(new HttpServerOptions().setHost(options.getHost()).setPort(options.getPort()));
     return server.requestHandler(router).listen().onSuccess(s -> onListening.accept(s.actualPort()));
+  }
+
+  /** The OpenAPI document from the classpath, with {@code info.version} set to this build's version. */
+  static String openApiDocument() throws java.io.IOException {
+    try (java.io.InputStream in = RestGateway.class.getClassLoader().getResourceAsStream(OPENAPI_RESOURCE)) {
+      if (in == null) {
+        throw new java.io.FileNotFoundException("resource " + OPENAPI_RESOURCE + " is missing from the classpath");
+      }
+      JsonObject doc = new JsonObject(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+      doc.getJsonObject("info").put("version", io.sticky.node.Version.get());
+      return doc.encodePrettily();
+    }
+  }
+
+  /** The routes, in order (after start), for checking them against the OpenAPI document. */
+  List<Route> routes() {
+    return router.getRoutes();
   }
 
   /** Stops accepting connections and lets in-flight requests finish (bounded). */

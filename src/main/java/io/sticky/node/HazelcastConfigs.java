@@ -9,8 +9,9 @@ import io.sticky.coordinator.ShardCoordinator;
 import io.sticky.store.HazelcastStateStore;
 
 /**
- * The Hazelcast configuration of a node: TCP/IP join of an explicit member list (no multicast, no
- * auto-detection), bound to one interface, and the failure-detection settings Sticky relies on.
+ * The Hazelcast configuration of a node: TCP/IP join of an explicit member list, or Kubernetes discovery by
+ * DNS (no multicast, no auto-detection), bound to one interface, and the failure-detection settings Sticky
+ * relies on.
  */
 public final class HazelcastConfigs {
   /** Members are admitted at once instead of after Hazelcast's default 5 s wait. */
@@ -23,6 +24,8 @@ public final class HazelcastConfigs {
    * failover but risks evicting a node during a long GC pause.
    */
   static final String MAX_NO_HEARTBEAT_SECONDS = "10";
+  /** How long one DNS lookup of the Kubernetes service may take (Hazelcast's default). */
+  static final String KUBERNETES_DNS_TIMEOUT_SECONDS = "5";
 
   private HazelcastConfigs() {
   }
@@ -43,8 +46,19 @@ public final class HazelcastConfigs {
     JoinConfig join = net.getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
-    // One entry per member: Hazelcast 5.3 cannot parse "host:5701-5705" here.
-    join.getTcpIpConfig().setEnabled(true).setMembers(options.getMembers());
+    if (options.getKubernetesServiceDns() != null) {
+      // Hazelcast's built-in Kubernetes discovery in DNS lookup mode: the members are the A records of a
+      // headless Service, so it needs no RBAC for the Kubernetes API. Only one join method may be enabled.
+      join.getTcpIpConfig().setEnabled(false);
+      join.getKubernetesConfig().setEnabled(true)
+          .setProperty("service-dns", options.getKubernetesServiceDns())
+          .setProperty("service-dns-timeout", KUBERNETES_DNS_TIMEOUT_SECONDS)
+          // Pods are reached on the configured port (Hazelcast would assume 5701).
+          .setProperty("service-port", Integer.toString(options.getClusterPort()));
+    } else {
+      // One entry per member: Hazelcast 5.3 cannot parse "host:5701-5705" here.
+      join.getTcpIpConfig().setEnabled(true).setMembers(options.getMembers());
+    }
 
     // A custom config replaces vertx-hazelcast's default-cluster.xml: declare what Vert.x needs.
     cfg.addMultiMapConfig(new MultiMapConfig("__vertx.subs").setBackupCount(1)

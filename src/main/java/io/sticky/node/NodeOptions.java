@@ -37,6 +37,9 @@ public final class NodeOptions {
       new Option("--store", "STICKY_STORE", StickyOptions.DEFAULT_DEFAULT_STORE, "state store of entity types left at store: default (hazelcast, postgres, memory or none)"),
       new Option("--postgres-uri", "STICKY_POSTGRES_URI", "(none)", "PostgreSQL for the postgres store, e.g. postgresql://user:secret@db:5432/sticky (table created if missing)"),
       new Option("--postgres-pool-size", "STICKY_POSTGRES_POOL_SIZE", Integer.toString(PostgresStoreOptions.DEFAULT_POOL_SIZE), "connections per node for the postgres store"),
+      new Option("--kubernetes-service-dns", "STICKY_KUBERNETES_SERVICE_DNS", "(none)",
+          "DNS name of a headless Service over the nodes' pods: Hazelcast Kubernetes discovery (DNS lookup) instead of --members"),
+      new Option("--log-format", "STICKY_LOG_FORMAT", LogFormat.TEXT.flagValue(), "log lines: text (readable) or json (one JSON object per line)"),
       new Option("--config", "STICKY_CONFIG", "(none)", "YAML or JSON config file (see conf/sticky.reference.yaml); command line and environment win over it"));
 
   private String clusterName = DEFAULT_CLUSTER_NAME;
@@ -45,6 +48,11 @@ public final class NodeOptions {
   private int busPort;
   private boolean clusterPortAutoIncrement = true;
   private List<String> members;
+  /** Where members and the Kubernetes service came from, to name both when they are set together. */
+  private String membersSource;
+  private String kubernetesServiceDns;
+  private String kubernetesSource;
+  private LogFormat logFormat = LogFormat.TEXT;
   private final GatewayOptions gateway = new GatewayOptions();
   private String configFile;
   private String store = StickyOptions.DEFAULT_DEFAULT_STORE;
@@ -102,6 +110,11 @@ public final class NodeOptions {
     if (o.postgres != null) {
       o.postgres.setPoolSize(o.postgresPoolSize);
     }
+    // Two join methods would leave it unclear which one formed the cluster: refuse rather than pick one.
+    if (o.members != null && o.kubernetesServiceDns != null) {
+      throw new IllegalArgumentException(o.membersSource + " and " + o.kubernetesSource
+          + " are exclusive: with Kubernetes discovery the members come from DNS; remove the member list");
+    }
     return o;
   }
 
@@ -113,7 +126,15 @@ public final class NodeOptions {
       case "--host" -> host = nonBlank(source, value);
       case "--cluster-port" -> clusterPort = intValue(source, value, 1, 65535);
       case "--bus-port" -> busPort = intValue(source, value, 0, 65535);
-      case "--members" -> members = parseMembers(source, value);
+      case "--members" -> {
+        members = parseMembers(source, value);
+        membersSource = source;
+      }
+      case "--kubernetes-service-dns" -> {
+        kubernetesServiceDns = nonBlank(source, value);
+        kubernetesSource = source;
+      }
+      case "--log-format" -> logFormat = LogFormat.parse(source, value);
       case "--max-body-bytes" -> gateway.setMaxBodyBytes(intValue(source, value, 1, 64 * 1024 * 1024));
       case "--http-instances" -> gateway.setInstances(intValue(source, value, 1, 64));
       case "--config" -> configFile = nonBlank(source, value);
@@ -249,6 +270,28 @@ public final class NodeOptions {
 
   public NodeOptions setMembers(List<String> members) {
     this.members = List.copyOf(members);
+    return this;
+  }
+
+  /**
+   * DNS name of the headless Service whose records are the nodes' pods (e.g.
+   * {@code sticky-hazelcast.default.svc.cluster.local}), or null: then the TCP/IP member list is used.
+   */
+  public String getKubernetesServiceDns() {
+    return kubernetesServiceDns;
+  }
+
+  public NodeOptions setKubernetesServiceDns(String kubernetesServiceDns) {
+    this.kubernetesServiceDns = kubernetesServiceDns;
+    return this;
+  }
+
+  public LogFormat getLogFormat() {
+    return logFormat;
+  }
+
+  public NodeOptions setLogFormat(LogFormat logFormat) {
+    this.logFormat = logFormat;
     return this;
   }
 

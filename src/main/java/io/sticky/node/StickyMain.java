@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class StickyMain {
   private static final Logger log = LoggerFactory.getLogger(StickyMain.class);
-  private static final long SHUTDOWN_TIMEOUT_SECONDS = 30;
+  /** How long SIGTERM waits for a clean leave; deploy/ grace periods are checked against it (DeployFilesTest). */
+  static final long SHUTDOWN_TIMEOUT_SECONDS = 30;
 
   private StickyMain() {
   }
@@ -36,6 +37,16 @@ public final class StickyMain {
       config = file == null ? NodeConfig.defaults() : NodeConfig.load(file);
       options = NodeOptions.parse(args, System.getenv(), config);
     } catch (IllegalArgumentException e) {
+      System.err.println("sticky: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    try {
+      if (!options.getLogFormat().apply()) {
+        log.warn("log format {} not applied: -D{}={} is in use", options.getLogFormat(), LogFormat.LOGBACK_CONFIG_PROPERTY,
+            System.getProperty(LogFormat.LOGBACK_CONFIG_PROPERTY));
+      }
+    } catch (IllegalStateException e) {
       System.err.println("sticky: " + e.getMessage());
       System.exit(2);
       return;

@@ -27,6 +27,8 @@ class NodeConfigTest {
     assertThat(fromFile.getMembers()).isEqualTo(builtIn.getMembers());
     assertThat(fromFile.getStore()).isEqualTo(builtIn.getStore());
     assertThat(fromFile.getPostgres()).isNull();
+    assertThat(fromFile.getLogFormat()).isEqualTo(builtIn.getLogFormat());
+    assertThat(fromFile.getKubernetesServiceDns()).isEqualTo(builtIn.getKubernetesServiceDns()).isNull();
     assertThat(ref.sharding()).isEqualTo(new StickyOptions());
     assertThat(ref.typeOptions("counter")).isEqualTo(new EntityTypeOptions());
   }

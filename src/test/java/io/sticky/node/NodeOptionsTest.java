@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -37,6 +38,44 @@ class NodeOptionsTest {
     assertThat(hz.getNetworkConfig().getJoin().getTcpIpConfig().getMembers()).containsExactly("10.0.0.5:5701", "10.0.0.6:5701");
     assertThat(hz.getNetworkConfig().getJoin().getMulticastConfig().isEnabled()).isFalse();
     assertThat(hz.getNetworkConfig().getInterfaces().getInterfaces()).containsExactly("10.0.0.5");
+  }
+
+  @Test
+  void kubernetesServiceDnsReplacesTheTcpMemberList() {
+    NodeOptions o = NodeOptions.parse(new String[] {"--cluster-port", "5801"},
+        Map.of("STICKY_KUBERNETES_SERVICE_DNS", "sticky-hazelcast.prod.svc.cluster.local", "STICKY_HOST", "10.1.2.3"));
+    JoinConfig join = HazelcastConfigs.create(o).getNetworkConfig().getJoin();
+    assertThat(join.getKubernetesConfig().isEnabled()).isTrue();
+    assertThat(join.getKubernetesConfig().getProperty("service-dns")).isEqualTo("sticky-hazelcast.prod.svc.cluster.local");
+    assertThat(join.getKubernetesConfig().getProperty("service-port")).as("pods are dialled on the cluster port").isEqualTo("5801");
+    assertThat(join.getTcpIpConfig().isEnabled()).isFalse();
+    assertThat(join.getMulticastConfig().isEnabled()).isFalse();
+    assertThat(join.isAutoDetectionEnabled()).isFalse();
+    join.verify(); // Hazelcast's own check: exactly one join method enabled
+
+    JoinConfig tcp = HazelcastConfigs.create(NodeOptions.parse(new String[0], Map.of())).getNetworkConfig().getJoin();
+    assertThat(tcp.getKubernetesConfig().isEnabled()).as("off by default").isFalse();
+    assertThat(tcp.getTcpIpConfig().isEnabled()).isTrue();
+    tcp.verify();
+  }
+
+  @Test
+  void membersAndKubernetesDiscoveryTogetherAreRefusedNamingBoth() {
+    assertThatThrownBy(() -> NodeOptions.parse(new String[] {"--members", "10.0.0.1:5701"},
+        Map.of("STICKY_KUBERNETES_SERVICE_DNS", "sticky-hazelcast")))
+        .hasMessageContaining("--members").hasMessageContaining("STICKY_KUBERNETES_SERVICE_DNS");
+    assertThatThrownBy(() -> NodeOptions.parse(new String[] {"--kubernetes-service-dns", " "}, Map.of()))
+        .hasMessageContaining("--kubernetes-service-dns");
+  }
+
+  @Test
+  void logFormatIsTextUnlessJsonIsAsked() {
+    assertThat(NodeOptions.parse(new String[0], Map.of()).getLogFormat()).isEqualTo(LogFormat.TEXT);
+    assertThat(NodeOptions.parse(new String[0], Map.of("STICKY_LOG_FORMAT", "json")).getLogFormat()).isEqualTo(LogFormat.JSON);
+    assertThat(NodeOptions.parse(new String[] {"--log-format=text"}, Map.of("STICKY_LOG_FORMAT", "json")).getLogFormat())
+        .isEqualTo(LogFormat.TEXT);
+    assertThatThrownBy(() -> NodeOptions.parse(new String[] {"--log-format", "xml"}, Map.of()))
+        .hasMessageContaining("--log-format").hasMessageContaining("text or json");
   }
 
   @Test
