@@ -205,6 +205,126 @@ public abstract class Entity<S> extends VerticleBase {
     return Object.class;
   }
 
+  // ---------------------------------------------------------------- timers
+
+  /** At most this many timer keys per entity (bounded, like everything else). */
+  public static final int MAX_TIMERS = 1_000;
+  /** Timer key -> Vert.x timer id; only on this entity's context. */
+  private java.util.Map<String, Long> timers;
+  /** Keys whose tick is queued in the mailbox and not handled yet (a slow entity gets one tick, not a pile). */
+  private java.util.Set<String> ticksQueued;
+
+  /**
+   * Sends {@code message} to this entity once, after {@code delayMs}, through its mailbox: {@link #handle}
+   * gets it like any other message, one at a time with the others (its reply goes nowhere). Replaces a timer
+   * with the same key. Timers are cancelled when the entity stops (passivation, hand-off, shutdown), and do
+   * not keep an idle entity from being passivated.
+   */
+  protected final void startSingleTimer(String key, long delayMs, JsonObject message) {
+    startTimer(key, delayMs, message, false);
+  }
+
+  /** As {@link #startSingleTimer}, every {@code intervalMs} until cancelled or the entity stops. */
+  protected final void startPeriodicTimer(String key, long intervalMs, JsonObject message) {
+    startTimer(key, intervalMs, message, true);
+  }
+
+  /** Cancels a timer; a tick already queued is still handled. */
+  protected final void cancelTimer(String key) {
+    Long id = timers == null ? null : timers.remove(key);
+    if (id != null) {
+      vertx.cancelTimer(id);
+    }
+  }
+
+  protected final boolean isTimerActive(String key) {
+    return timers != null && timers.containsKey(key);
+  }
+
+  private void startTimer(String key, long delayMs, JsonObject message, boolean periodic) {
+    java.util.Objects.requireNonNull(key, "key");
+    java.util.Objects.requireNonNull(message, "message");
+    if (delayMs < 1) {
+      throw new IllegalArgumentException("timer delay must be >= 1 ms, got " + delayMs);
+    }
+    if (Vertx.currentContext() != context) {
+      throw new IllegalStateException("timers are started from the entity's own context (handle, onActivate)");
+    }
+    if (stopping != null || stopStarted || fenced) {
+      return; // stopping: a new timer would outlive the instance
+    }
+    if (timers == null) {
+      timers = new java.util.HashMap<>();
+      ticksQueued = new java.util.HashSet<>();
+    }
+    cancelTimer(key);
+    if (timers.size() >= MAX_TIMERS) {
+      throw new IllegalStateException(typeName + "/" + id + " has " + MAX_TIMERS + " timers already");
+    }
+    JsonObject tick = message.copy();
+    long timerId = periodic
+        ? vertx.setPeriodic(delayMs, t -> fire(key, tick))
+        : vertx.setTimer(delayMs, t -> {
+          timers.remove(key);
+          fire(key, tick);
+        });
+    timers.put(key, timerId);
+  }
+
+  /** A timer tick: queued in the mailbox like a tell, unless this key's previous tick is still waiting. */
+  private void fire(String key, JsonObject tick) {
+    if (stopping != null || stopStarted || fenced || !ticksQueued.add(key)) {
+      return;
+    }
+    if (mailbox.size() >= mailboxCapacity) {
+      ticksQueued.remove(key);
+      log.warn("{}/{}: mailbox full, timer {} skipped a tick", typeName, id, key);
+      return;
+    }
+    mailbox.add(new TimerTick(this, key, tick));
+    drain();
+  }
+
+  private void cancelAllTimers() {
+    if (timers != null) {
+      timers.values().forEach(vertx::cancelTimer);
+      timers.clear();
+    }
+  }
+
+  /** A timer's message in the mailbox: handled like a tell; the outcome is only logged. */
+  private static final class TimerTick implements Delivery {
+    private final Entity<?> owner;
+    private final String key;
+    private final JsonObject message;
+
+    TimerTick(Entity<?> owner, String key, JsonObject message) {
+      this.owner = owner;
+      this.key = key;
+      this.message = message;
+    }
+
+    @Override
+    public String kind() {
+      return EntityAddress.KIND_ASK;
+    }
+
+    @Override
+    public JsonObject body() {
+      owner.ticksQueued.remove(key);
+      return message;
+    }
+
+    @Override
+    public void reply(JsonObject reply) {
+    }
+
+    @Override
+    public void fail(StickyError error, String detail) {
+      log.warn("{}/{}: timer {} message failed: {} {}", owner.typeName, owner.id, key, error, detail);
+    }
+  }
+
   /** The entity id. */
   public final String id() {
     return id;
@@ -347,12 +467,55 @@ public abstract class Entity<S> extends VerticleBase {
         completeStop();
       }
     });
+    return onCaller(caller, done.future());
+  }
+
+  /**
+   * Runtime contract: starts this entity on a context the region chose, without a deployment of its own.
+   * Measured: a Vert.x deployment per entity costs ~1-1.6 KB and ~30-55 µs, too much for a million entities;
+   * the entity keeps the verticle lifecycle ({@code init}, {@code start}, {@code stop}) without it.
+   * Completes on the caller's context (when called from one).
+   */
+  public final Future<Void> activate(Vertx vertx, Context on) {
+    Context caller = Vertx.currentContext();
+    init(vertx, on);
+    Promise<Void> started = Promise.promise();
+    on.runOnContext(v -> {
+      Future<?> f;
+      try {
+        f = start();
+      } catch (Throwable t) {
+        f = Future.failedFuture(t);
+      }
+      f.onComplete(ar -> started.handle(ar.mapEmpty()));
+    });
+    return onCaller(caller, started.future());
+  }
+
+  /**
+   * Runtime contract: stops an entity that was not stopped for a hand-off (node shutdown): see {@link #stop()}.
+   * Completes on the caller's context.
+   */
+  public final Future<Void> shutdown() {
+    Context caller = Vertx.currentContext();
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> stop().onComplete(ar -> done.handle(ar.mapEmpty())));
+    return onCaller(caller, done.future());
+  }
+
+  /** The result of work done on this entity's context, delivered on the caller's context (if it had one). */
+  private static <T> Future<T> onCaller(Context caller, Future<T> result) {
     if (caller == null) {
-      return done.future();
+      return result;
     }
-    // The stop completes on this entity's context; the caller (a region) gets the result on its own.
-    Promise<Stopped> forCaller = Promise.promise();
-    done.future().onComplete(ar -> caller.runOnContext(v -> forCaller.handle(ar)));
+    Promise<T> forCaller = Promise.promise();
+    result.onComplete(ar -> {
+      if (Vertx.currentContext() == caller) {
+        forCaller.handle(ar);
+      } else {
+        caller.runOnContext(v -> forCaller.handle(ar));
+      }
+    });
     return forCaller.future();
   }
 
@@ -362,7 +525,13 @@ public abstract class Entity<S> extends VerticleBase {
     }
     stopStarted = true;
     cancelFlush();
-    List<Delivery> unprocessed = new ArrayList<>(mailbox);
+    cancelAllTimers();
+    List<Delivery> unprocessed = new ArrayList<>();
+    for (Delivery d : mailbox) {
+      if (!(d instanceof TimerTick)) {
+        unprocessed.add(d); // ticks die with the instance; everything else goes to the next one
+      }
+    }
     mailbox.clear();
     runOnStop().compose(v -> finalState()).onComplete(ar -> stopping.complete(new Stopped(ar.result(), unprocessed)));
   }
@@ -378,6 +547,7 @@ public abstract class Entity<S> extends VerticleBase {
     }
     stopStarted = true;
     cancelFlush();
+    cancelAllTimers();
     mailbox.forEach(d -> d.fail(StickyError.UNAVAILABLE, typeName + "/" + id + " is stopping; retry"));
     mailbox.clear();
     return runOnStop()
@@ -510,6 +680,7 @@ public abstract class Entity<S> extends VerticleBase {
     }
     fenced = true;
     cancelFlush();
+    cancelAllTimers();
     log.warn("{}/{} on epoch {} retired: {}", typeName, id, epoch, reason);
     onFenced.run();
   }

@@ -22,6 +22,12 @@ public class EntityTypeOptions {
   public static final WritePolicy DEFAULT_WRITE_POLICY = WritePolicy.BEFORE_REPLY;
   /** Longest delay between a change and its write under {@link WritePolicy#WRITE_BEHIND} (the loss window). */
   public static final long DEFAULT_WRITE_BEHIND_DELAY_MS = 1_000;
+  /** An entity that got no message for this long is passivated (state written, instance dropped); 0 = never. */
+  public static final long DEFAULT_PASSIVATE_AFTER_MS = 120_000;
+  /** Active entities of the type on one node; at the limit, the least valuable one is passivated first. */
+  public static final int DEFAULT_MAX_ACTIVE_ENTITIES = 100_000;
+  /** Which entity the limit passivates first. */
+  public static final PassivationPolicy DEFAULT_PASSIVATION_POLICY = PassivationPolicy.W_TINY_LFU;
 
   private int numberOfShards = DEFAULT_NUMBER_OF_SHARDS;
   private long askTimeoutMs = DEFAULT_ASK_TIMEOUT_MS;
@@ -30,6 +36,9 @@ public class EntityTypeOptions {
   private String store = DEFAULT_STORE;
   private WritePolicy writePolicy = DEFAULT_WRITE_POLICY;
   private long writeBehindDelayMs = DEFAULT_WRITE_BEHIND_DELAY_MS;
+  private long passivateAfterMs = DEFAULT_PASSIVATE_AFTER_MS;
+  private int maxActiveEntities = DEFAULT_MAX_ACTIVE_ENTITIES;
+  private PassivationPolicy passivationPolicy = DEFAULT_PASSIVATION_POLICY;
 
   public EntityTypeOptions() {
   }
@@ -42,6 +51,9 @@ public class EntityTypeOptions {
     this.store = other.store;
     this.writePolicy = other.writePolicy;
     this.writeBehindDelayMs = other.writeBehindDelayMs;
+    this.passivateAfterMs = other.passivateAfterMs;
+    this.maxActiveEntities = other.maxActiveEntities;
+    this.passivationPolicy = other.passivationPolicy;
   }
 
   public EntityTypeOptions(JsonObject json) {
@@ -53,6 +65,9 @@ public class EntityTypeOptions {
     setStore(json.getString("store", DEFAULT_STORE));
     setWritePolicy(WritePolicy.parse(json.getString("writePolicy", DEFAULT_WRITE_POLICY.configName())));
     setWriteBehindDelayMs(json.getLong("writeBehindDelayMs", DEFAULT_WRITE_BEHIND_DELAY_MS));
+    setPassivateAfterMs(json.getLong("passivateAfterMs", DEFAULT_PASSIVATE_AFTER_MS));
+    setMaxActiveEntities(json.getInteger("maxActiveEntities", DEFAULT_MAX_ACTIVE_ENTITIES));
+    setPassivationPolicy(PassivationPolicy.parse(json.getString("passivationPolicy", DEFAULT_PASSIVATION_POLICY.configName())));
   }
 
   public JsonObject toJson() {
@@ -63,7 +78,10 @@ public class EntityTypeOptions {
         .put("maxBufferedPerShard", maxBufferedPerShard)
         .put("store", store)
         .put("writePolicy", writePolicy.configName())
-        .put("writeBehindDelayMs", writeBehindDelayMs);
+        .put("writeBehindDelayMs", writeBehindDelayMs)
+        .put("passivateAfterMs", passivateAfterMs)
+        .put("maxActiveEntities", maxActiveEntities)
+        .put("passivationPolicy", passivationPolicy.configName());
   }
 
   public int getNumberOfShards() {
@@ -130,6 +148,37 @@ public class EntityTypeOptions {
 
   public EntityTypeOptions setWriteBehindDelayMs(long writeBehindDelayMs) {
     this.writeBehindDelayMs = requirePositive("writeBehindDelayMs", writeBehindDelayMs);
+    return this;
+  }
+
+  public long getPassivateAfterMs() {
+    return passivateAfterMs;
+  }
+
+  /** Idle time before passivation; 0 turns idle passivation off (the active-entity limit still applies). */
+  public EntityTypeOptions setPassivateAfterMs(long passivateAfterMs) {
+    if (passivateAfterMs < 0) {
+      throw new IllegalArgumentException("passivateAfterMs must be >= 0 (0 = never), got " + passivateAfterMs);
+    }
+    this.passivateAfterMs = passivateAfterMs;
+    return this;
+  }
+
+  public int getMaxActiveEntities() {
+    return maxActiveEntities;
+  }
+
+  public EntityTypeOptions setMaxActiveEntities(int maxActiveEntities) {
+    this.maxActiveEntities = requirePositive("maxActiveEntities", maxActiveEntities);
+    return this;
+  }
+
+  public PassivationPolicy getPassivationPolicy() {
+    return passivationPolicy;
+  }
+
+  public EntityTypeOptions setPassivationPolicy(PassivationPolicy passivationPolicy) {
+    this.passivationPolicy = java.util.Objects.requireNonNull(passivationPolicy, "passivationPolicy");
     return this;
   }
 

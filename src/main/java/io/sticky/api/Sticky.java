@@ -82,10 +82,16 @@ public interface Sticky {
   RegionStats stats(String typeName);
 
   /** A point-in-time view of one region. */
-  record RegionStats(String typeName, int activeEntities, long activations, int hostedShards, int bufferedMessages) {
+  /**
+   * One region's counters: active entities now (and the most at once), activations and passivations since
+   * start (evictions: passivations forced by the active-entity limit), hosted shards and buffered messages.
+   */
+  record RegionStats(String typeName, int activeEntities, long activations, int hostedShards, int bufferedMessages,
+                     long passivations, long evictions, int peakActiveEntities) {
     public JsonObject toJson() {
       return new JsonObject().put("type", typeName).put("activeEntities", activeEntities)
-          .put("activations", activations).put("hostedShards", hostedShards).put("bufferedMessages", bufferedMessages);
+          .put("activations", activations).put("hostedShards", hostedShards).put("bufferedMessages", bufferedMessages)
+          .put("passivations", passivations).put("evictions", evictions).put("peakActiveEntities", peakActiveEntities);
     }
   }
 }

@@ -24,6 +24,13 @@ public final class HazelcastConfigs {
    * failover but risks evicting a node during a long GC pause.
    */
   static final String MAX_NO_HEARTBEAT_SECONDS = "10";
+  /**
+   * How long a write waits for its synchronous backup's acknowledgement before it completes anyway. A backup
+   * sent while its partition migrates (a member joined or left) can be dropped, and the write then waits
+   * the whole timeout: with Hazelcast's 5 s default, state writes during a join took 5 s and hit the ask
+   * timeout (HandOffTest). Such a write is applied on the primary either way.
+   */
+  static final String BACKUP_TIMEOUT_MILLIS = "1000";
   /** How long one DNS lookup of the Kubernetes service may take (Hazelcast's default). */
   static final String KUBERNETES_DNS_TIMEOUT_SECONDS = "5";
 
@@ -39,6 +46,7 @@ public final class HazelcastConfigs {
     cfg.setProperty("hazelcast.wait.seconds.before.join", WAIT_SECONDS_BEFORE_JOIN);
     cfg.setProperty("hazelcast.heartbeat.interval.seconds", HEARTBEAT_INTERVAL_SECONDS);
     cfg.setProperty("hazelcast.max.no.heartbeat.seconds", MAX_NO_HEARTBEAT_SECONDS);
+    cfg.setProperty("hazelcast.operation.backup.timeout.millis", BACKUP_TIMEOUT_MILLIS);
 
     NetworkConfig net = cfg.getNetworkConfig();
     net.setPort(options.getClusterPort()).setPortAutoIncrement(options.isClusterPortAutoIncrement()).setPortCount(20);

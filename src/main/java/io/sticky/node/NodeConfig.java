@@ -139,7 +139,15 @@ public final class NodeConfig {
 
   /** The options of a type: its own section over the file's defaults over the built-in defaults. */
   public EntityTypeOptions typeOptions(String typeName) {
-    JsonObject merged = typeDefaults.toJson();
+    return typeOptions(typeName, new JsonObject());
+  }
+
+  /**
+   * As {@link #typeOptions(String)}, with settings from flags/environment ({@link NodeOptions#typeDefaults()})
+   * replacing the file's {@code entity-types.defaults}; a type's own section still wins, being more specific.
+   */
+  public EntityTypeOptions typeOptions(String typeName, JsonObject flagDefaults) {
+    JsonObject merged = typeDefaults.toJson().mergeIn(flagDefaults);
     JsonObject own = perType.getJsonObject(typeName);
     if (own != null) {
       merged.mergeIn(own);

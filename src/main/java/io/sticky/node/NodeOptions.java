@@ -1,5 +1,6 @@
 package io.sticky.node;
 
+import io.sticky.api.EntityTypeOptions;
 import io.sticky.api.StickyOptions;
 import io.sticky.gateway.GatewayOptions;
 import io.sticky.store.PostgresStoreOptions;
@@ -40,6 +41,10 @@ public final class NodeOptions {
       new Option("--kubernetes-service-dns", "STICKY_KUBERNETES_SERVICE_DNS", "(none)",
           "DNS name of a headless Service over the nodes' pods: Hazelcast Kubernetes discovery (DNS lookup) instead of --members"),
       new Option("--log-format", "STICKY_LOG_FORMAT", LogFormat.TEXT.flagValue(), "log lines: text (readable) or json (one JSON object per line)"),
+      new Option("--max-active-entities", "STICKY_MAX_ACTIVE_ENTITIES", Integer.toString(EntityTypeOptions.DEFAULT_MAX_ACTIVE_ENTITIES),
+          "active entities per type on this node; at the limit the least valuable is passivated (entity-types.<type> in the config file wins)"),
+      new Option("--passivate-after", "STICKY_PASSIVATE_AFTER", "2m",
+          "passivate an entity idle this long (e.g. 90s, 2m, 500ms; 0 or off = never); entity-types.<type> in the config file wins"),
       new Option("--config", "STICKY_CONFIG", "(none)", "YAML or JSON config file (see conf/sticky.reference.yaml); command line and environment win over it"));
 
   private String clusterName = DEFAULT_CLUSTER_NAME;
@@ -56,6 +61,9 @@ public final class NodeOptions {
   private final GatewayOptions gateway = new GatewayOptions();
   private String configFile;
   private String store = StickyOptions.DEFAULT_DEFAULT_STORE;
+  /** Entity-type settings given as flags (null = not given): they replace the file's entity-types.defaults. */
+  private Integer maxActiveEntities;
+  private Long passivateAfterMs;
   private PostgresStoreOptions postgres;
   private int postgresPoolSize = PostgresStoreOptions.DEFAULT_POOL_SIZE;
 
@@ -141,6 +149,8 @@ public final class NodeOptions {
       case "--store" -> store = oneOf(source, value, "hazelcast", "postgres", "memory", "none");
       case "--postgres-uri" -> postgres = postgresOptions(source, value);
       case "--postgres-pool-size" -> postgresPoolSize = intValue(source, value, 1, 1024);
+      case "--max-active-entities" -> maxActiveEntities = intValue(source, value, 1, Integer.MAX_VALUE);
+      case "--passivate-after" -> passivateAfterMs = durationMs(source, value);
       default -> throw new IllegalArgumentException("unknown option " + flag);
     }
   }
@@ -155,6 +165,38 @@ public final class NodeOptions {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(source + " must be a number, got '" + value + "'");
     }
+  }
+
+  /** "90s", "2m", "1h", "500ms", a plain number of milliseconds, or "0"/"off". */
+  static long durationMs(String source, String value) {
+    String v = nonBlank(source, value).toLowerCase(java.util.Locale.ROOT);
+    if (v.equals("off") || v.equals("never")) {
+      return 0;
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,12})(ms|s|m|h)?").matcher(v);
+    if (!m.matches()) {
+      throw new IllegalArgumentException(source + " must be a duration such as 500ms, 90s, 2m, 1h, or off; got '" + value + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    String unit = m.group(2) == null ? "ms" : m.group(2);
+    return switch (unit) {
+      case "h" -> n * 3_600_000L;
+      case "m" -> n * 60_000L;
+      case "s" -> n * 1_000L;
+      default -> n;
+    };
+  }
+
+  /** Entity-type settings given as flags or environment variables, as EntityTypeOptions JSON keys. */
+  public io.vertx.core.json.JsonObject typeDefaults() {
+    io.vertx.core.json.JsonObject json = new io.vertx.core.json.JsonObject();
+    if (maxActiveEntities != null) {
+      json.put("maxActiveEntities", maxActiveEntities);
+    }
+    if (passivateAfterMs != null) {
+      json.put("passivateAfterMs", passivateAfterMs);
+    }
+    return json;
   }
 
   private static String oneOf(String source, String value, String... allowed) {

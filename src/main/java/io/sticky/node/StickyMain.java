@@ -54,7 +54,7 @@ public final class StickyMain {
     StickyNode node;
     try {
       node = StickyNode.start(options, config.sharding(), Examples.types().stream()
-          .map(t -> t.withOptions(config.typeOptions(t.name()))).toList()).await();
+          .map(t -> t.withOptions(config.typeOptions(t.name(), options.typeDefaults()))).toList()).await();
     } catch (Exception e) {
       log.error("node failed to start: {}", e.getMessage(), e);
       System.exit(1);

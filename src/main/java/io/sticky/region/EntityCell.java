@@ -4,19 +4,25 @@ import io.sticky.api.Entity;
 import io.vertx.core.Promise;
 import java.util.ArrayDeque;
 
-/** A region's record of one hosted entity: its instance, lifecycle and the messages waiting for activation. */
-final class EntityCell {
-  final String id;
+/**
+ * A region's record of one hosted entity: its instance, lifecycle and the messages waiting for activation
+ * (or, while it is passivated, for its next instance). Tracked in the region's {@link ActiveEntities}.
+ */
+final class EntityCell extends ActiveEntities.Entry {
   final int shard;
   final Entity<?> entity;
   final ArrayDeque<Envelope> pending = new ArrayDeque<>();
   EntityLifecycle lifecycle = EntityLifecycle.ACTIVATING;
-  String deploymentId;
   /** Completes when the activation has finished, successfully or not. */
   final Promise<Void> activation = Promise.promise();
+  /** Completes when the instance is gone (STOPPED). */
+  final Promise<Void> stopped = Promise.promise();
+
+  /** Chosen for passivation: takes no new messages (they wait in {@link #pending} for the next instance). */
+  boolean passivating;
 
   EntityCell(String id, int shard, Entity<?> entity) {
-    this.id = id;
+    super(id);
     this.shard = shard;
     this.entity = entity;
   }

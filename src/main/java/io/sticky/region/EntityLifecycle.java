@@ -7,16 +7,16 @@ import java.util.Set;
  * The life of one entity instance in its region. Moves that are not listed are bugs and throw.
  *
  * <pre>
- * ACTIVATING --deployed--> ACTIVE --stop--> STOPPING --undeployed--> STOPPED
+ * ACTIVATING --started--> ACTIVE --stop--> STOPPING --stopped--> STOPPED
  *      \--failed to deploy------------------------------------------^
  * </pre>
  */
 public enum EntityLifecycle {
-  /** Verticle being deployed; messages queue in the cell (bounded by the mailbox capacity). */
+  /** Being started (state loading); messages queue in the cell (bounded by the mailbox capacity). */
   ACTIVATING,
-  /** Deployed: messages go straight to the entity's mailbox. */
+  /** Started: messages go straight to the entity's mailbox. */
   ACTIVE,
-  /** Finishing its current message and being undeployed (passivation, hand-off, shutdown). */
+  /** Finishing its current message and writing its state (passivation, hand-off, shutdown). */
   STOPPING,
   /** Gone; a new message activates a fresh instance. */
   STOPPED;

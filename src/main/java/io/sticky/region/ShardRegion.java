@@ -21,17 +21,19 @@ import io.sticky.protocol.Protocol.ShardHome;
 import io.sticky.protocol.Protocol.ShardStarted;
 import io.sticky.protocol.Protocol.ShardStopped;
 import io.sticky.store.StateStore;
-import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -99,12 +101,23 @@ public final class ShardRegion extends VerticleBase {
   private final Promise<Void> registered = Promise.promise();
 
   private final AtomicInteger activeEntities = new AtomicInteger();
+  private final AtomicInteger peakActiveEntities = new AtomicInteger();
+  private final AtomicLong passivations = new AtomicLong();
+  private final AtomicLong evictions = new AtomicLong();
+  /** Active entities in recency order, and whom the limit passivates first. */
+  private final ActiveEntities active;
+  private final long passivateAfterNanos;
+  private long idleTimer = -1;
+  /** Idle passivations per check, so a mass expiry is spread over several checks (no long event-loop turn). */
+  private static final int MAX_IDLE_PASSIVATIONS_PER_CHECK = 2_000;
   private final AtomicLong activations = new AtomicLong();
   private final AtomicInteger hostedShards = new AtomicInteger();
   private final AtomicInteger buffered = new AtomicInteger();
   private volatile boolean ready;
   private boolean closing;
 
+  /** Event-loop contexts the entities run on (by id hash): entities are hosted, not deployed one by one. */
+  private final List<Context> entityContexts = new ArrayList<>();
   private EventBus eventBus;
   private MessageConsumer<Object> entry;
   private MessageConsumer<Object> inbox;
@@ -121,11 +134,22 @@ public final class ShardRegion extends VerticleBase {
     this.maxBackoffMs = options.getRetryBackoffMs() * 10;
     this.maxBufferedPerShard = type.options().getMaxBufferedPerShard();
     this.mailboxCapacity = type.options().getMailboxCapacity();
+    this.active = ActiveEntities.create(type.options().getPassivationPolicy(), type.options().getMaxActiveEntities());
+    this.passivateAfterNanos = type.options().getPassivateAfterMs() * 1_000_000L;
   }
 
   @Override
   public Future<?> start() {
     eventBus = vertx.eventBus();
+    // One context per event loop, so a type's entities use every core; each entity stays on one of them.
+    int loops = Math.max(1, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
+    for (int i = 0; i < loops; i++) {
+      entityContexts.add(((VertxInternal) vertx).createEventLoopContext());
+    }
+    if (passivateAfterNanos > 0) {
+      long every = Math.max(50, Math.min(1_000, type.options().getPassivateAfterMs() / 4));
+      idleTimer = vertx.setPeriodic(every, t -> passivateIdle());
+    }
     entry = eventBus.localConsumer(EntityAddress.of(type.name()), this::onEntry);
     inbox = eventBus.consumer(Addresses.region(type.name(), self), this::onInbox);
     unsubscribe = membership.subscribe(vertx, this::onMembershipChange);
@@ -153,7 +177,8 @@ public final class ShardRegion extends VerticleBase {
   }
 
   public RegionStats stats() {
-    return new RegionStats(type.name(), activeEntities.get(), activations.get(), hostedShards.get(), buffered.get());
+    return new RegionStats(type.name(), activeEntities.get(), activations.get(), hostedShards.get(), buffered.get(),
+        passivations.get(), evictions.get(), peakActiveEntities.get());
   }
 
   @Override
@@ -166,14 +191,26 @@ public final class ShardRegion extends VerticleBase {
     if (sweepTimer >= 0) {
       vertx.cancelTimer(sweepTimer);
     }
+    if (idleTimer >= 0) {
+      vertx.cancelTimer(idleTimer);
+    }
     for (ArrayDeque<Envelope> queue : waiting.values()) {
       queue.forEach(env -> env.failRouting(StickyError.UNAVAILABLE, "node is stopping; retry"));
     }
     waiting.clear();
     buffered.set(0);
     registering = false;
-    // Entities are child deployments of this verticle: Vert.x undeploys them with it.
-    return Future.join(entry.unregister(), inbox.unregister());
+    // Entities are not deployments: stop each (they refuse queued messages and write unsaved state).
+    List<Future<?>> stops = new ArrayList<>();
+    for (EntityCell cell : new ArrayList<>(cells.values())) {
+      if (cell.lifecycle == EntityLifecycle.ACTIVE) {
+        cell.moveTo(EntityLifecycle.STOPPING);
+        stops.add(cell.entity.shutdown());
+      }
+    }
+    stops.add(entry.unregister());
+    stops.add(inbox.unregister());
+    return Future.join(stops);
   }
 
   // ---------------------------------------------------------------- registration
@@ -489,16 +526,24 @@ public final class ShardRegion extends VerticleBase {
         return;
       }
     }
+    if (cell.passivating) {
+      // Stopping to make room or because it was idle: the message waits for the next instance.
+      queueFor(cell, env);
+      return;
+    }
+    active.touch(cell, System.nanoTime());
     switch (cell.lifecycle) {
       case ACTIVE -> cell.entity.deliver(env);
-      case ACTIVATING -> {
-        if (cell.pending.size() >= mailboxCapacity) {
-          env.fail(StickyError.UNAVAILABLE, "mailbox of " + type.name() + "/" + env.id + " is full; retry");
-        } else {
-          cell.pending.add(env);
-        }
-      }
+      case ACTIVATING -> queueFor(cell, env);
       default -> env.fail(StickyError.UNAVAILABLE, type.name() + "/" + env.id + " is stopping; retry");
+    }
+  }
+
+  private void queueFor(EntityCell cell, Envelope env) {
+    if (cell.pending.size() >= mailboxCapacity) {
+      env.fail(StickyError.UNAVAILABLE, "mailbox of " + type.name() + "/" + env.id + " is full; retry");
+    } else {
+      cell.pending.add(env);
     }
   }
 
@@ -521,11 +566,17 @@ public final class ShardRegion extends VerticleBase {
       return null;
     }
     cells.put(env.id, cell);
-    vertx.deployVerticle(entity, new DeploymentOptions()).onComplete(ar -> {
+    List<ActiveEntities.Entry> victims = active.add(cell, System.nanoTime());
+    // the victims are no longer tracked (the policy dropped them), so they leave the count as this one joins
+    peakActiveEntities.accumulateAndGet(activeEntities.addAndGet(1 - victims.size()), Math::max);
+    for (ActiveEntities.Entry victim : victims) {
+      evictions.incrementAndGet();
+      passivate((EntityCell) victim);
+    }
+    Context on = entityContexts.get(Math.floorMod(env.id.hashCode(), entityContexts.size()));
+    entity.activate(vertx, on).onComplete(ar -> {
       if (ar.succeeded()) {
-        cell.deploymentId = ar.result();
         cell.moveTo(EntityLifecycle.ACTIVE);
-        activeEntities.incrementAndGet();
         activations.incrementAndGet();
         log.debug("activated {}/{} on {} (shard {})", type.name(), cell.id, self, cell.shard);
         while (!cell.pending.isEmpty()) {
@@ -535,8 +586,8 @@ public final class ShardRegion extends VerticleBase {
         // already in the entity's mailbox, or it would skip the entity and lose its state.
         cell.activation.complete();
       } else {
-        cells.remove(cell.id);
-        cell.moveTo(EntityLifecycle.STOPPED);
+        untrack(cell);
+        markStopped(cell);
         // A store that could not load is reported as such (not applied, retry); anything else is a bug.
         StickyError error = ar.cause() instanceof EntityException ee ? ee.error() : StickyError.ENTITY_FAILED;
         String detail = ar.cause() instanceof EntityException ee ? ee.getMessage()
@@ -563,15 +614,74 @@ public final class ShardRegion extends VerticleBase {
     if (cells.get(cell.id) != cell || cell.lifecycle != EntityLifecycle.ACTIVE) {
       return; // already stopping for a hand-off or shutdown, which hands its messages on too
     }
+    untrack(cell);
     cell.moveTo(EntityLifecycle.STOPPING);
-    cell.entity.stopForHandOff().onComplete(stopped -> vertx.undeploy(cell.deploymentId).onComplete(ar -> {
-      cells.remove(cell.id, cell);
-      cell.moveTo(EntityLifecycle.STOPPED);
-      activeEntities.decrementAndGet();
+    cell.entity.stopForHandOff().onComplete(stopped -> {
+      markStopped(cell);
       if (stopped.succeeded()) {
         stopped.result().unprocessed().forEach(d -> route((Envelope) d));
       }
-    }));
+      cell.pending.forEach(this::route);
+      cell.pending.clear();
+    });
+  }
+
+  /** No longer counted as active (stopping, stopped, or failed to start). */
+  private void untrack(EntityCell cell) {
+    if (active.isTracked(cell)) {
+      active.remove(cell);
+      activeEntities.decrementAndGet();
+    }
+  }
+
+  /** The instance is gone: a new message starts a new one. */
+  private void markStopped(EntityCell cell) {
+    cells.remove(cell.id, cell);
+    cell.moveTo(EntityLifecycle.STOPPED);
+    cell.stopped.tryComplete();
+  }
+
+  /** Passivates every entity idle for longer than the type's passivateAfterMs (a bounded number per check). */
+  private void passivateIdle() {
+    List<ActiveEntities.Entry> idle = active.idle(System.nanoTime() - passivateAfterNanos, MAX_IDLE_PASSIVATIONS_PER_CHECK);
+    for (ActiveEntities.Entry e : idle) {
+      EntityCell cell = (EntityCell) e;
+      untrack(cell);
+      passivate(cell);
+    }
+  }
+
+  /**
+   * Stops an entity that is no longer tracked as active (idle, or chosen by the limit): it finishes its current
+   * message and writes its state per its policy. Messages it had queued, and those that arrived meanwhile,
+   * then go to a new instance, which starts from the state just stopped (carried over, not re-read).
+   */
+  private void passivate(EntityCell cell) {
+    if (cell.passivating) {
+      return;
+    }
+    cell.passivating = true;
+    passivations.incrementAndGet();
+    cell.activation.future().onComplete(ignored -> {
+      if (cell.lifecycle != EntityLifecycle.ACTIVE) {
+        return; // failed to start: its messages were answered
+      }
+      cell.moveTo(EntityLifecycle.STOPPING);
+      cell.entity.stopForHandOff().onComplete(ar -> {
+        markStopped(cell);
+        List<Envelope> again = new ArrayList<>();
+        if (ar.succeeded()) {
+          ar.result().unprocessed().forEach(d -> again.add((Envelope) d));
+          if (ar.result().state() != null && !(again.isEmpty() && cell.pending.isEmpty())) {
+            transferred.put(cell.id, ar.result().state());
+          }
+        }
+        again.addAll(cell.pending);
+        cell.pending.clear();
+        log.debug("passivated {}/{} on {}; {} message(s) waiting for its next instance", type.name(), cell.id, self, again.size());
+        again.forEach(this::route);
+      });
+    });
   }
 
   // ---------------------------------------------------------------- hand-off (coordinator's control messages)
@@ -627,13 +737,6 @@ public final class ShardRegion extends VerticleBase {
     handingOff.add(shard);
     homes.remove(shard);
     Map<String, String> states = new HashMap<>();
-    for (Iterator<Map.Entry<String, String>> it = transferred.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<String, String> e = it.next();
-      if (ShardId.of(e.getKey(), numberOfShards) == shard) {
-        states.put(e.getKey(), e.getValue());
-        it.remove();
-      }
-    }
     List<EntityCell> inShard = new ArrayList<>();
     for (EntityCell cell : cells.values()) {
       if (cell.shard == shard) {
@@ -642,11 +745,17 @@ public final class ShardRegion extends VerticleBase {
     }
     List<Future<?>> stops = new ArrayList<>();
     for (EntityCell cell : inShard) {
+      if (cell.passivating) {
+        // Already stopping: its state (if messages wait) and its messages come back through transferred and route().
+        stops.add(cell.stopped.future());
+        continue;
+      }
       stops.add(cell.activation.future().compose(v -> {
         if (cell.lifecycle != EntityLifecycle.ACTIVE) {
           // activation failed: nothing to stop; its waiting messages were already answered
           return Future.succeededFuture();
         }
+        untrack(cell);
         cell.moveTo(EntityLifecycle.STOPPING);
         // stopForHandOff completes on this (the caller's) context, so region state is safe to touch here.
         return cell.entity.stopForHandOff().map(stopped -> {
@@ -654,19 +763,22 @@ public final class ShardRegion extends VerticleBase {
             states.put(cell.id, stopped.state());
           }
           requeueFirst(shard, stopped.unprocessed());
-          // The entity takes no more messages and its state is captured: the shard can move now. The
-          // verticle is undeployed in the background (its cell stays STOPPING until then).
-          vertx.undeploy(cell.deploymentId).onComplete(ar -> {
-            cells.remove(cell.id, cell);
-            cell.moveTo(EntityLifecycle.STOPPED);
-            activeEntities.decrementAndGet();
-            log.debug("stopped {}/{} on {} for hand-off of shard {}", type.name(), cell.id, self, shard);
-          });
+          // The entity takes no more messages and its state is captured: the shard can move now.
+          markStopped(cell);
+          log.debug("stopped {}/{} on {} for hand-off of shard {}", type.name(), cell.id, self, shard);
           return stopped;
         });
       }));
     }
     return Future.join(stops).transform(ar -> {
+      // States carried in by an earlier hand-off and never activated here, or left by a passivation, go too.
+      for (Iterator<Map.Entry<String, String>> it = transferred.entrySet().iterator(); it.hasNext(); ) {
+        Map.Entry<String, String> e = it.next();
+        if (ShardId.of(e.getKey(), numberOfShards) == shard) {
+          states.putIfAbsent(e.getKey(), e.getValue());
+          it.remove();
+        }
+      }
       // Kept in case the hand-off is abandoned and this node is told to keep the shard after all.
       stoppedStates.put(shard, states);
       return Future.succeededFuture(states);

@@ -294,7 +294,7 @@ public final class StickyImpl implements Sticky {
   @Override
   public RegionStats stats(String typeName) {
     ShardRegion region = regions.get(typeName);
-    return region == null ? new RegionStats(typeName, 0, 0, 0, 0) : region.stats();
+    return region == null ? new RegionStats(typeName, 0, 0, 0, 0, 0, 0, 0) : region.stats();
   }
 
   /** The coordinator's allocation table (for management and tests). */

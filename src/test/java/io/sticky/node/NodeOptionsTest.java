@@ -97,4 +97,33 @@ class NodeOptionsTest {
     assertThat(NodeOptions.OPTIONS).extracting(NodeOptions.Option::flag)
         .containsAll(List.of("--http-port", "--cluster-name", "--cluster-port", "--members", "--host"));
   }
+
+  @Test
+  void passivationFlagsBecomeTypeDefaultsThatATypesOwnFileSectionOverrides() {
+    NodeOptions o = NodeOptions.parse(new String[] {"--passivate-after", "90s"}, Map.of("STICKY_MAX_ACTIVE_ENTITIES", "5000"));
+    assertThat(o.typeDefaults().getLong("passivateAfterMs")).isEqualTo(90_000);
+    assertThat(o.typeDefaults().getInteger("maxActiveEntities")).isEqualTo(5_000);
+    NodeConfig file = NodeConfig.of(new io.vertx.core.json.JsonObject()
+        .put("entity-types", new io.vertx.core.json.JsonObject()
+            .put("defaults", new io.vertx.core.json.JsonObject().put("maxActiveEntities", 10).put("passivateAfterMs", 1))
+            .put("cart", new io.vertx.core.json.JsonObject().put("maxActiveEntities", 7))), "test");
+    assertThat(file.typeOptions("counter", o.typeDefaults()).getMaxActiveEntities()).as("flag over file defaults").isEqualTo(5_000);
+    assertThat(file.typeOptions("counter", o.typeDefaults()).getPassivateAfterMs()).isEqualTo(90_000);
+    assertThat(file.typeOptions("cart", o.typeDefaults()).getMaxActiveEntities()).as("a type's own section wins").isEqualTo(7);
+    assertThat(NodeOptions.parse(new String[0], Map.of()).typeDefaults().isEmpty()).as("nothing given, nothing replaced").isTrue();
+  }
+
+  @Test
+  void durationsTakeUnitsAndOff() {
+    assertThat(NodeOptions.durationMs("x", "500ms")).isEqualTo(500);
+    assertThat(NodeOptions.durationMs("x", "2m")).isEqualTo(120_000);
+    assertThat(NodeOptions.durationMs("x", "1h")).isEqualTo(3_600_000);
+    assertThat(NodeOptions.durationMs("x", "250")).isEqualTo(250);
+    assertThat(NodeOptions.durationMs("x", "off")).isZero();
+    assertThat(NodeOptions.durationMs("x", "0")).isZero();
+    assertThatThrownBy(() -> NodeOptions.parse(new String[] {"--passivate-after", "soon"}, Map.of()))
+        .hasMessageContaining("--passivate-after").hasMessageContaining("duration");
+    assertThatThrownBy(() -> NodeOptions.parse(new String[] {"--max-active-entities", "0"}, Map.of()))
+        .hasMessageContaining("--max-active-entities");
+  }
 }

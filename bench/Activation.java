@@ -1,0 +1,78 @@
+// Activation throughput and heap per active entity on one node (no cluster, no store: the entity runtime alone).
+//
+//   mvn -B package -DskipTests
+//   java -Xmx4g -XX:+UseParallelGC -cp target/sticky.jar bench/Activation.java 100000
+//   java -Xmx2g -XX:+UseParallelGC -cp target/sticky.jar bench/Activation.java 1000000
+//
+// Sends one first message to each of N new counter ids (at most CONCURRENCY outstanding), through the same
+// local event-bus path the REST gateway uses, and reports activations/s and the heap retained per active
+// entity after a full GC. Prints "blocked-thread warnings: k" from Vert.x's checker (logged as WARN).
+import io.sticky.api.EntityType;
+import io.sticky.api.EntityTypeOptions;
+import io.sticky.api.Sticky;
+import io.sticky.api.StickyOptions;
+import io.sticky.examples.CounterEntity;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.lang.management.ManagementFactory;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+public class Activation {
+  public static void main(String[] args) throws Exception {
+    int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+    int concurrency = Integer.getInteger("concurrency", 2_000);
+    Vertx vertx = Vertx.vertx();
+    Sticky sticky = Sticky.create(vertx, new StickyOptions().setDefaultStore("none"));
+    EntityTypeOptions options = new EntityTypeOptions().setNumberOfShards(1000).setStore("none");
+    OptionsHook.apply(options, n);
+    sticky.register(EntityType.of("counter", CounterEntity::new, options));
+    sticky.start().await(60, TimeUnit.SECONDS);
+    long baseline = usedAfterGc();
+
+    Semaphore window = new Semaphore(concurrency);
+    AtomicLong failed = new AtomicLong();
+    JsonObject increment = new JsonObject().put("op", "increment");
+    long t0 = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      window.acquire();
+      sticky.request("counter", "id-" + i, "ask", increment).onComplete(ar -> {
+        if (ar.failed()) {
+          failed.incrementAndGet();
+        }
+        window.release();
+      });
+    }
+    window.acquire(concurrency);
+    double secs = (System.nanoTime() - t0) / 1e9;
+    long retained = usedAfterGc() - baseline;
+    Sticky.RegionStats stats = sticky.stats("counter");
+    System.out.printf("entities %d, failed %d, active %d, activations %d%n", n, failed.get(), stats.activeEntities(), stats.activations());
+    System.out.printf("activation: %.1f s, %.0f activations/s (first message included, %d outstanding)%n", secs, n / secs, concurrency);
+    System.out.printf("heap retained: %.1f MB, %.0f bytes per active entity%n", retained / 1048576.0, (double) retained / Math.max(1, stats.activeEntities()));
+    sticky.close().await(60, TimeUnit.SECONDS);
+    vertx.close().await(60, TimeUnit.SECONDS);
+  }
+
+  static long usedAfterGc() throws InterruptedException {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      Thread.sleep(200);
+    }
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  /** Raises limits that would otherwise cap the run (set reflectively so the file works across versions). */
+  static final class OptionsHook {
+    static void apply(EntityTypeOptions o, int n) {
+      o.setMailboxCapacity(1000);
+      try {
+        o.getClass().getMethod("setMaxActiveEntities", int.class).invoke(o, n);
+        o.getClass().getMethod("setPassivateAfterMs", long.class).invoke(o, 0L);
+      } catch (ReflectiveOperationException ignored) {
+        // this version has no passivation settings
+      }
+    }
+  }
+}
