@@ -28,6 +28,10 @@ public class EntityTypeOptions {
   public static final int DEFAULT_MAX_ACTIVE_ENTITIES = 100_000;
   /** Which entity the limit passivates first. */
   public static final PassivationPolicy DEFAULT_PASSIVATION_POLICY = PassivationPolicy.W_TINY_LFU;
+  /** Re-activate the entities that were active when their shard moves or their node restarts (opt-in). */
+  public static final boolean DEFAULT_REMEMBER_ENTITIES = false;
+  /** Throttle of those re-activations, per region: never a thundering herd on the store. */
+  public static final int DEFAULT_REMEMBER_ACTIVATIONS_PER_SECOND = 1_000;
 
   private int numberOfShards = DEFAULT_NUMBER_OF_SHARDS;
   private long askTimeoutMs = DEFAULT_ASK_TIMEOUT_MS;
@@ -39,6 +43,8 @@ public class EntityTypeOptions {
   private long passivateAfterMs = DEFAULT_PASSIVATE_AFTER_MS;
   private int maxActiveEntities = DEFAULT_MAX_ACTIVE_ENTITIES;
   private PassivationPolicy passivationPolicy = DEFAULT_PASSIVATION_POLICY;
+  private boolean rememberEntities = DEFAULT_REMEMBER_ENTITIES;
+  private int rememberActivationsPerSecond = DEFAULT_REMEMBER_ACTIVATIONS_PER_SECOND;
 
   public EntityTypeOptions() {
   }
@@ -54,6 +60,8 @@ public class EntityTypeOptions {
     this.passivateAfterMs = other.passivateAfterMs;
     this.maxActiveEntities = other.maxActiveEntities;
     this.passivationPolicy = other.passivationPolicy;
+    this.rememberEntities = other.rememberEntities;
+    this.rememberActivationsPerSecond = other.rememberActivationsPerSecond;
   }
 
   public EntityTypeOptions(JsonObject json) {
@@ -68,6 +76,8 @@ public class EntityTypeOptions {
     setPassivateAfterMs(json.getLong("passivateAfterMs", DEFAULT_PASSIVATE_AFTER_MS));
     setMaxActiveEntities(json.getInteger("maxActiveEntities", DEFAULT_MAX_ACTIVE_ENTITIES));
     setPassivationPolicy(PassivationPolicy.parse(json.getString("passivationPolicy", DEFAULT_PASSIVATION_POLICY.configName())));
+    setRememberEntities(json.getBoolean("rememberEntities", DEFAULT_REMEMBER_ENTITIES));
+    setRememberActivationsPerSecond(json.getInteger("rememberActivationsPerSecond", DEFAULT_REMEMBER_ACTIVATIONS_PER_SECOND));
   }
 
   public JsonObject toJson() {
@@ -81,7 +91,9 @@ public class EntityTypeOptions {
         .put("writeBehindDelayMs", writeBehindDelayMs)
         .put("passivateAfterMs", passivateAfterMs)
         .put("maxActiveEntities", maxActiveEntities)
-        .put("passivationPolicy", passivationPolicy.configName());
+        .put("passivationPolicy", passivationPolicy.configName())
+        .put("rememberEntities", rememberEntities)
+        .put("rememberActivationsPerSecond", rememberActivationsPerSecond);
   }
 
   public int getNumberOfShards() {
@@ -179,6 +191,24 @@ public class EntityTypeOptions {
 
   public EntityTypeOptions setPassivationPolicy(PassivationPolicy passivationPolicy) {
     this.passivationPolicy = java.util.Objects.requireNonNull(passivationPolicy, "passivationPolicy");
+    return this;
+  }
+
+  public boolean isRememberEntities() {
+    return rememberEntities;
+  }
+
+  public EntityTypeOptions setRememberEntities(boolean rememberEntities) {
+    this.rememberEntities = rememberEntities;
+    return this;
+  }
+
+  public int getRememberActivationsPerSecond() {
+    return rememberActivationsPerSecond;
+  }
+
+  public EntityTypeOptions setRememberActivationsPerSecond(int rememberActivationsPerSecond) {
+    this.rememberActivationsPerSecond = requirePositive("rememberActivationsPerSecond", rememberActivationsPerSecond);
     return this;
   }
 

@@ -78,6 +78,8 @@ public final class HazelcastConfigs {
     // Entity states (the "hazelcast" store): one synchronous backup, so a write is acknowledged only once two
     // members hold it and kill -9 of any one node loses no acknowledged write.
     cfg.addMapConfig(new MapConfig(HazelcastStateStore.MAP_PREFIX + "*").setBackupCount(1).setAsyncBackupCount(0));
+    // Remember-entities: per type and shard, the ids that were active. One synchronous backup.
+    cfg.addMapConfig(new MapConfig("sticky.remembered.*").setBackupCount(1).setAsyncBackupCount(0));
     return cfg;
   }
 }

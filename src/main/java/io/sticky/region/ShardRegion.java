@@ -108,6 +108,8 @@ public final class ShardRegion extends VerticleBase {
   private final ActiveEntities active;
   private final long passivateAfterNanos;
   private long idleTimer = -1;
+  /** Remember-entities, when the type asks for it (else null). */
+  private RememberedEntities remembered;
   /** Idle passivations per check, so a mass expiry is spread over several checks (no long event-loop turn). */
   private static final int MAX_IDLE_PASSIVATIONS_PER_CHECK = 2_000;
   private final AtomicLong activations = new AtomicLong();
@@ -149,6 +151,11 @@ public final class ShardRegion extends VerticleBase {
     if (passivateAfterNanos > 0) {
       long every = Math.max(50, Math.min(1_000, type.options().getPassivateAfterMs() / 4));
       idleTimer = vertx.setPeriodic(every, t -> passivateIdle());
+    }
+    if (type.options().isRememberEntities()) {
+      remembered = new RememberedEntities(vertx, membership.hazelcast(), type.name(),
+          type.options().getRememberActivationsPerSecond(), this::wake);
+      remembered.start();
     }
     entry = eventBus.localConsumer(EntityAddress.of(type.name()), this::onEntry);
     inbox = eventBus.consumer(Addresses.region(type.name(), self), this::onInbox);
@@ -193,6 +200,9 @@ public final class ShardRegion extends VerticleBase {
     }
     if (idleTimer >= 0) {
       vertx.cancelTimer(idleTimer);
+    }
+    if (remembered != null) {
+      remembered.stop();
     }
     for (ArrayDeque<Envelope> queue : waiting.values()) {
       queue.forEach(env -> env.failRouting(StickyError.UNAVAILABLE, "node is stopping; retry"));
@@ -423,6 +433,9 @@ public final class ShardRegion extends VerticleBase {
       }
       if (hosted.put(home.shard(), home) == null) {
         hostedShards.incrementAndGet();
+        if (remembered != null) {
+          remembered.hosting(home.shard());
+        }
       }
     } else if (hosted.remove(home.shard()) != null) {
       hostedShards.decrementAndGet();
@@ -521,7 +534,7 @@ public final class ShardRegion extends VerticleBase {
   private void deliverLocally(Envelope env) {
     EntityCell cell = cells.get(env.id);
     if (cell == null) {
-      cell = activate(env);
+      cell = activate(env.id, env.shard, env);
       if (cell == null) {
         return;
       }
@@ -547,25 +560,35 @@ public final class ShardRegion extends VerticleBase {
     }
   }
 
-  private EntityCell activate(Envelope env) {
+  /** Re-activates a remembered entity without a message, unless it is active already or its shard left. */
+  private void wake(String id, int shard) {
+    if (!closing && hosted.containsKey(shard) && !handingOff.contains(shard) && !cells.containsKey(id)) {
+      activate(id, shard, null);
+    }
+  }
+
+  /** Starts an instance of {@code id}; {@code first} (may be null) is the message that asked for it. */
+  private EntityCell activate(String id, int shard, Envelope first) {
     Entity<?> entity;
     EntityCell cell;
     try {
       entity = type.newEntity();
-      entity.bind(type.name(), env.id, type.options());
-      String carried = transferred.remove(env.id);
+      entity.bind(type.name(), id, type.options());
+      String carried = transferred.remove(id);
       if (carried != null) {
         entity.restoreFrom(carried);
       }
-      cell = new EntityCell(env.id, env.shard, entity);
-      ShardHome home = hosted.get(env.shard);
+      cell = new EntityCell(id, shard, entity);
+      ShardHome home = hosted.get(shard);
       entity.attachStore(store, home == null ? 0 : home.epoch(), () -> context.runOnContext(v -> retire(cell)));
     } catch (RuntimeException e) {
-      log.error("cannot create entity {}/{}", type.name(), env.id, e);
-      env.fail(StickyError.ENTITY_FAILED, "entity " + type.name() + "/" + env.id + " could not be created");
+      log.error("cannot create entity {}/{}", type.name(), id, e);
+      if (first != null) {
+        first.fail(StickyError.ENTITY_FAILED, "entity " + type.name() + "/" + id + " could not be created");
+      }
       return null;
     }
-    cells.put(env.id, cell);
+    cells.put(id, cell);
     List<ActiveEntities.Entry> victims = active.add(cell, System.nanoTime());
     // the victims are no longer tracked (the policy dropped them), so they leave the count as this one joins
     peakActiveEntities.accumulateAndGet(activeEntities.addAndGet(1 - victims.size()), Math::max);
@@ -573,11 +596,14 @@ public final class ShardRegion extends VerticleBase {
       evictions.incrementAndGet();
       passivate((EntityCell) victim);
     }
-    Context on = entityContexts.get(Math.floorMod(env.id.hashCode(), entityContexts.size()));
+    Context on = entityContexts.get(Math.floorMod(id.hashCode(), entityContexts.size()));
     entity.activate(vertx, on).onComplete(ar -> {
       if (ar.succeeded()) {
         cell.moveTo(EntityLifecycle.ACTIVE);
         activations.incrementAndGet();
+        if (remembered != null) {
+          remembered.activated(cell.shard, cell.id);
+        }
         log.debug("activated {}/{} on {} (shard {})", type.name(), cell.id, self, cell.shard);
         while (!cell.pending.isEmpty()) {
           entity.deliver(cell.pending.poll());
@@ -662,6 +688,9 @@ public final class ShardRegion extends VerticleBase {
     }
     cell.passivating = true;
     passivations.incrementAndGet();
+    if (remembered != null) {
+      remembered.passivated(cell.shard, cell.id);
+    }
     cell.activation.future().onComplete(ignored -> {
       if (cell.lifecycle != EntityLifecycle.ACTIVE) {
         return; // failed to start: its messages were answered
@@ -781,7 +810,8 @@ public final class ShardRegion extends VerticleBase {
       }
       // Kept in case the hand-off is abandoned and this node is told to keep the shard after all.
       stoppedStates.put(shard, states);
-      return Future.succeededFuture(states);
+      // The next home reads the shard's remembered ids: write them before the shard goes.
+      return remembered == null ? Future.succeededFuture(states) : remembered.handOver(shard).transform(w -> Future.succeededFuture(states));
     });
   }
 
