@@ -68,6 +68,9 @@ public final class HazelcastConfigs {
       join.getTcpIpConfig().setEnabled(true).setMembers(options.getMembers());
     }
 
+    cfg.getSerializationConfig().addDataSerializableFactory(HazelcastStateStore.SerializationFactory.FACTORY_ID,
+        new HazelcastStateStore.SerializationFactory());
+
     // A custom config replaces vertx-hazelcast's default-cluster.xml: declare what Vert.x needs.
     cfg.addMultiMapConfig(new MultiMapConfig("__vertx.subs").setBackupCount(1)
         .setValueCollectionType(MultiMapConfig.ValueCollectionType.SET));
