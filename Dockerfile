@@ -13,8 +13,9 @@
 # Hazelcast on 5701 and the event bus on STICKY_BUS_PORT (fixed to 5801 here so it can be declared).
 #
 # Health: no HEALTHCHECK here (Kubernetes ignores it; deploy/docker-compose.yml declares one with the curl
-# that eclipse-temurin's Ubuntu images ship). Probe GET /health/ready (readiness: 200 once joined and
-# registered, else 503) and GET /health/live (liveness) from the orchestrator.
+# that eclipse-temurin's Ubuntu images ship). Probe GET /health/ready (readiness: 200 once joined,
+# registered and the state stores answer, else 503) and GET /health/live (liveness) from the orchestrator.
+# Prometheus metrics: GET /metrics on the HTTP port.
 #
 # Shutdown: SIGTERM reaches java (exec below); the node then leaves the cluster cleanly, waiting up to 30 s.
 # Give it that long (docker stop -t 30, Kubernetes terminationGracePeriodSeconds >= 30).

@@ -69,6 +69,11 @@ public enum StickyError {
     return "urn:sticky:problem:" + slug;
   }
 
+  /** The short name ending {@link #type()}, e.g. {@code timeout}: the {@code outcome} label of request metrics. */
+  public String slug() {
+    return slug;
+  }
+
   public String title() {
     return title;
   }

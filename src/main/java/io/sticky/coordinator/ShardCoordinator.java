@@ -3,6 +3,7 @@ package io.sticky.coordinator;
 import io.sticky.api.StickyOptions;
 import io.sticky.cluster.Membership;
 import io.sticky.coordinator.CoordinatorState.Allocation;
+import io.sticky.metrics.StickyMetrics;
 import io.sticky.protocol.Addresses;
 import io.sticky.protocol.Protocol;
 import io.sticky.protocol.Protocol.Allocations;
@@ -90,6 +91,8 @@ public final class ShardCoordinator extends VerticleBase {
   /** Number of shards per type, as the first region registered it; all others must agree. */
   private final Map<String, Integer> shardCounts = new HashMap<>();
   private AsyncMap<String, String> table;
+  /** sticky_handoffs_seconds and sticky_handoff_entities_total (no-ops without metrics). */
+  private StickyMetrics metrics = StickyMetrics.NONE;
   private MessageConsumer<JsonObject> consumer;
   private Runnable unsubscribe;
 
@@ -101,6 +104,7 @@ public final class ShardCoordinator extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    metrics = StickyMetrics.of(vertx);
     unsubscribe = membership.subscribe(vertx, this::onMembershipChange);
     return vertx.sharedData().<String, String>getAsyncMap(TABLE)
         .compose(map -> {
@@ -418,9 +422,11 @@ public final class ShardCoordinator extends VerticleBase {
                 type, shard, from, home.node(), home.epoch(), moved[0], (System.nanoTime() - started) / 1_000_000,
                 (phase[0] - started) / 1_000_000, (phase[1] - phase[0]) / 1_000_000, (phase[2] - phase[1]) / 1_000_000,
                 (phase[3] - phase[2]) / 1_000_000);
+            metrics.handOff(type, "ok", System.nanoTime() - started, moved[0]);
             done.complete(home);
           } else {
             log.warn("hand-off of {} from {} abandoned: {}", key, from, ar.cause().getMessage());
+            metrics.handOff(type, "abandoned", System.nanoTime() - started, 0);
             recoverAbandoned(type, shard, from, oldEpoch);
             done.fail(ar.cause());
           }

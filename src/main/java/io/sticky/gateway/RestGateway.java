@@ -1,11 +1,14 @@
 package io.sticky.gateway;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sticky.api.EntityAddress;
 import io.sticky.api.EntityReply;
 import io.sticky.api.Sticky;
 import io.sticky.api.StickyError;
+import io.sticky.metrics.StickyMetrics;
 import io.sticky.protocol.Failures;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -16,6 +19,7 @@ import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.List;
 import java.util.function.IntConsumer;
 import org.slf4j.Logger;
@@ -28,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * POST /entities/{type}/{id}   JSON message -> the entity's JSON reply
  * GET  /entities/{type}/{id}   the entity's read-only view
  * GET  /health/live            200 while the process runs
- * GET  /health/ready           200 once joined and every region is registered, else 503
+ * GET  /health/ready           200 once joined, every region registered and every store answering, else 503 ({@link NodeHealth})
  * GET  /cluster, /cluster/shards, /cluster/entities/{type}/{id}   read-only management ({@link ManagementRoutes})
+ * GET  /metrics                Prometheus text (Vert.x, JVM and sticky_* series); 404 on a Vert.x without metrics
  * GET  /openapi.json           the OpenAPI 3 document of all of these (resource {@value #OPENAPI_RESOURCE})
  * </pre>
  *
@@ -72,8 +77,8 @@ public final class RestGateway extends VerticleBase {
       ctx.response().putHeader("Allow", "GET, POST");
       Problem.send(ctx.response(), 405, "Method not allowed", "use GET or POST", ctx.request().path());
     });
-    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
-    router.get("/health/ready").handler(this::ready);
+    new NodeHealth(vertx, sticky).install(router);
+    router.get("/metrics").handler(metricsHandler());
     router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json").end(openApi));
     if (sticky instanceof io.sticky.runtime.StickyImpl impl) {
       new ManagementRoutes(vertx, impl).install(router);
@@ -170,14 +175,13 @@ public final class RestGateway extends VerticleBase {
     });
   }
 
-  private void ready(RoutingContext ctx) {
-    JsonObject body = new JsonObject().put("node", sticky.nodeId());
-    if (sticky.isReady()) {
-      json(ctx, 200, body.put("status", "UP"));
-    } else {
-      ctx.response().putHeader("Retry-After", Problem.RETRY_AFTER_SECONDS);
-      json(ctx, 503, body.put("status", "DOWN").put("detail", "joining the cluster or registering regions"));
+  /** Scrapes the Vert.x instance's Prometheus registry; a node without metrics says so with a 404. */
+  private Handler<RoutingContext> metricsHandler() {
+    if (StickyMetrics.registryOf(vertx) instanceof PrometheusMeterRegistry prometheus) {
+      return PrometheusScrapingHandler.create(prometheus);
     }
+    return ctx -> Problem.send(ctx.response(), 404, "Not found",
+        "metrics are off on this node (--metrics false, or a Vert.x built without Prometheus metrics)", ctx.request().path());
   }
 
   private void failure(RoutingContext ctx) {

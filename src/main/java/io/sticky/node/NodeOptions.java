@@ -20,6 +20,8 @@ public final class NodeOptions {
   public static final int DEFAULT_CLUSTER_PORT = 5701;
   /** How many ports from the cluster port the default member list names. */
   static final int DEFAULT_MEMBER_PORTS = 5;
+  /** Metrics cost little (counters, and one histogram per type and outcome) and are what operators look at first. */
+  public static final boolean DEFAULT_METRICS = true;
 
   /** One option: its flag, environment variable, default and meaning. */
   record Option(String flag, String env, String defaultValue, String help) {
@@ -41,6 +43,8 @@ public final class NodeOptions {
       new Option("--kubernetes-service-dns", "STICKY_KUBERNETES_SERVICE_DNS", "(none)",
           "DNS name of a headless Service over the nodes' pods: Hazelcast Kubernetes discovery (DNS lookup) instead of --members"),
       new Option("--log-format", "STICKY_LOG_FORMAT", LogFormat.TEXT.flagValue(), "log lines: text (readable) or json (one JSON object per line)"),
+      new Option("--metrics", "STICKY_METRICS", Boolean.toString(DEFAULT_METRICS),
+          "Prometheus metrics at GET /metrics (Vert.x, JVM and sticky_* series): true or false (no metrics are kept; /metrics answers 404)"),
       new Option("--max-active-entities", "STICKY_MAX_ACTIVE_ENTITIES", Integer.toString(EntityTypeOptions.DEFAULT_MAX_ACTIVE_ENTITIES),
           "active entities per type on this node; at the limit the least valuable is passivated (entity-types.<type> in the config file wins)"),
       new Option("--passivate-after", "STICKY_PASSIVATE_AFTER", "2m",
@@ -58,6 +62,7 @@ public final class NodeOptions {
   private String kubernetesServiceDns;
   private String kubernetesSource;
   private LogFormat logFormat = LogFormat.TEXT;
+  private boolean metrics = DEFAULT_METRICS;
   private final GatewayOptions gateway = new GatewayOptions();
   private String configFile;
   private String store = StickyOptions.DEFAULT_DEFAULT_STORE;
@@ -143,6 +148,7 @@ public final class NodeOptions {
         kubernetesSource = source;
       }
       case "--log-format" -> logFormat = LogFormat.parse(source, value);
+      case "--metrics" -> metrics = booleanValue(source, value);
       case "--max-body-bytes" -> gateway.setMaxBodyBytes(intValue(source, value, 1, 64 * 1024 * 1024));
       case "--http-instances" -> gateway.setInstances(intValue(source, value, 1, 64));
       case "--config" -> configFile = nonBlank(source, value);
@@ -165,6 +171,14 @@ public final class NodeOptions {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(source + " must be a number, got '" + value + "'");
     }
+  }
+
+  private static boolean booleanValue(String source, String value) {
+    return switch (nonBlank(source, value).toLowerCase(java.util.Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException(source + " must be true or false, got '" + value + "'");
+    };
   }
 
   /** "90s", "2m", "1h", "500ms", a plain number of milliseconds, or "0"/"off". */
@@ -334,6 +348,16 @@ public final class NodeOptions {
 
   public NodeOptions setLogFormat(LogFormat logFormat) {
     this.logFormat = logFormat;
+    return this;
+  }
+
+  /** Whether the node keeps Micrometer metrics and serves them at GET /metrics (default true). */
+  public boolean isMetrics() {
+    return metrics;
+  }
+
+  public NodeOptions setMetrics(boolean metrics) {
+    this.metrics = metrics;
     return this;
   }
 

@@ -4,6 +4,7 @@ import io.sticky.api.EntityType;
 import io.sticky.api.Sticky;
 import io.sticky.api.StickyOptions;
 import io.sticky.gateway.RestGateway;
+import io.sticky.metrics.StickyMetrics;
 import io.sticky.runtime.StickyImpl;
 import io.sticky.store.PostgresStateStore;
 import io.vertx.core.DeploymentOptions;
@@ -42,14 +43,16 @@ public final class StickyNode {
 
   /**
    * Joins the cluster, starts the HTTP gateway (which answers 503 on /health/ready until the regions are
-   * registered), then starts the regions; completes when the node is ready.
+   * registered), then starts the regions; completes when the node is ready. Vert.x is built with Micrometer
+   * metrics (served at /metrics) unless {@link NodeOptions#isMetrics()} is false.
    */
   public static Future<StickyNode> start(NodeOptions options, StickyOptions stickyOptions, List<EntityType> types) {
     HazelcastClusterManager cm = new HazelcastClusterManager(HazelcastConfigs.create(options));
     VertxOptions vertxOptions = new VertxOptions();
     vertxOptions.getEventBusOptions().setHost(options.getHost()).setPort(options.getBusPort());
     StickyOptions effective = new StickyOptions(stickyOptions).setDefaultStore(options.getStore());
-    return Vertx.builder().with(vertxOptions).withClusterManager(cm).buildClustered().compose(vertx -> {
+    // Metrics must be chosen here: Vert.x takes its metrics SPI when it is built, not later.
+    return StickyMetrics.vertxBuilder(vertxOptions, options.isMetrics()).withClusterManager(cm).buildClustered().compose(vertx -> {
       Future<PostgresStateStore> postgres = options.getPostgres() == null
           ? Future.succeededFuture()
           : PostgresStateStore.start(vertx, options.getPostgres());

@@ -1,5 +1,6 @@
 package io.sticky.runtime;
 
+import io.micrometer.core.instrument.Meter;
 import io.sticky.api.EntityAddress;
 import io.sticky.api.EntityRef;
 import io.sticky.api.EntityReply;
@@ -11,6 +12,7 @@ import io.sticky.api.StickyOptions;
 import io.sticky.cluster.Membership;
 import io.sticky.coordinator.CoordinatorSingleton;
 import io.sticky.coordinator.LeastShardAllocationStrategy;
+import io.sticky.metrics.StickyMetrics;
 import io.sticky.protocol.Addresses;
 import io.sticky.protocol.Protocol;
 import io.sticky.protocol.Protocol.Allocations;
@@ -22,6 +24,7 @@ import io.sticky.spi.ShardAllocationStrategy;
 import io.sticky.store.HazelcastStateStore;
 import io.sticky.store.InMemoryStateStore;
 import io.sticky.store.StateStore;
+import io.sticky.store.TimedStateStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -34,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +59,9 @@ public final class StickyImpl implements Sticky {
   /** State stores by name: registered by the user or the node, plus the built-ins added at start. */
   private final Map<String, StateStore> stores = new LinkedHashMap<>();
   private final List<String> regionDeployments = new ArrayList<>();
+  /** sticky_* meters into the Vert.x instance's Micrometer registry; no-ops on a Vert.x without metrics. */
+  private final StickyMetrics metrics;
+  private final List<Meter> regionMeters = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile Membership membership;
   private volatile CoordinatorSingleton singleton;
   private volatile boolean started;
@@ -62,6 +69,8 @@ public final class StickyImpl implements Sticky {
   /** Set once the regions are being undeployed: from then on requests are refused (503). */
   private volatile boolean stopped;
   private Future<Void> leaving;
+  /** Set when a clean leave starts (readiness). */
+  private volatile boolean leaveStarted;
   private Context context;
 
   public StickyImpl(Vertx vertx, StickyOptions options, ShardAllocationStrategy strategy) {
@@ -69,6 +78,7 @@ public final class StickyImpl implements Sticky {
     this.options = new StickyOptions(options);
     this.strategy = strategy != null ? strategy
         : new LeastShardAllocationStrategy(options.getRebalanceAbsoluteLimit(), options.getRebalanceRelativeLimit());
+    this.metrics = StickyMetrics.of(vertx);
   }
 
   @Override
@@ -116,6 +126,30 @@ public final class StickyImpl implements Sticky {
     return Future.all(pings).mapEmpty();
   }
 
+  /**
+   * Pings every store in use at once, each bounded by {@code timeoutMs} (a store that hangs must not hang
+   * the readiness probe): store name -> null if it answered, else why not. Never fails.
+   */
+  public Future<Map<String, String>> pingStores(long timeoutMs) {
+    Map<String, Future<Void>> pings = new LinkedHashMap<>();
+    for (StateStore store : new java.util.LinkedHashSet<>(storesInUse)) {
+      Future<Void> ping;
+      try {
+        ping = store.ping();
+      } catch (RuntimeException e) {
+        ping = Future.failedFuture(e);
+      }
+      pings.putIfAbsent(store.name(), ping.timeout(timeoutMs, TimeUnit.MILLISECONDS)
+          .recover(err -> Future.failedFuture(err instanceof java.util.concurrent.TimeoutException
+              ? "no answer within " + timeoutMs + " ms" : String.valueOf(err.getMessage()))));
+    }
+    return Future.join(new ArrayList<>(pings.values())).transform(ignored -> {
+      Map<String, String> result = new LinkedHashMap<>();
+      pings.forEach((name, ping) -> result.put(name, ping.succeeded() ? null : ping.cause().getMessage()));
+      return Future.succeededFuture(result);
+    });
+  }
+
   private final List<StateStore> storesInUse = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @Override
@@ -140,9 +174,12 @@ public final class StickyImpl implements Sticky {
     stores.putIfAbsent("memory", new InMemoryStateStore());
     stores.computeIfAbsent("hazelcast", n -> membership.clustered() ? new HazelcastStateStore(membership.hazelcast()) : stores.get("memory"));
     Map<String, StateStore> typeStores = new LinkedHashMap<>();
+    // One timing wrapper per store, however many types share it (metrics off: the stores themselves).
+    Map<StateStore, StateStore> timed = new java.util.IdentityHashMap<>();
     try {
       for (EntityType type : types.values()) {
-        typeStores.put(type.name(), storeFor(type));
+        StateStore store = storeFor(type);
+        typeStores.put(type.name(), store == null ? null : timed.computeIfAbsent(store, st -> TimedStateStore.wrap(st, metrics)));
       }
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
@@ -157,6 +194,7 @@ public final class StickyImpl implements Sticky {
       for (EntityType type : types.values()) {
         ShardRegion region = new ShardRegion(type, options, membership, typeStores.get(type.name()));
         regions.put(type.name(), region);
+        regionMeters.addAll(metrics.region(type.name(), region::stats));
         registered.add(vertx.deployVerticle(region)
             .onSuccess(regionDeployments::add)
             .compose(id -> region.registered()));
@@ -183,6 +221,7 @@ public final class StickyImpl implements Sticky {
         stops.add(singleton.close());
       }
       Future.join(stops).onComplete(ar -> {
+        metrics.remove(regionMeters);
         membership.close();
         done.complete();
       });
@@ -200,6 +239,7 @@ public final class StickyImpl implements Sticky {
       return Future.succeededFuture();
     }
     if (leaving == null) {
+      leaveStarted = true;
       Promise<Void> left = Promise.promise();
       leaving = left.future();
       context.runOnContext(v -> doLeave().onComplete(left));
@@ -254,6 +294,26 @@ public final class StickyImpl implements Sticky {
     return true;
   }
 
+  /** True once {@link #start()} has been called. */
+  public boolean isStarted() {
+    return started;
+  }
+
+  /** True once a clean leave (or close) has started. */
+  public boolean isLeaving() {
+    return leaveStarted || closing;
+  }
+
+  /** Per type: whether its region has been acknowledged by the coordinator (false before start). */
+  public Map<String, Boolean> regionsRegistered() {
+    Map<String, Boolean> result = new LinkedHashMap<>();
+    for (String type : types.keySet()) {
+      ShardRegion region = started ? regions.get(type) : null;
+      result.put(type, region != null && region.registered().succeeded());
+    }
+    return result;
+  }
+
   @Override
   public Set<String> typeNames() {
     return Collections.unmodifiableSet(types.keySet());
@@ -270,24 +330,35 @@ public final class StickyImpl implements Sticky {
     if (type == null) {
       return Future.failedFuture(StickyError.UNKNOWN_TYPE.exception("no entity type '" + typeName + "' on this node"));
     }
+    // Counted from here on (an unknown type, above, is not: the label would take any value a caller sends).
+    String kindLabel = kind == null || kind.equals(EntityAddress.KIND_ASK) ? EntityAddress.KIND_ASK
+        : kind.equals(EntityAddress.KIND_VIEW) ? EntityAddress.KIND_VIEW : "other";
+    long start = System.nanoTime();
     if (!EntityAddress.isValidId(id)) {
+      metrics.request(typeName, kindLabel, StickyError.INVALID_ID.slug(), System.nanoTime() - start);
       return Future.failedFuture(StickyError.INVALID_ID.exception("entity id must be 1-256 characters of [A-Za-z0-9._:@-]"));
     }
     if (!started || stopped) {
+      metrics.request(typeName, kindLabel, StickyError.UNAVAILABLE.slug(), System.nanoTime() - start);
       return Future.failedFuture(StickyError.UNAVAILABLE.exception("node is not running"));
     }
     DeliveryOptions opts = new DeliveryOptions()
         .setSendTimeout(type.askTimeoutMs() + CALLER_TIMEOUT_MARGIN_MS)
         .addHeader(EntityAddress.ID_HEADER, id)
         .addHeader(EntityAddress.KIND_HEADER, kind);
-    return vertx.eventBus().<JsonObject>request(EntityAddress.of(typeName), message, opts)
-        .map(reply -> new EntityReply(reply.body(), reply.headers().get(EntityAddress.NODE_HEADER)));
+    Future<EntityReply> reply = vertx.eventBus().<JsonObject>request(EntityAddress.of(typeName), message, opts)
+        .map(r -> new EntityReply(r.body(), r.headers().get(EntityAddress.NODE_HEADER)));
+    return metrics.enabled()
+        ? reply.andThen(ar -> metrics.request(typeName, kindLabel, ar.succeeded() ? "ok" : StickyError.of(ar.cause()).slug(),
+            System.nanoTime() - start))
+        : reply;
   }
 
   @Override
   public void tell(String typeName, String id, JsonObject message) {
     if (types.containsKey(typeName) && EntityAddress.isValidId(id) && started && !stopped) {
       vertx.eventBus().send(EntityAddress.of(typeName), message, new DeliveryOptions().addHeader(EntityAddress.ID_HEADER, id));
+      metrics.tell(typeName);
     }
   }
 

@@ -28,6 +28,7 @@ class NodeConfigTest {
     assertThat(fromFile.getStore()).isEqualTo(builtIn.getStore());
     assertThat(fromFile.getPostgres()).isNull();
     assertThat(fromFile.getLogFormat()).isEqualTo(builtIn.getLogFormat());
+    assertThat(fromFile.isMetrics()).isEqualTo(builtIn.isMetrics()).isTrue();
     assertThat(fromFile.getKubernetesServiceDns()).isEqualTo(builtIn.getKubernetesServiceDns()).isNull();
     assertThat(ref.sharding()).isEqualTo(new StickyOptions());
     assertThat(ref.typeOptions("counter")).isEqualTo(new EntityTypeOptions());

@@ -69,6 +69,16 @@ class NodeOptionsTest {
   }
 
   @Test
+  void metricsAreOnUnlessTurnedOff() {
+    assertThat(NodeOptions.parse(new String[0], Map.of()).isMetrics()).isTrue();
+    assertThat(NodeOptions.parse(new String[0], Map.of("STICKY_METRICS", "false")).isMetrics()).isFalse();
+    assertThat(NodeOptions.parse(new String[] {"--metrics", "true"}, Map.of("STICKY_METRICS", "false")).isMetrics()).isTrue();
+    assertThat(NodeOptions.parse(new String[] {"--metrics=FALSE"}, Map.of()).isMetrics()).isFalse();
+    assertThatThrownBy(() -> NodeOptions.parse(new String[] {"--metrics", "yes"}, Map.of()))
+        .hasMessageContaining("--metrics").hasMessageContaining("true or false");
+  }
+
+  @Test
   void logFormatIsTextUnlessJsonIsAsked() {
     assertThat(NodeOptions.parse(new String[0], Map.of()).getLogFormat()).isEqualTo(LogFormat.TEXT);
     assertThat(NodeOptions.parse(new String[0], Map.of("STICKY_LOG_FORMAT", "json")).getLogFormat()).isEqualTo(LogFormat.JSON);
