@@ -117,15 +117,6 @@ public final class StickyImpl implements Sticky {
     return result;
   }
 
-  /** Pings every store in use; fails naming the first that does not answer. */
-  public Future<Void> pingStores() {
-    List<Future<?>> pings = new ArrayList<>();
-    for (StateStore store : new java.util.LinkedHashSet<>(storesInUse)) {
-      pings.add(store.ping().recover(err -> Future.failedFuture("state store " + store.name() + ": " + err.getMessage())));
-    }
-    return Future.all(pings).mapEmpty();
-  }
-
   /**
    * Pings every store in use at once, each bounded by {@code timeoutMs} (a store that hangs must not hang
    * the readiness probe): store name -> null if it answered, else why not. Never fails.
