@@ -51,7 +51,19 @@ public final class EntityAddress {
     return PREFIX + typeName;
   }
 
+  /** Same rule as {@link #ID_PATTERN}, without a regex: it runs for every message (was ~4% of a profile). */
   public static boolean isValidId(String id) {
-    return id != null && ID_PATTERN.matcher(id).matches();
+    if (id == null || id.isEmpty() || id.length() > 256) {
+      return false;
+    }
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || c == '.' || c == '_' || c == ':' || c == '@' || c == '-';
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
   }
 }

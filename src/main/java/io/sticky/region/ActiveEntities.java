@@ -172,7 +172,9 @@ public abstract class ActiveEntities {
     public List<Entry> add(Entry e, long nowNanos) {
       track(e, nowNanos);
       policy.put(e.id, e);
-      policy.cleanUp();
+      if (policy.estimatedSize() > limit) {
+        policy.cleanUp(); // normally the put's own maintenance (direct executor) has already evicted
+      }
       List<Entry> victims = new ArrayList<>(evicted);
       evicted.clear();
       for (Entry victim : victims) {

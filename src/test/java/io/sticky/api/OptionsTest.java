@@ -55,4 +55,19 @@ class OptionsTest {
     assertThat(EntityAddress.isValidId("a/b")).isFalse();
     assertThat(EntityAddress.isValidId("é")).isFalse();
   }
+
+  @Test
+  void theFastIdCheckAgreesWithThePublishedPattern() {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+    String alphabet = "aZ09._:@-/ é\n%+";
+    for (int n = 0; n < 20_000; n++) {
+      StringBuilder id = new StringBuilder();
+      int length = random.nextInt(0, 260);
+      for (int k = 0; k < length; k++) {
+        id.append(random.nextInt(10) < 9 ? alphabet.charAt(random.nextInt(9)) : alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      String s = id.toString();
+      assertThat(EntityAddress.isValidId(s)).as("'%s'", s).isEqualTo(EntityAddress.ID_PATTERN.matcher(s).matches());
+    }
+  }
 }
