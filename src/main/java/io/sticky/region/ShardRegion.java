@@ -210,17 +210,30 @@ public final class ShardRegion extends VerticleBase {
     waiting.clear();
     buffered.set(0);
     registering = false;
-    // Entities are not deployments: stop each (they refuse queued messages and write unsaved state).
-    List<Future<?>> stops = new ArrayList<>();
-    for (EntityCell cell : new ArrayList<>(cells.values())) {
+    // Entities are not deployments: stop each (they refuse queued messages and write unsaved state), a
+    // batch at a time, so a node with many entities does not send the store all their writes at once.
+    List<EntityCell> active = new ArrayList<>();
+    for (EntityCell cell : cells.values()) {
       if (cell.lifecycle == EntityLifecycle.ACTIVE) {
         cell.moveTo(EntityLifecycle.STOPPING);
-        stops.add(cell.entity.shutdown());
+        active.add(cell);
       }
     }
-    stops.add(entry.unregister());
-    stops.add(inbox.unregister());
-    return Future.join(stops);
+    return Future.join(shutdownInBatches(active, 0), entry.unregister(), inbox.unregister());
+  }
+
+  /** Entities stopped together at node shutdown, at most. */
+  private static final int SHUTDOWN_BATCH = 256;
+
+  private Future<Void> shutdownInBatches(List<EntityCell> cells, int from) {
+    if (from >= cells.size()) {
+      return Future.succeededFuture();
+    }
+    List<Future<?>> batch = new ArrayList<>();
+    for (int i = from; i < Math.min(cells.size(), from + SHUTDOWN_BATCH); i++) {
+      batch.add(cells.get(i).entity.shutdown());
+    }
+    return Future.join(batch).transform(ar -> shutdownInBatches(cells, from + SHUTDOWN_BATCH));
   }
 
   // ---------------------------------------------------------------- registration

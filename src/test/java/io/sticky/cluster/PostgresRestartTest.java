@@ -40,4 +40,32 @@ class PostgresRestartTest {
       assertThat(cart.json().getJsonArray("items").encode()).isEqualTo("[{\"item\":\"pear\",\"quantity\":3}]");
     }
   }
+
+  @Test
+  void onStopStatesOfManyEntitiesAreAllWrittenWhenTheLastNodeStops() throws Exception {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    PostgresStoreOptions pg = new PostgresStoreOptions().setUri(Postgres.uri());
+    // more entities than the store's write queue (1,000): the node must not send them all at once
+    int ids = 1_500;
+    java.util.List<io.sticky.api.EntityType> types = java.util.List.of(io.sticky.api.EntityType.of("counter",
+        io.sticky.examples.CounterEntity::new, new io.sticky.api.EntityTypeOptions().setWritePolicy(io.sticky.api.WritePolicy.ON_STOP)));
+    try (TestCluster first = TestCluster.start(1, types, o -> o.setStore("postgres").setPostgres(pg))) {
+      // 200 at a time: each first message is a store read, and the pool queues at most 1,000 (then 503)
+      for (int from = 0; from < ids; from += 200) {
+        java.util.List<io.vertx.core.Future<?>> batch = new java.util.ArrayList<>();
+        for (int i = from; i < Math.min(ids, from + 200); i++) {
+          batch.add(first.node(0).sticky().request("counter", run + "-" + i, io.sticky.api.EntityAddress.KIND_ASK,
+              new io.vertx.core.json.JsonObject().put("op", "increment").put("delta", i)));
+        }
+        io.vertx.core.Future.all(batch).await(60, java.util.concurrent.TimeUnit.SECONDS);
+      }
+      assertThat(first.node(0).sticky().stats("counter").activeEntities()).isEqualTo(ids);
+    }
+    try (TestCluster second = TestCluster.start(1, types, o -> o.setStore("postgres").setPostgres(pg))) {
+      for (int i = 0; i < ids; i += 7) {
+        Response r = Http.get(second.node(0).httpPort(), "/entities/counter/" + run + "-" + i);
+        assertThat(r.json().getLong("value")).as(run + "-" + i).isEqualTo(i);
+      }
+    }
+  }
 }
