@@ -107,6 +107,11 @@ public abstract class Entity<S> extends VerticleBase {
     public String data() {
       return state == null ? null : Carried.decode(state).data();
     }
+
+    /** True if the state has changes the store did not take (its final write failed): it must not be dropped. */
+    public boolean unsaved() {
+      return state != null && Carried.decode(state).dirty();
+    }
   }
 
   /** The state as it travels in a hand-off: data plus what the next instance needs to keep writing safely. */

@@ -111,7 +111,7 @@ public final class ShardRegion extends VerticleBase {
   /** Remember-entities, when the type asks for it (else null). */
   private RememberedEntities remembered;
   /** Idle passivations per check, so a mass expiry is spread over several checks (no long event-loop turn). */
-  private static final int MAX_IDLE_PASSIVATIONS_PER_CHECK = 2_000;
+  private static final int MAX_IDLE_PASSIVATIONS_PER_CHECK = 500;
   private final AtomicLong activations = new AtomicLong();
   private final AtomicInteger hostedShards = new AtomicInteger();
   private final AtomicInteger buffered = new AtomicInteger();
@@ -714,8 +714,14 @@ public final class ShardRegion extends VerticleBase {
         List<Envelope> again = new ArrayList<>();
         if (ar.succeeded()) {
           ar.result().unprocessed().forEach(d -> again.add((Envelope) d));
-          if (ar.result().state() != null && !(again.isEmpty() && cell.pending.isEmpty())) {
-            transferred.put(cell.id, ar.result().state());
+          Entity.Stopped stopped = ar.result();
+          if (stopped.state() != null && (!again.isEmpty() || !cell.pending.isEmpty() || stopped.unsaved())) {
+            // Kept for the next instance: it is about to start, or the store did not take the final write
+            // (then the next instance writes it; until then it stays in memory rather than being lost).
+            transferred.put(cell.id, stopped.state());
+            if (stopped.unsaved()) {
+              log.warn("{}/{} passivated but its state store did not take its final write; kept in memory", type.name(), cell.id);
+            }
           }
         }
         again.addAll(cell.pending);

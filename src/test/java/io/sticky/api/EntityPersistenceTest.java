@@ -18,7 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** An entity with a state store: loads, writes per policy, fences itself on conflicts, migrates schemas. */
-class EntityPersistenceTest {
+public class EntityPersistenceTest {
   private Vertx vertx;
   private InMemoryStateStore store;
   private final AtomicInteger fenced = new AtomicInteger();
@@ -152,7 +152,7 @@ class EntityPersistenceTest {
   }
 
   /** Loads nothing, fails every write. */
-  static final class FailingStore implements StateStore {
+  public static final class FailingStore implements StateStore {
     @Override
     public String name() {
       return "failing";

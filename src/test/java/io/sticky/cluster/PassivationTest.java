@@ -166,4 +166,23 @@ class PassivationTest {
     JsonObject after = sticky.request("ticker", "t1", EntityAddress.KIND_VIEW, null).await(10, TimeUnit.SECONDS).body();
     assertThat(after.getInteger("ticks")).as("ticks handled before passivation were stored").isEqualTo(ticksAtStop);
   }
+
+  @Test
+  void anIdleEntityWhoseFinalWriteFailsKeepsItsStateInMemory() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      io.sticky.api.Sticky sticky = io.sticky.api.Sticky.create(vertx);
+      sticky.registerStore("failing", new io.sticky.api.EntityPersistenceTest.FailingStore());
+      sticky.register(EntityType.of("counter", CounterEntity::new, new EntityTypeOptions()
+          .setStore("failing").setWritePolicy(io.sticky.api.WritePolicy.ON_STOP).setPassivateAfterMs(200)));
+      sticky.start().await(10, TimeUnit.SECONDS);
+      JsonObject inc = new JsonObject().put("op", "increment").put("delta", 5);
+      assertThat(sticky.request("counter", "f1", EntityAddress.KIND_ASK, inc).await(10, TimeUnit.SECONDS).body().getLong("value")).isEqualTo(5);
+      await().atMost(Duration.ofSeconds(10)).until(() -> sticky.stats("counter").passivations() == 1);
+      // the store refused the state on passivation: the next instance starts from the kept one, not from 0
+      assertThat(sticky.request("counter", "f1", EntityAddress.KIND_ASK, inc).await(10, TimeUnit.SECONDS).body().getLong("value")).isEqualTo(10);
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
 }
