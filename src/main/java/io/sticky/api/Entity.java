@@ -95,6 +95,8 @@ public abstract class Entity<S> extends VerticleBase {
   private String lastStored;
   private long flushTimer = -1;
   private boolean writing;
+  /** The last write (or a succeeded future): the next one starts after it, so writes go out one at a time, in order. */
+  private Future<Void> lastWrite = Future.succeededFuture();
   /** Set once a write failed or conflicted: this instance may be stale and must not write or serve again. */
   private boolean fenced;
 
@@ -606,8 +608,6 @@ public abstract class Entity<S> extends VerticleBase {
   }
 
   // ---------------------------------------------------------------- persistence
-
-  private Future<Void> lastWrite = Future.succeededFuture();
 
   /**
    * Writes the current state if it changed since the last write, after any write in flight (one at a time,
