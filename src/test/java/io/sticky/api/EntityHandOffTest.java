@@ -17,36 +17,6 @@ import org.junit.jupiter.api.Test;
 class EntityHandOffTest {
   private Vertx vertx;
 
-  /** A delivery whose reply or failure completes a promise. */
-  static final class TestDelivery implements Delivery {
-    final JsonObject body;
-    final Promise<JsonObject> result = Promise.promise();
-
-    TestDelivery(JsonObject body) {
-      this.body = body;
-    }
-
-    @Override
-    public String kind() {
-      return EntityAddress.KIND_ASK;
-    }
-
-    @Override
-    public JsonObject body() {
-      return body;
-    }
-
-    @Override
-    public void reply(JsonObject reply) {
-      result.tryComplete(reply);
-    }
-
-    @Override
-    public void fail(StickyError error, String detail) {
-      result.tryFail(error + ": " + detail);
-    }
-  }
-
   /** Holds every message until released: lets a test stop the entity while a message is in progress. */
   public static class GateCounter extends CounterEntity {
     static Promise<Void> gate;
@@ -83,7 +53,7 @@ class EntityHandOffTest {
   }
 
   private static JsonObject ask(Entity<?> e, JsonObject message) {
-    TestDelivery d = new TestDelivery(message);
+    RecordingDelivery d = RecordingDelivery.ask(message);
     e.deliver(d);
     return d.result.future().await();
   }
@@ -108,9 +78,9 @@ class EntityHandOffTest {
     GateCounter.gate = Promise.promise();
     GateCounter.entered = Promise.promise();
     GateCounter counter = deploy(new GateCounter(), "c1", null);
-    TestDelivery first = new TestDelivery(new JsonObject().put("op", "increment"));
-    TestDelivery second = new TestDelivery(new JsonObject().put("op", "increment").put("delta", 10));
-    TestDelivery third = new TestDelivery(new JsonObject().put("op", "increment").put("delta", 100));
+    RecordingDelivery first = RecordingDelivery.ask(new JsonObject().put("op", "increment"));
+    RecordingDelivery second = RecordingDelivery.ask(new JsonObject().put("op", "increment").put("delta", 10));
+    RecordingDelivery third = RecordingDelivery.ask(new JsonObject().put("op", "increment").put("delta", 100));
     counter.deliver(first);
     GateCounter.entered.future().await();
     counter.deliver(second);

@@ -8,7 +8,6 @@ import io.sticky.store.InMemoryStateStore;
 import io.sticky.store.StateStore;
 import io.sticky.store.StoredState;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -22,40 +21,6 @@ public class EntityPersistenceTest {
   private Vertx vertx;
   private InMemoryStateStore store;
   private final AtomicInteger fenced = new AtomicInteger();
-
-  /** A delivery that records the reply or the error. */
-  static final class Ask implements Delivery {
-    final JsonObject body;
-    final String kind;
-    final Promise<JsonObject> reply = Promise.promise();
-    volatile StickyError error;
-
-    Ask(String kind, JsonObject body) {
-      this.kind = kind;
-      this.body = body;
-    }
-
-    @Override
-    public String kind() {
-      return kind;
-    }
-
-    @Override
-    public JsonObject body() {
-      return body;
-    }
-
-    @Override
-    public void reply(JsonObject r) {
-      reply.tryComplete(r);
-    }
-
-    @Override
-    public void fail(StickyError e, String detail) {
-      error = e;
-      reply.tryFail(e + ": " + detail);
-    }
-  }
 
   @BeforeEach
   void start() {
@@ -79,17 +44,17 @@ public class EntityPersistenceTest {
     return deploy(entity, id, new EntityTypeOptions(), store);
   }
 
-  private static Ask send(Entity<?> e, JsonObject body) {
-    Ask ask = new Ask(EntityAddress.KIND_ASK, body);
+  private static RecordingDelivery send(Entity<?> e, JsonObject body) {
+    RecordingDelivery ask = RecordingDelivery.ask(body);
     e.deliver(ask);
-    ask.reply.future().otherwiseEmpty().await();
+    ask.result.future().otherwiseEmpty().await();
     return ask;
   }
 
   private static JsonObject ask(Entity<?> e, JsonObject body) {
-    Ask a = send(e, body);
+    RecordingDelivery a = send(e, body);
     assertThat(a.error).as("error").isNull();
-    return a.reply.future().result();
+    return a.result.future().result();
   }
 
   private static JsonObject increment(long delta) {
@@ -108,9 +73,9 @@ public class EntityPersistenceTest {
     ask(c, increment(2));
     assertThat(stored("c1").version()).isEqualTo(2);
     ask(c, new JsonObject().put("op", "get"));
-    Ask view = new Ask(EntityAddress.KIND_VIEW, null);
+    RecordingDelivery view = new RecordingDelivery(EntityAddress.KIND_VIEW, null);
     c.deliver(view);
-    view.reply.future().await();
+    view.result.future().await();
     assertThat(send(c, new JsonObject().put("op", "explode")).error).isEqualTo(StickyError.BAD_REQUEST);
     assertThat(stored("c1")).as("reads and rejected messages do not write").isEqualTo(new StoredState(2, 4, 1, "{\"value\":7}"));
   }
@@ -131,7 +96,7 @@ public class EntityPersistenceTest {
     // another instance (after a partition or a crash the stale one did not notice) wrote version 2
     store.write("counter", "c3", new StoredState(2, 5, 1, "{\"value\":100}")).await();
 
-    Ask lost = send(stale, increment(1));
+    RecordingDelivery lost = send(stale, increment(1));
     assertThat(lost.error).isEqualTo(StickyError.STATE_CONFLICT);
     assertThat(StickyError.STATE_CONFLICT.outcomeUnknown()).as("not applied: safe to retry").isFalse();
     assertThat(fenced.get()).as("the region is told to retire it").isEqualTo(1);
@@ -145,7 +110,7 @@ public class EntityPersistenceTest {
   @Test
   void aFailedWriteReportsAnUnknownOutcomeAndFencesTheInstance() {
     CounterEntity c = deploy(new CounterEntity(), "c4", new EntityTypeOptions(), new FailingStore());
-    Ask a = send(c, increment(1));
+    RecordingDelivery a = send(c, increment(1));
     assertThat(a.error).isEqualTo(StickyError.STORE_FAILED);
     assertThat(a.error.outcomeUnknown()).isTrue();
     assertThat(fenced.get()).isEqualTo(1);

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.sticky.testkit.Http;
 import io.sticky.testkit.Http.Response;
-import io.sticky.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,7 +12,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.nio.file.Files;
 import org.junit.jupiter.api.AfterEach;
@@ -29,24 +27,14 @@ class ClusterProcessIT {
 
   @AfterEach
   void stopAll() throws InterruptedException {
-    for (NodeProcess n : nodes) {
-      if (n.isAlive()) {
-        n.kill();
-      }
-    }
+    ProcessCluster.killAlive(nodes);
   }
 
   private void startCluster(int size) {
-    String clusterName = "sticky-it-" + UUID.randomUUID();
-    List<Integer> clusterPorts = TestCluster.freePorts(size);
-    List<Integer> httpPorts = TestCluster.freePorts(size);
-    List<String> members = clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList();
+    ProcessCluster cluster = ProcessCluster.of("sticky-it", size);
     for (int i = 0; i < size; i++) {
-      NodeProcess node = NodeProcess.start("node" + i, httpPorts.get(i), clusterName, clusterPorts.get(i), members);
-      nodes.add(node);
       // one after another, so the first is the oldest member (and runs the coordinator)
-      await("node" + i + " ready (log: " + node.log + ")").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-          .until(node::ready);
+      nodes.add(cluster.startReady(i, "node" + i));
     }
   }
 

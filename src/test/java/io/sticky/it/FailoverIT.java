@@ -5,12 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import io.sticky.testkit.Http;
 import io.sticky.testkit.Http.Response;
-import io.sticky.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -35,23 +33,14 @@ class FailoverIT {
 
   @AfterEach
   void stopAll() throws InterruptedException {
-    for (NodeProcess n : nodes) {
-      if (n.isAlive()) {
-        n.kill();
-      }
-    }
+    ProcessCluster.killAlive(nodes);
   }
 
   @Test
   void killingANodeLosesNoAcknowledgedIncrement() throws Exception {
-    String clusterName = "sticky-failover-" + UUID.randomUUID();
-    List<Integer> clusterPorts = TestCluster.freePorts(3);
-    List<Integer> httpPorts = TestCluster.freePorts(3);
-    List<String> members = clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList();
+    ProcessCluster cluster = ProcessCluster.of("sticky-failover", 3);
     for (int i = 0; i < 3; i++) {
-      NodeProcess node = NodeProcess.start("node" + i, httpPorts.get(i), clusterName, clusterPorts.get(i), members, "--store", "hazelcast");
-      nodes.add(node);
-      await("node" + i + " ready (log: " + node.log + ")").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(node::ready);
+      nodes.add(cluster.startReady(i, "node" + i, "--store", "hazelcast"));
     }
     NodeProcess entry = nodes.get(0);
     NodeProcess victim = nodes.get(2);

@@ -5,13 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.sticky.testkit.Http;
 import io.sticky.testkit.Http.Response;
-import io.sticky.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -40,21 +38,15 @@ class RollingRestartIT {
   @AfterEach
   void stopAll() throws InterruptedException {
     running.set(false);
-    for (NodeProcess n : nodes) {
-      if (n.isAlive()) {
-        n.kill();
-      }
-    }
+    ProcessCluster.killAlive(nodes);
   }
 
   @Test
   void everyNodeRestartedInTurnUnderLoadLosesNoRequest() throws Exception {
-    String clusterName = "sticky-roll-" + UUID.randomUUID();
-    List<Integer> clusterPorts = TestCluster.freePorts(3);
-    List<Integer> httpPorts = TestCluster.freePorts(3);
-    List<String> members = clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList();
+    ProcessCluster cluster = ProcessCluster.of("sticky-roll", 3);
+    List<Integer> httpPorts = cluster.httpPorts;
     for (int i = 0; i < 3; i++) {
-      nodes.add(startReady("node" + i, httpPorts.get(i), clusterName, clusterPorts.get(i), members));
+      nodes.add(cluster.startReady(i, "node" + i));
     }
 
     ScheduledExecutorService monitor = Executors.newSingleThreadScheduledExecutor();
@@ -101,7 +93,7 @@ class RollingRestartIT {
       int exit = old.terminate();
       assertThat(exit).as("node%d exit code after SIGTERM (log: %s)", i, old.log).isEqualTo(143);
       int httpPort = httpPorts.get(i);
-      nodes.set(i, startReady("node" + i + "-restarted", httpPort, clusterName, clusterPorts.get(i), members));
+      nodes.set(i, cluster.startReady(i, "node" + i + "-restarted"));
       await().atMost(Duration.ofSeconds(10)).until(() -> readyPorts.contains(httpPort));
     }
     long before = total.get();
@@ -119,12 +111,6 @@ class RollingRestartIT {
       assertThat(r.json().getLong("value")).as("value of " + e.getKey()).isEqualTo(e.getValue().get());
     }
     System.out.printf("RollingRestartIT: %d acknowledged increments over %d ids, 0 failed, counters exact%n", total.get(), acked.size());
-  }
-
-  private NodeProcess startReady(String name, int httpPort, String clusterName, int clusterPort, List<String> members) {
-    NodeProcess node = NodeProcess.start(name, httpPort, clusterName, clusterPort, members);
-    await(name + " ready (log: " + node.log + ")").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(node::ready);
-    return node;
   }
 
   /** The "load balancer": a node takes traffic only while its last readiness probe said 200. */
