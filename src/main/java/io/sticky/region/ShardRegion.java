@@ -4,6 +4,7 @@ import io.sticky.api.Entity;
 import io.sticky.api.EntityException;
 import io.sticky.api.EntityAddress;
 import io.sticky.api.EntityType;
+import io.sticky.api.EntityTypeOptions;
 import io.sticky.api.Sticky.RegionStats;
 import io.sticky.api.StickyError;
 import io.sticky.api.StickyOptions;
@@ -69,6 +70,8 @@ public final class ShardRegion extends VerticleBase {
   private static final long SWEEP_INTERVAL_MS = 100;
 
   private final EntityType type;
+  /** The type's options, copied once: {@link EntityType#options()} returns a fresh copy on every call. */
+  private final EntityTypeOptions typeOptions;
   /** The type's state store, or null when its state lives only in memory (and travels with hand-offs). */
   private final StateStore store;
   private final StickyOptions options;
@@ -128,16 +131,17 @@ public final class ShardRegion extends VerticleBase {
 
   public ShardRegion(EntityType type, StickyOptions options, Membership membership, StateStore store) {
     this.type = type;
+    this.typeOptions = type.options();
     this.store = store;
     this.options = options;
     this.membership = membership;
     this.self = membership.self();
     this.numberOfShards = type.numberOfShards();
     this.maxBackoffMs = options.getRetryBackoffMs() * 10;
-    this.maxBufferedPerShard = type.options().getMaxBufferedPerShard();
-    this.mailboxCapacity = type.options().getMailboxCapacity();
-    this.active = ActiveEntities.create(type.options().getPassivationPolicy(), type.options().getMaxActiveEntities());
-    this.passivateAfterNanos = type.options().getPassivateAfterMs() * 1_000_000L;
+    this.maxBufferedPerShard = typeOptions.getMaxBufferedPerShard();
+    this.mailboxCapacity = typeOptions.getMailboxCapacity();
+    this.active = ActiveEntities.create(typeOptions.getPassivationPolicy(), typeOptions.getMaxActiveEntities());
+    this.passivateAfterNanos = typeOptions.getPassivateAfterMs() * 1_000_000L;
   }
 
   @Override
@@ -149,12 +153,12 @@ public final class ShardRegion extends VerticleBase {
       entityContexts.add(((VertxInternal) vertx).createEventLoopContext());
     }
     if (passivateAfterNanos > 0) {
-      long every = Math.max(50, Math.min(1_000, type.options().getPassivateAfterMs() / 4));
+      long every = Math.max(50, Math.min(1_000, typeOptions.getPassivateAfterMs() / 4));
       idleTimer = vertx.setPeriodic(every, t -> passivateIdle());
     }
-    if (type.options().isRememberEntities()) {
+    if (typeOptions.isRememberEntities()) {
       remembered = new RememberedEntities(vertx, membership.hazelcast(), type.name(),
-          type.options().getRememberActivationsPerSecond(), this::wake);
+          typeOptions.getRememberActivationsPerSecond(), this::wake);
       remembered.start();
     }
     entry = eventBus.localConsumer(EntityAddress.of(type.name()), this::onEntry);
@@ -586,7 +590,7 @@ public final class ShardRegion extends VerticleBase {
     EntityCell cell;
     try {
       entity = type.newEntity();
-      entity.bind(type.name(), id, type.options());
+      entity.bind(type.name(), id, typeOptions);
       String carried = transferred.remove(id);
       if (carried != null) {
         entity.restoreFrom(carried);

@@ -24,6 +24,8 @@ public final class HazelcastStateStore implements StateStore {
   public static final String MAP_PREFIX = "sticky.state.";
 
   private final HazelcastInstance hazelcast;
+  /** Map proxies by type: looked up once, not per read and write. */
+  private final java.util.concurrent.ConcurrentMap<String, IMap<String, String>> maps = new java.util.concurrent.ConcurrentHashMap<>();
 
   public HazelcastStateStore(HazelcastInstance hazelcast) {
     this.hazelcast = hazelcast;
@@ -35,7 +37,7 @@ public final class HazelcastStateStore implements StateStore {
   }
 
   private IMap<String, String> map(String type) {
-    return hazelcast.getMap(MAP_PREFIX + type);
+    return maps.computeIfAbsent(type, t -> hazelcast.getMap(MAP_PREFIX + t));
   }
 
   @Override
