@@ -1,4 +1,4 @@
-# Shared by bench/run.sh and bench/rebalance.sh (sourced, not run). Expects HOST, JAR, OUT and PIDS.
+# Shared by bench/run.sh, bench/rebalance.sh and bench/store.sh (sourced, not run). Expects HOST, JAR, OUT and PIDS.
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { log "ERROR: $*" >&2; exit 1; }
@@ -49,4 +49,26 @@ to_ms() {
     else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.0f", v * 60000 }
     else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.0f", v * 1000 }
     else { printf "?" } }'
+}
+
+# Stops every JVM started here (PIDS), newest first and one at a time, so each leaves the cluster cleanly
+# (stopping all members of a Hazelcast cluster at once makes the last ones log "replica has no owner"
+# warnings). Each gets STOP_TIMEOUT seconds after SIGTERM, then SIGKILL. Sets STOP_AT (HH:MM:SS.mmm).
+STOP_TIMEOUT=${STOP_TIMEOUT:-15}
+STOP_AT=""
+stop_all() {
+  local i pid deadline
+  STOP_AT=$(date +%H:%M:%S.%3N)
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${PIDS[$i]}
+    kill -TERM "$pid" 2>/dev/null || continue
+    deadline=$((SECONDS + STOP_TIMEOUT))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "pid $pid did not stop within $STOP_TIMEOUT s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+  done
+  PIDS=()
 }

@@ -102,26 +102,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Stops every JVM started here, newest first and one at a time, so each leaves the cluster cleanly.
-# Each gets STOP_TIMEOUT seconds after SIGTERM, then SIGKILL. (Node 3 has normally exited already.)
-STOP_TIMEOUT=${STOP_TIMEOUT:-15}
-STOP_AT=""
-stop_all() {
-  local i pid deadline
-  STOP_AT=$(tod)
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    pid=${PIDS[$i]}
-    kill -TERM "$pid" 2>/dev/null || continue
-    deadline=$((SECONDS + STOP_TIMEOUT))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "pid $pid did not stop within $STOP_TIMEOUT s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-  done
-  PIDS=()
-}
 
 # alive PID: the process exists and is not a zombie
 alive() { [[ -r /proc/$1/status ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }

@@ -71,27 +71,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Stops every JVM started here, newest first and one at a time, so each leaves the cluster cleanly (stopping
-# all members of a Hazelcast cluster at once makes the last ones log "replica has no owner" warnings).
-# Each gets STOP_TIMEOUT seconds after SIGTERM, then SIGKILL.
-STOP_TIMEOUT=${STOP_TIMEOUT:-15}
-STOP_AT=""
-stop_all() {
-  local i pid deadline
-  STOP_AT=$(date +%H:%M:%S.%3N)
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    pid=${PIDS[$i]}
-    kill -TERM "$pid" 2>/dev/null || continue
-    deadline=$((SECONDS + STOP_TIMEOUT))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "pid $pid did not stop within $STOP_TIMEOUT s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-  done
-  PIDS=()
-}
 
 # log_issues STOP_TIME FILES...: "file: N WARN/ERROR while running, M at shutdown" for logback-formatted logs.
 log_issues() {

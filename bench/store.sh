@@ -41,17 +41,9 @@ mkdir -p "$OUT"
 
 PIDS=()
 PG_DIR=""
-stop_nodes() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    timeout 20 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-  done
-  PIDS=()
-}
 cleanup() {
   local rc=$?
-  ((${#PIDS[@]})) && stop_nodes
+  ((${#PIDS[@]})) && stop_all
   if [[ -n $PG_DIR ]]; then
     su postgres -s /bin/sh -c "pg_ctl -D '$PG_DIR/data' -m immediate stop" >/dev/null 2>&1 || true
     rm -rf "$PG_DIR"
@@ -117,7 +109,7 @@ run_scenario() {
   non2xx=$(awk -F: '/Non-2xx or 3xx responses/ {gsub(/ /, "", $2); print $2; exit}' "$file")
   printf '%-10s %-10s %-13s %8s %8s %8s %7s\n' "$name" "$(flags_of "$name" | awk '{print $2}')" "$(policy_of "$name")" \
     "$rps" "$p50" "$p99" "${non2xx:-0}" | tee -a "$OUT/summary.txt"
-  stop_nodes
+  stop_all
 }
 
 printf '%-10s %-10s %-13s %8s %8s %8s %7s\n' scenario store policy "req/s" "p50 ms" "p99 ms" non2xx | tee "$OUT/summary.txt"
