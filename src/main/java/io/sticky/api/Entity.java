@@ -481,9 +481,12 @@ public abstract class Entity<S> extends VerticleBase {
    * Runtime contract: starts this entity on a context the region chose, without a deployment of its own.
    * Measured: a Vert.x deployment per entity costs ~1-1.6 KB and ~30-55 µs, too much for a million entities;
    * the entity keeps the verticle lifecycle ({@code init}, {@code start}, {@code stop}) without it.
+   * {@code first} (may be null) is queued in the mailbox as soon as the entity has started, on its own
+   * context: the message that caused the activation needs no hop back to the caller and out again. If the
+   * start fails, {@code first} is left untouched for the caller to answer.
    * Completes on the caller's context (when called from one).
    */
-  public final Future<Void> activate(Vertx vertx, Context on) {
+  public final Future<Void> activate(Vertx vertx, Context on, Delivery first) {
     Context caller = Vertx.currentContext();
     init(vertx, on);
     Promise<Void> started = Promise.promise();
@@ -494,7 +497,13 @@ public abstract class Entity<S> extends VerticleBase {
       } catch (Throwable t) {
         f = Future.failedFuture(t);
       }
-      f.onComplete(ar -> started.handle(ar.mapEmpty()));
+      f.onComplete(ar -> onContext(() -> {
+        if (ar.succeeded() && first != null) {
+          mailbox.add(first);
+          drain();
+        }
+        started.handle(ar.mapEmpty());
+      }));
     });
     return onCaller(caller, started.future());
   }

@@ -2,22 +2,31 @@ package io.sticky.region;
 
 import io.sticky.api.Delivery;
 import io.sticky.api.EntityAddress;
+import io.sticky.api.EntityReply;
 import io.sticky.api.StickyError;
 import io.sticky.protocol.Failures;
+import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 
 /**
  * One entity message inside a region: where it goes, where its reply goes, and how long it may take.
- * Replies and failures are sent at most once.
+ * Replies and failures are sent at most once, either to an event-bus message ({@code origin}) or, for a
+ * request made through this node's own API, to a promise ({@code local}); a tell has neither.
+ * A failure reaches a local caller as the same {@link ReplyException} the event bus would deliver.
  */
 final class Envelope implements Delivery {
   final String id;
   final int shard;
   final String kind;
   final JsonObject body;
+  /** The event-bus message to answer, or null. */
   final Message<?> origin;
+  /** The local caller to answer (completes on the caller's context), or null. */
+  private final Promise<EntityReply> local;
   final long deadlineNanos;
   /** Arrived from another node's region: it is never forwarded again (at most one hop). */
   final boolean fromRemote;
@@ -29,11 +38,22 @@ final class Envelope implements Delivery {
 
   Envelope(String id, int shard, String kind, JsonObject body, Message<?> origin, long timeoutMs,
            boolean fromRemote, long senderEpoch, String self) {
+    this(id, shard, kind, body, origin, null, timeoutMs, fromRemote, senderEpoch, self);
+  }
+
+  /** A request or tell from this node's own API ({@code local} is null for a tell). */
+  Envelope(String id, int shard, String kind, JsonObject body, Promise<EntityReply> local, long timeoutMs, String self) {
+    this(id, shard, kind, body, null, local, timeoutMs, false, 0, self);
+  }
+
+  private Envelope(String id, int shard, String kind, JsonObject body, Message<?> origin, Promise<EntityReply> local,
+                   long timeoutMs, boolean fromRemote, long senderEpoch, String self) {
     this.id = id;
     this.shard = shard;
     this.kind = kind;
     this.body = body;
     this.origin = origin;
+    this.local = local;
     this.deadlineNanos = System.nanoTime() + timeoutMs * 1_000_000L;
     this.fromRemote = fromRemote;
     this.senderEpoch = senderEpoch;
@@ -73,7 +93,12 @@ final class Envelope implements Delivery {
   synchronized void reply(JsonObject reply, String node) {
     if (!answered) {
       answered = true;
-      origin.reply(reply, new DeliveryOptions().addHeader(EntityAddress.NODE_HEADER, node));
+      if (origin != null) {
+        origin.reply(reply, new DeliveryOptions().addHeader(EntityAddress.NODE_HEADER, node));
+      } else if (local != null) {
+        // A copy, as the event bus makes: the entity may go on changing the object it replied with.
+        local.tryComplete(new EntityReply(reply.copy(), node));
+      }
     }
   }
 
@@ -91,14 +116,22 @@ final class Envelope implements Delivery {
   synchronized void fail(StickyError error, String detail, String node) {
     if (!answered) {
       answered = true;
-      Failures.fail(origin, error, detail, node);
+      if (origin != null) {
+        Failures.fail(origin, error, detail, node);
+      } else if (local != null) {
+        local.tryFail(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, error.status(), Failures.encode(detail, node), true));
+      }
     }
   }
 
   synchronized void relay(io.vertx.core.eventbus.ReplyException failure) {
     if (!answered) {
       answered = true;
-      Failures.relay(origin, failure);
+      if (origin != null) {
+        Failures.relay(origin, failure);
+      } else if (local != null) {
+        local.tryFail(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, failure.failureCode(), failure.getMessage(), true));
+      }
     }
   }
 }

@@ -3,6 +3,7 @@ package io.sticky.region;
 import io.sticky.api.Entity;
 import io.sticky.api.EntityException;
 import io.sticky.api.EntityAddress;
+import io.sticky.api.EntityReply;
 import io.sticky.api.EntityType;
 import io.sticky.api.EntityTypeOptions;
 import io.sticky.api.Sticky.RegionStats;
@@ -10,6 +11,7 @@ import io.sticky.api.StickyError;
 import io.sticky.api.StickyOptions;
 import io.sticky.cluster.Membership;
 import io.sticky.protocol.Addresses;
+import io.sticky.protocol.Failures;
 import io.sticky.protocol.Headers;
 import io.sticky.protocol.Protocol;
 import io.sticky.protocol.Protocol.BeginHandOff;
@@ -27,6 +29,7 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -34,6 +37,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
@@ -296,16 +300,12 @@ public final class ShardRegion extends VerticleBase {
     }
     String kind = headers.get(EntityAddress.KIND_HEADER);
     kind = kind == null ? EntityAddress.KIND_ASK : kind;
-    JsonObject body;
-    if (EntityAddress.KIND_VIEW.equals(kind)) {
-      body = null;
-    } else if (EntityAddress.KIND_ASK.equals(kind) && msg.body() instanceof JsonObject json) {
-      body = json;
-    } else {
-      Envelope.failUnrouted(msg, StickyError.BAD_REQUEST,
-          EntityAddress.KIND_ASK.equals(kind) ? "message body must be a JSON object" : "unknown message kind: " + kind);
+    String bad = badMessage(kind, msg.body());
+    if (bad != null) {
+      Envelope.failUnrouted(msg, StickyError.BAD_REQUEST, bad);
       return;
     }
+    JsonObject body = EntityAddress.KIND_VIEW.equals(kind) ? null : (JsonObject) msg.body();
     long timeout = type.askTimeoutMs();
     String requested = headers.get(EntityAddress.TIMEOUT_HEADER);
     if (requested != null) {
@@ -316,6 +316,54 @@ public final class ShardRegion extends VerticleBase {
       }
     }
     route(new Envelope(id, ShardId.of(id, numberOfShards), kind, body, msg, timeout, false, 0, self));
+  }
+
+  /** Why a message of this kind and body cannot go to an entity, or null if it can. */
+  private static String badMessage(String kind, Object body) {
+    if (EntityAddress.KIND_VIEW.equals(kind) || EntityAddress.KIND_ASK.equals(kind) && body instanceof JsonObject) {
+      return null;
+    }
+    return EntityAddress.KIND_ASK.equals(kind) ? "message body must be a JSON object" : "unknown message kind: " + kind;
+  }
+
+  /**
+   * A request through this node's own API ({@code Sticky.request}, the REST gateway): routed exactly like a
+   * message on the entry address, minus the local event-bus hop (no headers, no reply registration). Callable
+   * from any thread. The future completes on the caller's context with the reply, or with the same
+   * {@link ReplyException} the event bus would deliver; {@code callerTimeoutMs} bounds the wait whatever
+   * happens inside (the region's own deadline is the type's ask timeout).
+   */
+  public Future<EntityReply> ask(String id, String kind, JsonObject body, long callerTimeoutMs) {
+    ContextInternal caller = ((VertxInternal) vertx).getOrCreateContext();
+    Promise<EntityReply> reply = caller.promise();
+    String k = kind == null ? EntityAddress.KIND_ASK : kind;
+    String bad = !EntityAddress.isValidId(id) ? "entity id must be 1-256 characters of [A-Za-z0-9._:@-]" : badMessage(k, body);
+    if (bad != null) {
+      reply.fail(StickyError.BAD_REQUEST.exception(Failures.encode(bad, null)));
+      return reply.future();
+    }
+    Envelope env = new Envelope(id, ShardId.of(id, numberOfShards), k, EntityAddress.KIND_VIEW.equals(k) ? null : body,
+        reply, typeOptions.getAskTimeoutMs(), self);
+    // Set and cancelled on the caller's event loop, as the event bus does for a request's timeout.
+    long timer = caller.setTimer(callerTimeoutMs, t -> env.fail(StickyError.TIMEOUT,
+        "no reply within " + callerTimeoutMs + " ms; outcome unknown", null));
+    reply.future().onComplete(ar -> caller.owner().cancelTimer(timer));
+    onRegionContext(env);
+    return reply.future();
+  }
+
+  /** A one-way message through this node's own API: routed like {@link #ask}, never answered. */
+  public void tell(String id, JsonObject body) {
+    onRegionContext(new Envelope(id, ShardId.of(id, numberOfShards), EntityAddress.KIND_ASK, body, null,
+        typeOptions.getAskTimeoutMs(), self));
+  }
+
+  private void onRegionContext(Envelope env) {
+    if (Vertx.currentContext() == context) {
+      route(env);
+    } else {
+      context.runOnContext(v -> route(env));
+    }
   }
 
   /** A message routed here by another node's region, or a control message from the coordinator. */
@@ -551,10 +599,8 @@ public final class ShardRegion extends VerticleBase {
   private void deliverLocally(Envelope env) {
     EntityCell cell = cells.get(env.id);
     if (cell == null) {
-      cell = activate(env.id, env.shard, env);
-      if (cell == null) {
-        return;
-      }
+      activate(env.id, env.shard, env); // delivers env itself, or fails it
+      return;
     }
     if (cell.passivating) {
       // Stopping to make room or because it was idle: the message waits for the next instance.
@@ -614,7 +660,7 @@ public final class ShardRegion extends VerticleBase {
       passivate((EntityCell) victim);
     }
     Context on = entityContexts.get(Math.floorMod(id.hashCode(), entityContexts.size()));
-    entity.activate(vertx, on).onComplete(ar -> {
+    entity.activate(vertx, on, first).onComplete(ar -> {
       if (ar.succeeded()) {
         cell.moveTo(EntityLifecycle.ACTIVE);
         activations.incrementAndGet();
@@ -622,6 +668,7 @@ public final class ShardRegion extends VerticleBase {
           remembered.activated(cell.shard, cell.id);
         }
         log.debug("activated {}/{} on {} (shard {})", type.name(), cell.id, self, cell.shard);
+        // `first` is in the entity's mailbox already; these came after it
         while (!cell.pending.isEmpty()) {
           entity.deliver(cell.pending.poll());
         }
@@ -639,6 +686,9 @@ public final class ShardRegion extends VerticleBase {
           log.error("activation of {}/{} failed", type.name(), cell.id, ar.cause());
         } else {
           log.warn("activation of {}/{} failed: {}", type.name(), cell.id, detail);
+        }
+        if (first != null) {
+          first.fail(error, detail);
         }
         while (!cell.pending.isEmpty()) {
           cell.pending.poll().fail(error, detail);

@@ -43,8 +43,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node-local sharding runtime: one {@link ShardRegion} per registered type plus the
- * {@link CoordinatorSingleton} watcher. Callers reach regions through the local entry address of each type,
- * so {@link #request} and a plain event-bus request behave the same.
+ * {@link CoordinatorSingleton} watcher. {@link #request} and {@link #tell} hand messages straight to the local
+ * region of their type; a plain event-bus message to the type's entry address takes the same route in the
+ * region and gets the same answers, one local event-bus hop later.
  */
 public final class StickyImpl implements Sticky {
   /** Extra time the caller waits beyond the ask timeout, so the region's own timeout answer arrives first. */
@@ -333,12 +334,10 @@ public final class StickyImpl implements Sticky {
       metrics.request(typeName, kindLabel, StickyError.UNAVAILABLE.slug(), System.nanoTime() - start);
       return Future.failedFuture(StickyError.UNAVAILABLE.exception("node is not running"));
     }
-    DeliveryOptions opts = new DeliveryOptions()
-        .setSendTimeout(type.askTimeoutMs() + CALLER_TIMEOUT_MARGIN_MS)
-        .addHeader(EntityAddress.ID_HEADER, id)
-        .addHeader(EntityAddress.KIND_HEADER, kind);
-    Future<EntityReply> reply = vertx.eventBus().<JsonObject>request(EntityAddress.of(typeName), message, opts)
-        .map(r -> new EntityReply(r.body(), r.headers().get(EntityAddress.NODE_HEADER)));
+    ShardRegion region = regions.get(typeName);
+    // The caller keeps its object: the entity gets a copy, as an event-bus message would give it.
+    Future<EntityReply> reply = region.ask(id, kind, message == null ? null : message.copy(),
+        type.askTimeoutMs() + CALLER_TIMEOUT_MARGIN_MS);
     return metrics.enabled()
         ? reply.andThen(ar -> metrics.request(typeName, kindLabel, ar.succeeded() ? "ok" : StickyError.of(ar.cause()).slug(),
             System.nanoTime() - start))
@@ -347,8 +346,8 @@ public final class StickyImpl implements Sticky {
 
   @Override
   public void tell(String typeName, String id, JsonObject message) {
-    if (types.containsKey(typeName) && EntityAddress.isValidId(id) && started && !stopped) {
-      vertx.eventBus().send(EntityAddress.of(typeName), message, new DeliveryOptions().addHeader(EntityAddress.ID_HEADER, id));
+    if (message != null && types.containsKey(typeName) && EntityAddress.isValidId(id) && started && !stopped) {
+      regions.get(typeName).tell(id, message == null ? null : message.copy());
       metrics.tell(typeName);
     }
   }
