@@ -175,6 +175,9 @@ public abstract class ActiveEntities {
       if (policy.estimatedSize() > limit) {
         policy.cleanUp(); // normally the put's own maintenance (direct executor) has already evicted
       }
+      if (evicted.isEmpty()) {
+        return List.of();
+      }
       List<Entry> victims = new ArrayList<>(evicted);
       evicted.clear();
       for (Entry victim : victims) {

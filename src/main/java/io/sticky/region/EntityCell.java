@@ -11,7 +11,8 @@ import java.util.ArrayDeque;
 final class EntityCell extends ActiveEntities.Entry {
   final int shard;
   final Entity<?> entity;
-  final ArrayDeque<Envelope> pending = new ArrayDeque<>();
+  /** Usually empty: starts at 2 slots rather than the default 16 (a million cells), grows as needed. */
+  final ArrayDeque<Envelope> pending = new ArrayDeque<>(1);
   EntityLifecycle lifecycle = EntityLifecycle.ACTIVATING;
   /** Completes when the activation has finished, successfully or not. */
   final Promise<Void> activation = Promise.promise();

@@ -1,8 +1,5 @@
 package io.sticky.region;
 
-import java.util.EnumSet;
-import java.util.Set;
-
 /**
  * The life of one entity instance in its region. Moves that are not listed are bugs and throw.
  *
@@ -21,17 +18,13 @@ public enum EntityLifecycle {
   /** Gone; a new message activates a fresh instance. */
   STOPPED;
 
-  private Set<EntityLifecycle> next() {
-    return switch (this) {
-      case ACTIVATING -> EnumSet.of(ACTIVE, STOPPED);
-      case ACTIVE -> EnumSet.of(STOPPING);
-      case STOPPING -> EnumSet.of(STOPPED);
-      case STOPPED -> EnumSet.noneOf(EntityLifecycle.class);
-    };
-  }
-
   public boolean canMoveTo(EntityLifecycle target) {
-    return next().contains(target);
+    return switch (this) {
+      case ACTIVATING -> target == ACTIVE || target == STOPPED;
+      case ACTIVE -> target == STOPPING;
+      case STOPPING -> target == STOPPED;
+      case STOPPED -> false;
+    };
   }
 
   /** Returns {@code target} if the move is legal, else throws {@link IllegalStateException}. */

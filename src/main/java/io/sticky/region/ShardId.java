@@ -17,27 +17,30 @@ public final class ShardId {
     if (numberOfShards <= 0) {
       throw new IllegalArgumentException("numberOfShards must be positive: " + numberOfShards);
     }
-    return Math.floorMod(murmur3(entityId.getBytes(StandardCharsets.UTF_8), 0), numberOfShards);
+    // Valid ids are ASCII, whose UTF-8 bytes are its chars: hash them in place, without encoding a copy.
+    int hash = isAscii(entityId) ? murmur3(entityId) : murmur3(entityId.getBytes(StandardCharsets.UTF_8), 0);
+    return Math.floorMod(hash, numberOfShards);
+  }
+
+  private static boolean isAscii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** MurmurHash3 x86_32. */
   static int murmur3(byte[] data, int seed) {
-    final int c1 = 0xcc9e2d51;
-    final int c2 = 0x1b873593;
     int h = seed;
     int len = data.length;
     int blocks = len / 4;
     for (int i = 0; i < blocks; i++) {
-      int k = (data[4 * i] & 0xff) | (data[4 * i + 1] & 0xff) << 8 | (data[4 * i + 2] & 0xff) << 16 | (data[4 * i + 3] & 0xff) << 24;
-      k *= c1;
-      k = Integer.rotateLeft(k, 15);
-      k *= c2;
-      h ^= k;
-      h = Integer.rotateLeft(h, 13);
-      h = h * 5 + 0xe6546b64;
+      h = mixH(h, (data[4 * i] & 0xff) | (data[4 * i + 1] & 0xff) << 8 | (data[4 * i + 2] & 0xff) << 16 | (data[4 * i + 3] & 0xff) << 24);
     }
-    int k = 0;
     int tail = blocks * 4;
+    int k = 0;
     switch (len & 3) {
       case 3:
         k ^= (data[tail + 2] & 0xff) << 16;
@@ -47,14 +50,54 @@ public final class ShardId {
         // fall through
       case 1:
         k ^= data[tail] & 0xff;
-        k *= c1;
-        k = Integer.rotateLeft(k, 15);
-        k *= c2;
-        h ^= k;
+        h ^= mixK(k);
         break;
       default:
         break;
     }
+    return fmix(h, len);
+  }
+
+  /** MurmurHash3 x86_32, seed 0, of an ASCII string's bytes (its chars): equal to {@code murmur3(s.getBytes(UTF_8), 0)}. */
+  static int murmur3(String ascii) {
+    int h = 0;
+    int len = ascii.length();
+    int blocks = len / 4;
+    for (int i = 0; i < blocks; i++) {
+      h = mixH(h, ascii.charAt(4 * i) | ascii.charAt(4 * i + 1) << 8 | ascii.charAt(4 * i + 2) << 16 | ascii.charAt(4 * i + 3) << 24);
+    }
+    int tail = blocks * 4;
+    int k = 0;
+    switch (len & 3) {
+      case 3:
+        k ^= ascii.charAt(tail + 2) << 16;
+        // fall through
+      case 2:
+        k ^= ascii.charAt(tail + 1) << 8;
+        // fall through
+      case 1:
+        k ^= ascii.charAt(tail);
+        h ^= mixK(k);
+        break;
+      default:
+        break;
+    }
+    return fmix(h, len);
+  }
+
+  private static int mixK(int k) {
+    k *= 0xcc9e2d51;
+    k = Integer.rotateLeft(k, 15);
+    return k * 0x1b873593;
+  }
+
+  private static int mixH(int h, int k) {
+    h ^= mixK(k);
+    h = Integer.rotateLeft(h, 13);
+    return h * 5 + 0xe6546b64;
+  }
+
+  private static int fmix(int h, int len) {
     h ^= len;
     h ^= h >>> 16;
     h *= 0x85ebca6b;

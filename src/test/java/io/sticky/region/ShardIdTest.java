@@ -30,6 +30,23 @@ class ShardIdTest {
   }
 
   @Test
+  void theAsciiFastPathHashesExactlyLikeTheUtf8Bytes() {
+    java.util.Random random = new java.util.Random(42);
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:@-";
+    for (int n = 0; n < 2_000; n++) {
+      StringBuilder id = new StringBuilder();
+      int len = random.nextInt(40);
+      for (int i = 0; i < len; i++) {
+        id.append(alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      String s = id.toString();
+      assertThat(ShardId.murmur3(s)).as(s).isEqualTo(ShardId.murmur3(s.getBytes(StandardCharsets.UTF_8), 0));
+    }
+    // a non-ASCII id takes the byte path: same shard as its UTF-8 bytes give
+    assertThat(ShardId.of("caf\u00e9-\u2603", 97)).isEqualTo(Math.floorMod(ShardId.murmur3("caf\u00e9-\u2603".getBytes(StandardCharsets.UTF_8), 0), 97));
+  }
+
+  @Test
   void shardIsNeverNegativeEvenForNegativeHashes() {
     Random random = new Random(7);
     for (int i = 0; i < 10_000; i++) {
