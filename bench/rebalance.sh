@@ -27,6 +27,9 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-1}
 HEAP=${HEAP:-512m}
 READY_TIMEOUT=${READY_TIMEOUT:-120}
+# Milliseconds each wrk connection waits after a response before its next request (0: none, as fast as
+# possible). With a delay the load stays below saturation, so latency is not all queueing (see wrk-counter.lua).
+export WRK_DELAY_MS=${WRK_DELAY_MS:-0}
 # wrk's per-request timeout (its default, 2 s, is as long as a window).
 WRK_TIMEOUT=${WRK_TIMEOUT:-5}
 # 1: the windows count responses per status and per hosting node in Lua (see wrk-counter.lua). It costs wrk
@@ -41,6 +44,10 @@ PROBE_INTERVAL_MS=${PROBE_INTERVAL_MS:-10}
 # How long node 3 may take to exit after SIGTERM (its own shutdown hook gives up after 30 s).
 EXIT_TIMEOUT=${EXIT_TIMEOUT:-45}
 
+if ! [[ $WRK_DELAY_MS =~ ^[0-9]+$ ]]; then
+  echo "WRK_DELAY_MS must be a whole number of milliseconds" >&2
+  exit 2
+fi
 for v in WINDOW TOTAL JOIN_AT LEAVE_AT WARMUP CONNECTIONS THREADS READY_TIMEOUT WRK_TIMEOUT ACTIVATE_PARALLEL EXIT_TIMEOUT PROBE_INTERVAL_MS; do
   if ! [[ ${!v} =~ ^[0-9]+$ ]] || (( ${!v} < 1 )); then
     echo "rebalance.sh: $v must be a positive integer, got '${!v}'" >&2; exit 2
@@ -535,5 +542,5 @@ ISSUES=$(log_issues "$STOP_AT" "$OUT"/node1.log "$OUT"/node2.log "$OUT"/node3.lo
   echo "load average: start $LOAD_START, end $LOAD_END ($(nproc) cores)"
   echo
   echo "raw wrk output, node logs and hand-off lists: $OUT/"
-  echo "rerun: WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS bench/rebalance.sh"
+  echo "rerun: WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS WRK_DELAY_MS=$WRK_DELAY_MS STICKY_STORE=${STICKY_STORE:-} bench/rebalance.sh"
 } | tee "$OUT/summary.txt"

@@ -31,6 +31,15 @@ function init(args)
   for _ = 1, 10 do math.random() end
 end
 
+-- With WRK_DELAY_MS=N each connection waits N ms after a response before its next request: a load below
+-- saturation (about connections * 1000 / (N + latency) req/s) instead of as fast as possible.
+local delay_ms = tonumber(os.getenv("WRK_DELAY_MS") or "")
+if delay_ms and delay_ms > 0 then
+  function delay()
+    return delay_ms
+  end
+end
+
 function request()
   return wrk.format("POST", path_prefix .. math.random(0, 9999), headers, body)
 end

@@ -32,6 +32,7 @@ import io.vertx.core.shareddata.AsyncMap;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -59,11 +60,15 @@ import org.slf4j.LoggerFactory;
  *   <li><b>One allocation per shard at a time.</b> Requests for a shard whose allocation is being written,
  *   or which is being handed off, wait for that instead of allocating again.</li>
  *   <li><b>Hand-off</b> (rebalance, clean leave) of shard S from A to B: BeginHandOff to every region (they
- *   buffer S) -> HandOff to A (its entities finish their current message, are snapshotted and undeployed)
+ *   buffer S) and, right behind A's, HandOff to A (its entities finish their current message, are
+ *   snapshotted and undeployed; a message a slower region still sends A meanwhile waits at A and is then
+ *   answered wrong-home, so its sender routes it again)
  *   -> ShardStopped with the snapshots -> the table says B at epoch + 1 -> HostShard to B with the
- *   snapshots -> ShardHome to every region, which flush their buffers to B. S is never active on A and B
- *   at once: B learns it hosts S only after A has stopped it. If A fails to stop S while still a member,
- *   the hand-off is abandoned and every region is told S is still on A.</li>
+ *   snapshots, and at the same time ShardHome to every other region, which flush their buffers to B. B is
+ *   always a region that acknowledged BeginHandOff, so a message that reaches it before HostShard waits in
+ *   its buffer: nothing runs on B before the snapshots are there. S is never active on A and B at once: B
+ *   learns it hosts S only after A has stopped it. If A fails to stop S while still a member, the hand-off
+ *   is abandoned and every region is told S is still on A.</li>
  * </ul>
  *
  * <h2>When the guarantees do not hold</h2>
@@ -371,35 +376,40 @@ public final class ShardCoordinator extends VerticleBase {
     Promise<ShardHome> done = Promise.promise();
     handOffs.put(key, done.future());
     List<Future<?>> begun = new ArrayList<>();
+    // Regions that acknowledged BeginHandOff, so buffer the shard: only one of them may become its new home.
+    Set<String> buffering = new HashSet<>();
     for (String node : liveRegions(type)) {
       // A leaving node that is not the old home may already have stopped its regions: do not wait for it.
       // If it still routes a message for this shard to the old home, the old home answers wrong-home.
       if (!leaving.contains(node) || node.equals(from)) {
-        begun.add(control(type, node, Protocol.encode(new BeginHandOff(type, shard)), options.getCoordinatorTimeoutMs()));
+        begun.add(control(type, node, Protocol.encode(new BeginHandOff(type, shard)), options.getCoordinatorTimeoutMs())
+            .onSuccess(ack -> buffering.add(node)));
       }
     }
     int[] moved = new int[1];
     String[] to = new String[1];
-    // phase end times, for the hand-off log line: buffered everywhere, old home stopped, table written, new home hosting
+    // phase end times, for the hand-off log line: buffered everywhere, old home stopped (these two overlap),
+    // table written, new home hosting
     long[] phase = new long[4];
-    Future.join(begun)
-        .transform(ignored -> {
-          phase[0] = System.nanoTime();
-          if (!membership.isMember(from)) {
-            return Future.succeededFuture(Map.<String, String>of());
-          }
-          return control(type, from, Protocol.encode(new HandOff(type, shard)))
-              .map(reply -> Protocol.decode(reply, ShardStopped.class).states());
-        })
+    // HandOff right behind A's BeginHandOff (same sender, same connection: A gets them in that order), not
+    // after every ack: a region that has not buffered yet may still send A a message, which A (buffering
+    // since its BeginHandOff) holds and then answers wrong-home, so the sender routes it again. Saves a
+    // round trip of pause per hand-off.
+    Future<Map<String, String>> stopped = !membership.isMember(from) ? Future.succeededFuture(Map.of())
+        : control(type, from, Protocol.encode(new HandOff(type, shard)))
+            .map(reply -> Protocol.decode(reply, ShardStopped.class).states())
+            .andThen(ar -> phase[1] = System.nanoTime());
+    Future.join(begun).andThen(ar -> phase[0] = System.nanoTime())
+        .transform(ignored -> stopped)
         .compose(states -> {
-          phase[1] = System.nanoTime();
+          phase[1] = phase[1] == 0 ? System.nanoTime() : phase[1];
           moved[0] = states.size();
-          Map<String, Set<Integer>> candidates = candidates(type, from);
+          Map<String, Set<Integer>> candidates = buffering(candidates(type, from), buffering);
           if (candidates.isEmpty()) {
-            candidates = candidates(type, null);
+            candidates = buffering(candidates(type, null), buffering);
           }
           if (candidates.isEmpty()) {
-            return Future.failedFuture("no region to move " + key + " to");
+            return Future.failedFuture("no region that buffers " + key + " to move it to");
           }
           String target = strategy.allocateShard(candidates.keySet().iterator().next(), shard, candidates);
           to[0] = target;
@@ -410,17 +420,22 @@ public final class ShardCoordinator extends VerticleBase {
                 state = state.moved(type, shard, target, epoch);
                 return new ShardHome(type, shard, target, epoch);
               })
-              .compose(home -> control(type, target, Protocol.encode(new HostShard(type, shard, home.epoch(), states))).map(home))
+              .compose(home -> {
+                Future<JsonObject> hosted = control(type, target, Protocol.encode(new HostShard(type, shard, home.epoch(), states)));
+                // Not waiting for B: what the others send it now waits in its buffer until HostShard is in.
+                broadcast(type, home, target);
+                return hosted.map(home);
+              })
               .andThen(ar -> phase[3] = System.nanoTime());
         })
         .onComplete(ar -> {
           handOffs.remove(key, done.future());
           if (ar.succeeded()) {
             ShardHome home = ar.result();
-            broadcast(type, home);
-            log.info("hand-off type={} shard={} from={} to={} epoch={} entities={} durationMs={} (beginMs={} stopMs={} writeMs={} hostMs={})",
+            long stopsDone = Math.max(phase[0], phase[1]);
+            log.info("hand-off type={} shard={} from={} to={} epoch={} entities={} durationMs={} (acksMs={} stopMs={} writeMs={} hostMs={})",
                 type, shard, from, home.node(), home.epoch(), moved[0], (System.nanoTime() - started) / 1_000_000,
-                (phase[0] - started) / 1_000_000, (phase[1] - phase[0]) / 1_000_000, (phase[2] - phase[1]) / 1_000_000,
+                (phase[0] - started) / 1_000_000, (phase[1] - started) / 1_000_000, (phase[2] - stopsDone) / 1_000_000,
                 (phase[3] - phase[2]) / 1_000_000);
             metrics.handOff(type, "ok", System.nanoTime() - started, moved[0]);
             done.complete(home);
@@ -454,9 +469,23 @@ public final class ShardCoordinator extends VerticleBase {
   }
 
   private void broadcast(String type, ShardHome home) {
+    broadcast(type, home, null);
+  }
+
+  /** ShardHome to every live region of the type but {@code except} (null: all). */
+  private void broadcast(String type, ShardHome home, String except) {
     for (String node : liveRegions(type)) {
-      control(type, node, Protocol.encode(home));
+      if (!node.equals(except)) {
+        control(type, node, Protocol.encode(home));
+      }
     }
+  }
+
+  /** The candidates that are buffering the shard being handed off. */
+  private static Map<String, Set<Integer>> buffering(Map<String, Set<Integer>> candidates, Set<String> buffering) {
+    Map<String, Set<Integer>> result = new LinkedHashMap<>(candidates);
+    result.keySet().retainAll(buffering);
+    return result;
   }
 
   /** Registered regions of the type on nodes that are still members. */

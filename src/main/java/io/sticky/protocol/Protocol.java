@@ -83,7 +83,8 @@ public final class Protocol {
   }
 
   /**
-   * Coordinator -> the shard's current home: stop the shard. Each entity finishes the message it is
+   * Coordinator -> the shard's current home, right behind its {@link BeginHandOff} (without waiting for the
+   * other regions' acks): stop the shard. Each entity finishes the message it is
    * handling, its state is snapshotted and it is undeployed; messages it had not started are kept by the
    * region for the next home. Reply: {@link ShardStopped} with the snapshots.
    */
@@ -95,8 +96,9 @@ public final class Protocol {
   }
 
   /**
-   * Coordinator -> the new home: host {@code shard} from {@code epoch}, activating its entities from
-   * {@code states} when they are next used. Reply: {@link ShardStarted}.
+   * Coordinator -> the new home (always a region that acknowledged {@link BeginHandOff}, so is buffering the
+   * shard): host {@code shard} from {@code epoch}, activating its entities from {@code states} when they are
+   * next used. Sent together with {@link ShardHome} to every other region. Reply: {@link ShardStarted}.
    */
   public record HostShard(String type, int shard, long epoch, java.util.Map<String, String> states) implements RegionCommand {
   }
