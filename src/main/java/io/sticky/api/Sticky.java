@@ -72,10 +72,15 @@ public interface Sticky {
 
   EntityRef entityRef(String typeName, String id);
 
-  /** The general request: kind {@code ask} or {@code view}; the reply names the hosting node. */
+  /**
+   * The general request: kind {@code ask} or {@code view}; the reply names the hosting node. Answers like an
+   * event-bus request to {@link EntityAddress#of} with the same headers (same replies, same failures), minus
+   * the local event-bus hop. The entity gets a copy of {@code message}; the future completes on the caller's
+   * context, within the type's ask timeout plus a margin whatever happens.
+   */
   Future<EntityReply> request(String typeName, String id, String kind, JsonObject message);
 
-  /** Fire-and-forget. */
+  /** Fire-and-forget (a null message, an unknown type or an invalid id is dropped). */
   void tell(String typeName, String id, JsonObject message);
 
   /** Counters of this node's region of the given type (for tests, health and metrics). */

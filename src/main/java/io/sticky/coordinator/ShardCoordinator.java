@@ -282,7 +282,11 @@ public final class ShardCoordinator extends VerticleBase {
 
   // ---------------------------------------------------------------- rebalance and hand-off
 
-  /** One rebalance round over every type; the next round starts soon after if this one moved shards. */
+  /**
+   * One rebalance round over every type. The next round starts as soon as this one has finished (each
+   * round waits for its slowest hand-off, which bounds how many shards are paused at once), or a second
+   * later if a hand-off failed, so a move that keeps failing is not retried in a tight loop.
+   */
   private void rebalance() {
     if (rebalancing) {
       return;
@@ -316,7 +320,11 @@ public final class ShardCoordinator extends VerticleBase {
     rebalancing = true;
     Future.join(moves).onComplete(ar -> {
       rebalancing = false;
-      vertx.setTimer(100, t -> rebalance());
+      if (ar.succeeded()) {
+        vertx.runOnContext(v -> rebalance());
+      } else {
+        vertx.setTimer(1_000, t -> rebalance());
+      }
     });
   }
 
