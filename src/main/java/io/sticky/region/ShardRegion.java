@@ -11,7 +11,6 @@ import io.sticky.api.StickyError;
 import io.sticky.api.StickyOptions;
 import io.sticky.cluster.Membership;
 import io.sticky.protocol.Addresses;
-import io.sticky.protocol.Failures;
 import io.sticky.protocol.Headers;
 import io.sticky.protocol.Protocol;
 import io.sticky.protocol.Protocol.BeginHandOff;
@@ -341,7 +340,7 @@ public final class ShardRegion extends VerticleBase {
     String k = kind == null ? EntityAddress.KIND_ASK : kind;
     String bad = !EntityAddress.isValidId(id) ? "entity id must be 1-256 characters of [A-Za-z0-9._:@-]" : badMessage(k, body);
     if (bad != null) {
-      reply.fail(StickyError.BAD_REQUEST.exception(Failures.encode(bad, null)));
+      reply.fail(StickyError.BAD_REQUEST.exception(bad));
       return reply.future();
     }
     Envelope env = new Envelope(id, ShardId.of(id, numberOfShards), k, EntityAddress.KIND_VIEW.equals(k) ? null : body,

@@ -57,6 +57,11 @@ public final class StickyImpl implements Sticky {
   private final ShardAllocationStrategy strategy;
   private final Map<String, EntityType> types = new LinkedHashMap<>();
   private final Map<String, ShardRegion> regions = new LinkedHashMap<>();
+  /**
+   * The regions that are deployed and so take requests from any thread, by type: replaced, never changed
+   * (copy on write), once per type at start-up. A request for a type not in it yet is refused (503, retry).
+   */
+  private volatile Map<String, ShardRegion> deployedRegions = Map.of();
   /** State stores by name: registered by the user or the node, plus the built-ins added at start. */
   private final Map<String, StateStore> stores = new LinkedHashMap<>();
   private final List<String> regionDeployments = new ArrayList<>();
@@ -189,6 +194,11 @@ public final class StickyImpl implements Sticky {
         regionMeters.addAll(metrics.region(type.name(), region::stats));
         registered.add(vertx.deployVerticle(region)
             .onSuccess(regionDeployments::add)
+            .onSuccess(id -> {
+              Map<String, ShardRegion> next = new java.util.HashMap<>(deployedRegions);
+              next.put(type.name(), region);
+              deployedRegions = Map.copyOf(next);
+            })
             .compose(id -> region.registered()));
       }
       Future.all(registered).<Void>mapEmpty().onComplete(done);
@@ -300,7 +310,7 @@ public final class StickyImpl implements Sticky {
   public Map<String, Boolean> regionsRegistered() {
     Map<String, Boolean> result = new LinkedHashMap<>();
     for (String type : types.keySet()) {
-      ShardRegion region = started ? regions.get(type) : null;
+      ShardRegion region = started ? deployedRegions.get(type) : null;
       result.put(type, region != null && region.registered().succeeded());
     }
     return result;
@@ -334,7 +344,11 @@ public final class StickyImpl implements Sticky {
       metrics.request(typeName, kindLabel, StickyError.UNAVAILABLE.slug(), System.nanoTime() - start);
       return Future.failedFuture(StickyError.UNAVAILABLE.exception("node is not running"));
     }
-    ShardRegion region = regions.get(typeName);
+    ShardRegion region = deployedRegions.get(typeName);
+    if (region == null) {
+      metrics.request(typeName, kindLabel, StickyError.UNAVAILABLE.slug(), System.nanoTime() - start);
+      return Future.failedFuture(StickyError.UNAVAILABLE.exception("node is still starting; retry"));
+    }
     // The caller keeps its object: the entity gets a copy, as an event-bus message would give it.
     Future<EntityReply> reply = region.ask(id, kind, message == null ? null : message.copy(),
         type.askTimeoutMs() + CALLER_TIMEOUT_MARGIN_MS);
@@ -346,15 +360,16 @@ public final class StickyImpl implements Sticky {
 
   @Override
   public void tell(String typeName, String id, JsonObject message) {
-    if (message != null && types.containsKey(typeName) && EntityAddress.isValidId(id) && started && !stopped) {
-      regions.get(typeName).tell(id, message == null ? null : message.copy());
+    ShardRegion region = deployedRegions.get(typeName);
+    if (message != null && region != null && EntityAddress.isValidId(id) && started && !stopped) {
+      region.tell(id, message.copy());
       metrics.tell(typeName);
     }
   }
 
   @Override
   public RegionStats stats(String typeName) {
-    ShardRegion region = regions.get(typeName);
+    ShardRegion region = deployedRegions.get(typeName);
     return region == null ? new RegionStats(typeName, 0, 0, 0, 0, 0, 0, 0) : region.stats();
   }
 

@@ -142,6 +142,27 @@ class LocalRequestTest {
     });
   }
 
+  @Test
+  void requestsDuringStartUpAreAnsweredOrRefusedWith503() throws Exception {
+    Sticky starting = Sticky.create(vertx);
+    starting.register(EntityType.of("keeper", Keeper::new));
+    Future<Void> started = starting.start();
+    // Straight after start(), while the regions deploy: each request either works or is refused cleanly.
+    int refused = 0;
+    while (true) {
+      Throwable failure = failureOf(starting.request("keeper", "s1", EntityAddress.KIND_ASK, new JsonObject().put("tag", "x")));
+      if (failure == null) {
+        break;
+      }
+      assertThat(StickyError.of(failure)).as(failure.toString()).isEqualTo(StickyError.UNAVAILABLE);
+      refused++;
+      assertThat(refused).as("still refused after many tries").isLessThan(10_000);
+    }
+    started.await(30, TimeUnit.SECONDS);
+    assertThat(starting.request("keeper", "s1", EntityAddress.KIND_VIEW, null).await(5, TimeUnit.SECONDS).body().getInteger("n"))
+        .isEqualTo(1);
+  }
+
   /** The failure a future ends with (null if it succeeded). */
   private static Throwable failureOf(Future<?> future) throws Exception {
     return future.transform(ar -> Future.succeededFuture(ar.cause())).await(10, TimeUnit.SECONDS);
