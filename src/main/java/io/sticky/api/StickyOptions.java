@@ -19,9 +19,9 @@ public class StickyOptions {
   /** How often the coordinator checks whether shards should move to even out the load (also on every join). */
   public static final long DEFAULT_REBALANCE_INTERVAL_MS = 2_000;
   /**
-   * At most this many shards of a type move in one rebalance round (and at most this many at once during
-   * a clean leave) ... Every moving shard buffers its messages until it has moved, and moves slow down
-   * when many run at once, so small rounds keep the tail latency of a move low.
+   * At most this many shards of a type move at once, for a rebalance or a clean leave; as each move ends the
+   * next starts (a sliding window) ... Every moving shard buffers its messages until it has moved, and moves
+   * slow down when many run at once, so a small window keeps the tail latency of a move low.
    */
   public static final int DEFAULT_REBALANCE_ABSOLUTE_LIMIT = 5;
   /** ... and at most this fraction of its shards (at least one). */

@@ -16,8 +16,10 @@ import java.util.TreeSet;
  * Allocating into an empty cluster this way keeps the spread within one shard.
  *
  * <p>Rebalancing moves shards from the most to the least loaded regions until no two regions differ by
- * more than one shard, at most {@code min(absoluteLimit, relativeLimit x total shards)} (and at least one)
- * per round, and only when no hand-off of the type is in progress, so a join never starts a storm.
+ * more than one shard, with at most {@code min(absoluteLimit, relativeLimit x total shards)} (and at least
+ * one) of a type's shards moving at any time, so a join never starts a storm. It is called again as each
+ * hand-off ends (a sliding window, not rounds that wait for their slowest move); shards still moving are
+ * counted on the least loaded region, where they will land.
  */
 public final class LeastShardAllocationStrategy implements ShardAllocationStrategy {
   private final int absoluteLimit;
@@ -37,37 +39,61 @@ public final class LeastShardAllocationStrategy implements ShardAllocationStrate
 
   @Override
   public Set<Integer> rebalance(Map<String, Set<Integer>> current, Set<Integer> inProgress) {
-    if (!inProgress.isEmpty() || current.size() < 2) {
+    if (current.size() < 2) {
       return Set.of();
     }
     int total = 0;
     Map<String, TreeSet<Integer>> sim = new TreeMap<>();
     for (Map.Entry<String, Set<Integer>> e : current.entrySet()) {
-      sim.put(e.getKey(), new TreeSet<>(e.getValue()));
+      TreeSet<Integer> shards = new TreeSet<>(e.getValue());
+      shards.removeAll(inProgress);
+      sim.put(e.getKey(), shards);
       total += e.getValue().size();
     }
-    int limit = Math.max(1, Math.min(absoluteLimit, (int) (relativeLimit * total)));
+    // Shards in flight count where they are going: the least loaded region, as allocateShard will place them.
+    for (Integer moving : inProgress) {
+      leastLoaded(sim).add(moving);
+    }
+    int limit = Math.max(1, Math.min(absoluteLimit, (int) (relativeLimit * total))) - inProgress.size();
     Set<Integer> moves = new HashSet<>();
     while (moves.size() < limit) {
       String most = null;
-      String least = null;
       for (Map.Entry<String, TreeSet<Integer>> e : sim.entrySet()) {
         if (most == null || e.getValue().size() > sim.get(most).size()) {
           most = e.getKey();
         }
-        if (least == null || e.getValue().size() < sim.get(least).size()) {
-          least = e.getKey();
-        }
       }
-      if (sim.get(most).size() - sim.get(least).size() <= 1) {
+      TreeSet<Integer> least = leastLoaded(sim);
+      if (sim.get(most).size() - least.size() <= 1) {
         break;
       }
-      Integer shard = sim.get(most).pollLast();
-      sim.get(least).add(shard);
+      Integer shard = null;
+      for (Integer candidate : sim.get(most).descendingSet()) {
+        if (!inProgress.contains(candidate) && !moves.contains(candidate)) {
+          shard = candidate;
+          break;
+        }
+      }
+      if (shard == null) {
+        break; // everything on the most loaded region is already moving
+      }
+      sim.get(most).remove(shard);
+      least.add(shard);
       moves.add(shard);
     }
     return moves;
   }
+
+  private static TreeSet<Integer> leastLoaded(Map<String, TreeSet<Integer>> sim) {
+    TreeSet<Integer> least = null;
+    for (TreeSet<Integer> shards : sim.values()) {
+      if (least == null || shards.size() < least.size()) {
+        least = shards;
+      }
+    }
+    return least;
+  }
+
 
   @Override
   public String allocateShard(String requester, int shard, Map<String, Set<Integer>> current) {

@@ -89,8 +89,9 @@ public final class ShardCoordinator extends VerticleBase {
   private final Map<String, Future<ShardHome>> handOffs = new HashMap<>();
   /** Nodes leaving cleanly: they get no new shards. */
   private final Set<String> leaving = new HashSet<>();
-  private boolean rebalancing;
   private long rebalanceTimer = -1;
+  /** Set on stop: hand-offs still ending then start no new moves. */
+  private boolean stopped;
   private CoordinatorState state = CoordinatorState.EMPTY;
   private final Map<String, Future<ShardHome>> allocating = new HashMap<>();
   /** Number of shards per type, as the first region registered it; all others must agree. */
@@ -129,6 +130,7 @@ public final class ShardCoordinator extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    stopped = true;
     if (rebalanceTimer >= 0) {
       vertx.cancelTimer(rebalanceTimer);
     }
@@ -283,15 +285,15 @@ public final class ShardCoordinator extends VerticleBase {
   // ---------------------------------------------------------------- rebalance and hand-off
 
   /**
-   * One rebalance round over every type. The next round starts as soon as this one has finished (each
-   * round waits for its slowest hand-off, which bounds how many shards are paused at once), or a second
-   * later if a hand-off failed, so a move that keeps failing is not retried in a tight loop.
+   * Starts the moves the strategy asks for, over every type. Called periodically, when a region registers,
+   * and as each hand-off ends: a sliding window that keeps up to the limit of shards moving, rather than
+   * rounds that each wait for their slowest move. After a failed hand-off the next call waits a second, so
+   * a move that keeps failing is not retried in a tight loop.
    */
   private void rebalance() {
-    if (rebalancing) {
+    if (stopped) {
       return;
     }
-    List<Future<?>> moves = new ArrayList<>();
     for (String type : state.types()) {
       Set<Integer> inProgress = new HashSet<>();
       handOffs.keySet().forEach(k -> {
@@ -310,22 +312,16 @@ public final class ShardCoordinator extends VerticleBase {
       for (Integer shard : shards) {
         String from = state.home(type, shard);
         if (from != null && !inProgress.contains(shard)) {
-          moves.add(handOff(type, shard, from));
+          handOff(type, shard, from).onComplete(ar -> {
+            if (ar.succeeded()) {
+              vertx.runOnContext(v -> rebalance());
+            } else {
+              vertx.setTimer(1_000, t -> rebalance());
+            }
+          });
         }
       }
     }
-    if (moves.isEmpty()) {
-      return;
-    }
-    rebalancing = true;
-    Future.join(moves).onComplete(ar -> {
-      rebalancing = false;
-      if (ar.succeeded()) {
-        vertx.runOnContext(v -> rebalance());
-      } else {
-        vertx.setTimer(1_000, t -> rebalance());
-      }
-    });
   }
 
   /**

@@ -19,9 +19,11 @@ public interface ShardAllocationStrategy {
   String allocateShard(String requester, int shard, Map<String, Set<Integer>> current);
 
   /**
-   * Which shards to move now to even out the load; called periodically and when a region joins. The
-   * coordinator hands each returned shard off and places it with {@link #allocateShard}, excluding its
-   * current home. Return few shards per call: every moved shard buffers its messages for the hand-off.
+   * Which shards to move now to even out the load; called periodically, when a region joins, and as each
+   * hand-off ends. The coordinator hands each returned shard off and places it with {@link #allocateShard},
+   * excluding its current home. Shards in {@code inProgress} are still listed under their old home in
+   * {@code current}; count them against your limit. Return few shards per call: every moved shard buffers
+   * its messages for the hand-off.
    *
    * @param current    every live region of the type that may take shards, with the shards it hosts
    * @param inProgress shards of this type being handed off right now

@@ -3,7 +3,9 @@ package io.sticky.coordinator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -65,9 +67,58 @@ class LeastShardAllocationStrategyTest {
     Set<Integer> moves = limited.rebalance(current, Set.of());
     assertThat(moves).hasSize(10).as("relative limit: 10% of 100 shards");
     assertThat(range(0, 100)).containsAll(moves);
-    assertThat(limited.rebalance(current, Set.of(1))).as("one round at a time").isEmpty();
+    Set<Integer> moving = range(0, 4);
+    Set<Integer> more = limited.rebalance(current, moving);
+    assertThat(more).as("shards already moving count against the limit").hasSize(6).doesNotContainAnyElementsOf(moving);
+    assertThat(limited.rebalance(current, range(0, 10))).as("limit reached by moves in flight").isEmpty();
     assertThat(limited.rebalance(Map.of("a", range(0, 5), "b", range(5, 9)), Set.of())).as("already even").isEmpty();
     assertThat(new LeastShardAllocationStrategy(3, 1.0).rebalance(current, Set.of())).hasSize(3).as("absolute limit");
+  }
+
+  @Test
+  void aSlidingWindowOfMovesConvergesWithoutEverExceedingTheLimit() {
+    long seed = System.nanoTime();
+    System.out.println("sliding window seed=" + seed);
+    Random random = new Random(seed);
+    for (int round = 0; round < 100; round++) {
+      int limit = 1 + random.nextInt(10);
+      LeastShardAllocationStrategy s = new LeastShardAllocationStrategy(limit, 1.0);
+      int nodes = 2 + random.nextInt(6);
+      int shards = random.nextInt(400);
+      Map<String, Set<Integer>> current = new TreeMap<>();
+      for (int n = 0; n < nodes; n++) {
+        current.put("n" + n, new HashSet<>());
+      }
+      // everything starts on the first few nodes; the others just joined
+      String[] ids = current.keySet().toArray(new String[0]);
+      int loaded = 1 + random.nextInt(nodes - 1);
+      for (int shard = 0; shard < shards; shard++) {
+        current.get(ids[random.nextInt(loaded)]).add(shard);
+      }
+      // Moves in flight stay on their old home (as the coordinator's table does) until they land; the
+      // strategy is asked again after each one lands, and they land in random order.
+      List<Integer> inFlight = new ArrayList<>();
+      for (int step = 0; step < 10_000; step++) {
+        Set<Integer> moves = s.rebalance(copy(current), new HashSet<>(inFlight));
+        assertThat(moves).noneMatch(inFlight::contains);
+        inFlight.addAll(moves);
+        assertThat(inFlight.size()).as("seed %d round %d: moving at once", seed, round).isLessThanOrEqualTo(limit);
+        if (inFlight.isEmpty()) {
+          break;
+        }
+        Integer shard = inFlight.remove(random.nextInt(inFlight.size()));
+        String from = current.entrySet().stream().filter(e -> e.getValue().contains(shard)).findFirst().orElseThrow().getKey();
+        current.get(from).remove(shard);
+        Map<String, Set<Integer>> others = new TreeMap<>(copy(current));
+        others.remove(from);
+        current.get(s.allocateShard(others.keySet().iterator().next(), shard, others)).add(shard);
+      }
+      assertThat(inFlight).isEmpty();
+      int max = current.values().stream().mapToInt(Set::size).max().orElseThrow();
+      int min = current.values().stream().mapToInt(Set::size).min().orElseThrow();
+      assertThat(max - min).as("seed %d round %d: converged spread", seed, round).isLessThanOrEqualTo(1);
+      assertThat(current.values().stream().mapToInt(Set::size).sum()).as("no shard lost or duplicated").isEqualTo(shards);
+    }
   }
 
   @Test
