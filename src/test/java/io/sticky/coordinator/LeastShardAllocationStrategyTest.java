@@ -85,10 +85,7 @@ class LeastShardAllocationStrategyTest {
       LeastShardAllocationStrategy s = new LeastShardAllocationStrategy(limit, 1.0);
       int nodes = 2 + random.nextInt(6);
       int shards = random.nextInt(400);
-      Map<String, Set<Integer>> current = new TreeMap<>();
-      for (int n = 0; n < nodes; n++) {
-        current.put("n" + n, new HashSet<>());
-      }
+      Map<String, Set<Integer>> current = emptyNodes(nodes);
       // everything starts on the first few nodes; the others just joined
       String[] ids = current.keySet().toArray(new String[0]);
       int loaded = 1 + random.nextInt(nodes - 1);
@@ -106,18 +103,10 @@ class LeastShardAllocationStrategyTest {
         if (inFlight.isEmpty()) {
           break;
         }
-        Integer shard = inFlight.remove(random.nextInt(inFlight.size()));
-        String from = current.entrySet().stream().filter(e -> e.getValue().contains(shard)).findFirst().orElseThrow().getKey();
-        current.get(from).remove(shard);
-        Map<String, Set<Integer>> others = new TreeMap<>(copy(current));
-        others.remove(from);
-        current.get(s.allocateShard(others.keySet().iterator().next(), shard, others)).add(shard);
+        land(s, current, inFlight.remove(random.nextInt(inFlight.size())));
       }
       assertThat(inFlight).isEmpty();
-      int max = current.values().stream().mapToInt(Set::size).max().orElseThrow();
-      int min = current.values().stream().mapToInt(Set::size).min().orElseThrow();
-      assertThat(max - min).as("seed %d round %d: converged spread", seed, round).isLessThanOrEqualTo(1);
-      assertThat(current.values().stream().mapToInt(Set::size).sum()).as("no shard lost or duplicated").isEqualTo(shards);
+      assertEvenAndComplete(current, shards, seed, round);
     }
   }
 
@@ -130,10 +119,7 @@ class LeastShardAllocationStrategyTest {
       LeastShardAllocationStrategy s = new LeastShardAllocationStrategy(1 + random.nextInt(20), 0.01 + random.nextDouble() * 0.99);
       int nodes = 2 + random.nextInt(8);
       int shards = random.nextInt(300);
-      Map<String, Set<Integer>> current = new TreeMap<>();
-      for (int n = 0; n < nodes; n++) {
-        current.put("n" + n, new HashSet<>());
-      }
+      Map<String, Set<Integer>> current = emptyNodes(nodes);
       String[] ids = current.keySet().toArray(new String[0]);
       for (int shard = 0; shard < shards; shard++) {
         current.get(ids[random.nextInt(Math.max(1, ids.length / (1 + random.nextInt(3))))]).add(shard);
@@ -143,21 +129,34 @@ class LeastShardAllocationStrategyTest {
         if (moves.isEmpty()) {
           break;
         }
-        // the coordinator hands each off and places it with allocateShard, never on its old home
-        for (Integer shard : moves) {
-          String from = current.entrySet().stream().filter(e -> e.getValue().contains(shard)).findFirst().orElseThrow().getKey();
-          current.get(from).remove(shard);
-          Map<String, Set<Integer>> others = new TreeMap<>(copy(current));
-          others.remove(from);
-          String to = s.allocateShard(others.keySet().iterator().next(), shard, others);
-          current.get(to).add(shard);
-        }
+        moves.forEach(shard -> land(s, current, shard));
       }
-      int max = current.values().stream().mapToInt(Set::size).max().orElseThrow();
-      int min = current.values().stream().mapToInt(Set::size).min().orElseThrow();
-      assertThat(max - min).as("seed %d round %d: converged spread", seed, round).isLessThanOrEqualTo(1);
-      assertThat(current.values().stream().mapToInt(Set::size).sum()).as("no shard lost or duplicated").isEqualTo(shards);
+      assertEvenAndComplete(current, shards, seed, round);
     }
+  }
+
+  private static Map<String, Set<Integer>> emptyNodes(int nodes) {
+    Map<String, Set<Integer>> current = new TreeMap<>();
+    for (int n = 0; n < nodes; n++) {
+      current.put("n" + n, new HashSet<>());
+    }
+    return current;
+  }
+
+  /** What the coordinator does with a moved shard: places it with allocateShard, never on its old home. */
+  private static void land(LeastShardAllocationStrategy s, Map<String, Set<Integer>> current, Integer shard) {
+    String from = current.entrySet().stream().filter(e -> e.getValue().contains(shard)).findFirst().orElseThrow().getKey();
+    current.get(from).remove(shard);
+    Map<String, Set<Integer>> others = new TreeMap<>(copy(current));
+    others.remove(from);
+    current.get(s.allocateShard(others.keySet().iterator().next(), shard, others)).add(shard);
+  }
+
+  private static void assertEvenAndComplete(Map<String, Set<Integer>> current, int shards, long seed, int round) {
+    int max = current.values().stream().mapToInt(Set::size).max().orElseThrow();
+    int min = current.values().stream().mapToInt(Set::size).min().orElseThrow();
+    assertThat(max - min).as("seed %d round %d: converged spread", seed, round).isLessThanOrEqualTo(1);
+    assertThat(current.values().stream().mapToInt(Set::size).sum()).as("no shard lost or duplicated").isEqualTo(shards);
   }
 
   private static Set<Integer> range(int from, int to) {
