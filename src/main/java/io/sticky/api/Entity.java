@@ -499,11 +499,15 @@ public abstract class Entity<S> extends VerticleBase {
         f = Future.failedFuture(t);
       }
       f.onComplete(ar -> onContext(() -> {
-        if (ar.succeeded() && first != null) {
-          mailbox.add(first);
-          drain();
+        try {
+          if (ar.succeeded() && first != null) {
+            mailbox.add(first);
+            drain();
+          }
+        } finally {
+          // whatever the first message did, the region must hear that the activation is over
+          started.handle(ar.mapEmpty());
         }
-        started.handle(ar.mapEmpty());
       }));
     });
     return onCaller(caller, started.future());

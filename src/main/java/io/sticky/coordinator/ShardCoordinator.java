@@ -81,12 +81,18 @@ public final class ShardCoordinator extends VerticleBase {
   /** Name of the cluster map holding the allocation table: key {@code type/shard}, value {@code {node, epoch}}. */
   public static final String TABLE = "sticky.allocations";
   private static final Logger log = LoggerFactory.getLogger(ShardCoordinator.class);
+  /** How long a rebalance leaves a shard alone after its hand-off failed. */
+  static final long FAILED_MOVE_COOL_DOWN_MS = 5_000;
 
   private final Membership membership;
   private final ShardAllocationStrategy strategy;
   private final StickyOptions options;
   /** Shards being handed off, by key: completes with the new home. */
   private final Map<String, Future<ShardHome>> handOffs = new HashMap<>();
+  /** Hand-offs whose table write is done: the state already lists the shard under its new home. */
+  private final Set<String> landing = new HashSet<>();
+  /** Shards whose last hand-off failed, by key: not moved again by a rebalance before this time (ms). */
+  private final Map<String, Long> coolingDown = new HashMap<>();
   /** Nodes leaving cleanly: they get no new shards. */
   private final Set<String> leaving = new HashSet<>();
   private long rebalanceTimer = -1;
@@ -287,37 +293,50 @@ public final class ShardCoordinator extends VerticleBase {
   /**
    * Starts the moves the strategy asks for, over every type. Called periodically, when a region registers,
    * and as each hand-off ends: a sliding window that keeps up to the limit of shards moving, rather than
-   * rounds that each wait for their slowest move. After a failed hand-off the next call waits a second, so
-   * a move that keeps failing is not retried in a tight loop.
+   * rounds that each wait for their slowest move. A shard whose hand-off failed is not moved again for
+   * {@link #FAILED_MOVE_COOL_DOWN_MS}, so a move that keeps failing does not pause its shard over and over.
    */
   private void rebalance() {
     if (stopped) {
       return;
     }
+    long now = System.currentTimeMillis();
+    coolingDown.values().removeIf(until -> until <= now);
     for (String type : state.types()) {
       Set<Integer> inProgress = new HashSet<>();
+      Set<Integer> landed = new HashSet<>();
       handOffs.keySet().forEach(k -> {
         if (k.startsWith(type + "/")) {
-          inProgress.add(Integer.parseInt(k.substring(type.length() + 1)));
+          (landing.contains(k) ? landed : inProgress).add(Integer.parseInt(k.substring(type.length() + 1)));
         }
       });
       Map<String, Set<Integer>> current = candidates(type, null);
       Set<Integer> shards;
       try {
+        // Moves whose table write is done are already listed under their new home: not "in progress" to
+        // the strategy, which would place them again. They still count against the window below.
         shards = strategy.rebalance(current, inProgress);
       } catch (RuntimeException e) {
         log.error("rebalance strategy failed for {}", type, e);
         continue;
       }
+      // The window is enforced here too, whatever the strategy returns (a custom one may ignore inProgress).
+      int total = current.values().stream().mapToInt(Set::size).sum();
+      int window = Math.max(1, Math.min(options.getRebalanceAbsoluteLimit(), (int) (options.getRebalanceRelativeLimit() * total)));
+      int free = window - inProgress.size() - landed.size();
       for (Integer shard : shards) {
+        String key = type + "/" + shard;
         String from = state.home(type, shard);
-        if (from != null && !inProgress.contains(shard)) {
+        if (free <= 0) {
+          break;
+        }
+        if (from != null && !handOffs.containsKey(key) && !coolingDown.containsKey(key)) {
+          free--;
           handOff(type, shard, from).onComplete(ar -> {
-            if (ar.succeeded()) {
-              vertx.runOnContext(v -> rebalance());
-            } else {
-              vertx.setTimer(1_000, t -> rebalance());
+            if (ar.failed()) {
+              coolingDown.put(key, System.currentTimeMillis() + FAILED_MOVE_COOL_DOWN_MS);
             }
+            vertx.runOnContext(v -> rebalance());
           });
         }
       }
@@ -399,12 +418,12 @@ public final class ShardCoordinator extends VerticleBase {
     // after every ack: a region that has not buffered yet may still send A a message, which A (buffering
     // since its BeginHandOff) holds and then answers wrong-home, so the sender routes it again. Saves a
     // round trip of pause per hand-off.
-    Future<Map<String, String>> stopped = !membership.isMember(from) ? Future.succeededFuture(Map.of())
+    Future<Map<String, String>> stoppedOnOldHome = !membership.isMember(from) ? Future.succeededFuture(Map.of())
         : control(type, from, Protocol.encode(new HandOff(type, shard)))
             .map(reply -> Protocol.decode(reply, ShardStopped.class).states())
             .andThen(ar -> phase[1] = System.nanoTime());
     Future.join(begun).andThen(ar -> phase[0] = System.nanoTime())
-        .transform(ignored -> stopped)
+        .transform(ignored -> stoppedOnOldHome)
         .compose(states -> {
           phase[1] = phase[1] == 0 ? System.nanoTime() : phase[1];
           moved[0] = states.size();
@@ -422,6 +441,7 @@ public final class ShardCoordinator extends VerticleBase {
               .map(v -> {
                 phase[2] = System.nanoTime();
                 state = state.moved(type, shard, target, epoch);
+                landing.add(key);
                 return new ShardHome(type, shard, target, epoch);
               })
               .compose(home -> {
@@ -434,6 +454,7 @@ public final class ShardCoordinator extends VerticleBase {
         })
         .onComplete(ar -> {
           handOffs.remove(key, done.future());
+          landing.remove(key);
           if (ar.succeeded()) {
             ShardHome home = ar.result();
             long stopsDone = Math.max(phase[0], phase[1]);

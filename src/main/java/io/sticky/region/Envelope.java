@@ -92,12 +92,17 @@ final class Envelope implements Delivery {
   /** Reply relayed from the node that hosts the entity. */
   synchronized void reply(JsonObject reply, String node) {
     if (!answered) {
-      answered = true;
-      if (origin != null) {
-        origin.reply(reply, new DeliveryOptions().addHeader(EntityAddress.NODE_HEADER, node));
-      } else if (local != null) {
-        // A copy, as the event bus makes: the entity may go on changing the object it replied with.
-        local.tryComplete(new EntityReply(reply.copy(), node));
+      try {
+        if (origin != null) {
+          origin.reply(reply, new DeliveryOptions().addHeader(EntityAddress.NODE_HEADER, node));
+        } else if (local != null) {
+          // A copy, as the event bus makes: the entity may go on changing the object it replied with.
+          local.tryComplete(new EntityReply(reply.copy(), node));
+        }
+        answered = true;
+      } catch (RuntimeException e) {
+        // e.g. a value JSON cannot carry: the caller gets a clear failure, the entity goes on
+        fail(StickyError.ENTITY_FAILED, "the entity's reply could not be sent as JSON: " + e.getMessage(), node);
       }
     }
   }

@@ -706,6 +706,11 @@ public final class ShardRegion extends VerticleBase {
    * are routed again once it is gone, so they reach a fresh instance that loads the stored state.
    */
   private void retire(EntityCell cell) {
+    if (cells.get(cell.id) == cell && cell.lifecycle == EntityLifecycle.ACTIVATING) {
+      // Fenced by its very first message, which runs before the region hears the activation is over.
+      cell.activation.future().onComplete(v -> retire(cell));
+      return;
+    }
     if (cells.get(cell.id) != cell || cell.lifecycle != EntityLifecycle.ACTIVE) {
       return; // already stopping for a hand-off or shutdown, which hands its messages on too
     }

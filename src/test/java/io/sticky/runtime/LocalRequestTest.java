@@ -11,6 +11,10 @@ import io.sticky.api.EntityTypeOptions;
 import io.sticky.api.Sticky;
 import io.sticky.api.StickyError;
 import io.sticky.protocol.Failures;
+import io.sticky.store.InMemoryStateStore;
+import io.sticky.store.StateConflictException;
+import io.sticky.store.StateStore;
+import io.sticky.store.StoredState;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -18,7 +22,9 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,6 +51,21 @@ class LocalRequestTest {
     @Override
     protected JsonObject view() {
       return state;
+    }
+  }
+
+  /** Replies with a value JSON cannot carry when asked to. */
+  public static class BadReply extends Entity<Integer> {
+    @Override
+    protected Integer initialState() {
+      return 0;
+    }
+
+    @Override
+    protected Future<JsonObject> handle(JsonObject message) {
+      state++;
+      return Future.succeededFuture(message.getBoolean("bad", false)
+          ? new JsonObject().put("thread", Thread.currentThread()) : new JsonObject().put("n", state));
     }
   }
 
@@ -75,6 +96,7 @@ class LocalRequestTest {
     sticky = Sticky.create(vertx);
     sticky.register(EntityType.of("keeper", Keeper::new));
     sticky.register(EntityType.of("never", NeverStarts::new, new EntityTypeOptions().setAskTimeoutMs(200)));
+    sticky.register(EntityType.of("bad-reply", BadReply::new));
     sticky.start().await(30, TimeUnit.SECONDS);
   }
 
@@ -120,6 +142,18 @@ class LocalRequestTest {
   }
 
   @Test
+  void aReplyJsonCannotCarryFailsThatRequestAndTheEntityGoesOn() throws Exception {
+    // the very first message (delivered during activation) and a later one
+    for (JsonObject bad : List.of(new JsonObject().put("bad", true), new JsonObject().put("bad", true))) {
+      Throwable failure = failureOf(sticky.request("bad-reply", "b1", EntityAddress.KIND_ASK, bad));
+      assertThat(StickyError.of(failure)).isEqualTo(StickyError.ENTITY_FAILED);
+      assertThat(Failures.detail(failure)).contains("could not be sent as JSON");
+    }
+    EntityReply ok = sticky.request("bad-reply", "b1", EntityAddress.KIND_ASK, new JsonObject()).await(5, TimeUnit.SECONDS);
+    assertThat(ok.body().getInteger("n")).isEqualTo(3);
+  }
+
+  @Test
   void aRequestIsAnsweredEvenWhenTheEntityNeverStarts() throws Exception {
     long t0 = System.nanoTime();
     Throwable failure = failureOf(sticky.request("never", "n1", EntityAddress.KIND_ASK, new JsonObject()));
@@ -161,6 +195,49 @@ class LocalRequestTest {
     started.await(30, TimeUnit.SECONDS);
     assertThat(starting.request("keeper", "s1", EntityAddress.KIND_VIEW, null).await(5, TimeUnit.SECONDS).body().getInteger("n"))
         .isEqualTo(1);
+  }
+
+  @Test
+  void anEntityFencedByItsFirstMessageIsReplacedNotStuck() throws Exception {
+    // A store whose first write conflicts (another writer got there first), at once: the entity is fenced
+    // while its very first message runs, before the region has heard that its activation is over.
+    InMemoryStateStore memory = new InMemoryStateStore();
+    AtomicInteger writes = new AtomicInteger();
+    StateStore conflictsOnce = new StateStore() {
+      @Override
+      public String name() {
+        return "conflicts-once";
+      }
+
+      @Override
+      public Future<StoredState> load(String type, String id) {
+        return memory.load(type, id);
+      }
+
+      @Override
+      public Future<Void> write(String type, String id, StoredState next) {
+        return writes.getAndIncrement() == 0 ? Future.failedFuture(new StateConflictException(type, id, next.version() - 1))
+            : memory.write(type, id, next);
+      }
+
+      @Override
+      public Future<Void> ping() {
+        return Future.succeededFuture();
+      }
+    };
+    Sticky node = Sticky.create(vertx);
+    node.registerStore("conflicts-once", conflictsOnce);
+    node.register(EntityType.of("fenced", Keeper::new, new EntityTypeOptions().setStore("conflicts-once")));
+    node.start().await(30, TimeUnit.SECONDS);
+
+    Throwable first = failureOf(node.request("fenced", "f1", EntityAddress.KIND_ASK, new JsonObject().put("tag", "a")));
+    assertThat(StickyError.of(first)).isEqualTo(StickyError.STATE_CONFLICT);
+    // the fenced instance is retired: the next message reaches a fresh one, which loads the stored state
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+      EntityReply reply = node.request("fenced", "f1", EntityAddress.KIND_ASK, new JsonObject().put("tag", "b")).await(5, TimeUnit.SECONDS);
+      assertThat(reply.body().getString("last")).isEqualTo("b");
+    });
+    assertThat(node.stats("fenced").activations()).isEqualTo(2);
   }
 
   /** The failure a future ends with (null if it succeeded). */
