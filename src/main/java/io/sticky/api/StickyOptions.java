@@ -23,7 +23,7 @@ public class StickyOptions {
    * next starts (a sliding window) ... Every moving shard buffers its messages until it has moved, and moves
    * slow down when many run at once, so a small window keeps the tail latency of a move low.
    */
-  public static final int DEFAULT_REBALANCE_ABSOLUTE_LIMIT = 10;
+  public static final int DEFAULT_REBALANCE_ABSOLUTE_LIMIT = 5;
   /** ... and at most this fraction of its shards (at least one). */
   public static final double DEFAULT_REBALANCE_RELATIVE_LIMIT = 0.1;
   /** How long one step of a hand-off (e.g. the old home stopping the shard) may take before it is abandoned. */
