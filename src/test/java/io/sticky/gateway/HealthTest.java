@@ -9,10 +9,8 @@ import io.sticky.api.Sticky;
 import io.sticky.api.StickyOptions;
 import io.sticky.examples.CounterEntity;
 import io.sticky.protocol.Addresses;
-import io.sticky.store.InMemoryStateStore;
-import io.sticky.store.StateStore;
-import io.sticky.store.StoredState;
 import io.sticky.testkit.Http;
+import io.sticky.testkit.MemoryBackedStore;
 import io.sticky.testkit.Http.Response;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -36,25 +34,13 @@ import org.junit.jupiter.api.Test;
  */
 class HealthTest {
   /** The memory store with a ping that can be made to fail or hang. */
-  static final class FlakyStore implements StateStore {
+  static final class FlakyStore extends MemoryBackedStore {
     enum Ping { OK, FAIL, HANG }
 
     final AtomicReference<Ping> ping = new AtomicReference<>(Ping.OK);
-    private final InMemoryStateStore states = new InMemoryStateStore();
 
-    @Override
-    public String name() {
-      return "flaky";
-    }
-
-    @Override
-    public Future<StoredState> load(String type, String id) {
-      return states.load(type, id);
-    }
-
-    @Override
-    public Future<Void> write(String type, String id, StoredState next) {
-      return states.write(type, id, next);
+    FlakyStore() {
+      super("flaky");
     }
 
     @Override

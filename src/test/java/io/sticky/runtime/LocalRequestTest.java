@@ -11,10 +11,10 @@ import io.sticky.api.EntityTypeOptions;
 import io.sticky.api.Sticky;
 import io.sticky.api.StickyError;
 import io.sticky.protocol.Failures;
-import io.sticky.store.InMemoryStateStore;
 import io.sticky.store.StateConflictException;
 import io.sticky.store.StateStore;
 import io.sticky.store.StoredState;
+import io.sticky.testkit.MemoryBackedStore;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -201,28 +201,12 @@ class LocalRequestTest {
   void anEntityFencedByItsFirstMessageIsReplacedNotStuck() throws Exception {
     // A store whose first write conflicts (another writer got there first), at once: the entity is fenced
     // while its very first message runs, before the region has heard that its activation is over.
-    InMemoryStateStore memory = new InMemoryStateStore();
     AtomicInteger writes = new AtomicInteger();
-    StateStore conflictsOnce = new StateStore() {
-      @Override
-      public String name() {
-        return "conflicts-once";
-      }
-
-      @Override
-      public Future<StoredState> load(String type, String id) {
-        return memory.load(type, id);
-      }
-
+    StateStore conflictsOnce = new MemoryBackedStore("conflicts-once") {
       @Override
       public Future<Void> write(String type, String id, StoredState next) {
         return writes.getAndIncrement() == 0 ? Future.failedFuture(new StateConflictException(type, id, next.version() - 1))
-            : memory.write(type, id, next);
-      }
-
-      @Override
-      public Future<Void> ping() {
-        return Future.succeededFuture();
+            : super.write(type, id, next);
       }
     };
     Sticky node = Sticky.create(vertx);
