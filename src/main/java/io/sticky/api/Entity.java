@@ -484,10 +484,12 @@ public abstract class Entity<S> extends VerticleBase {
    * the entity keeps the verticle lifecycle ({@code init}, {@code start}, {@code stop}) without it.
    * {@code first} (may be null) is queued in the mailbox as soon as the entity has started, on its own
    * context: the message that caused the activation needs no hop back to the caller and out again. If the
-   * start fails, {@code first} is left untouched for the caller to answer.
+   * start fails, {@code first} is left untouched for the caller to answer. {@code onStarted} (thread-safe)
+   * runs on this entity's context once it has started, before {@code first} is handled: what the caller
+   * counts there is counted before the first reply goes out.
    * Completes on the caller's context (when called from one).
    */
-  public final Future<Void> activate(Vertx vertx, Context on, Delivery first) {
+  public final Future<Void> activate(Vertx vertx, Context on, Delivery first, Runnable onStarted) {
     Context caller = Vertx.currentContext();
     init(vertx, on);
     Promise<Void> started = Promise.promise();
@@ -500,9 +502,12 @@ public abstract class Entity<S> extends VerticleBase {
       }
       f.onComplete(ar -> onContext(() -> {
         try {
-          if (ar.succeeded() && first != null) {
-            mailbox.add(first);
-            drain();
+          if (ar.succeeded()) {
+            onStarted.run();
+            if (first != null) {
+              mailbox.add(first);
+              drain();
+            }
           }
         } finally {
           // whatever the first message did, the region must hear that the activation is over

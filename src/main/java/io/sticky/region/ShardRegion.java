@@ -662,10 +662,10 @@ public final class ShardRegion extends VerticleBase {
       passivate((EntityCell) victim);
     }
     Context on = entityContexts.get(Math.floorMod(id.hashCode(), entityContexts.size()));
-    entity.activate(vertx, on, first).onComplete(ar -> {
+    // Counted on the entity's context before its first reply, so a caller who got that reply sees it counted.
+    entity.activate(vertx, on, first, activations::incrementAndGet).onComplete(ar -> {
       if (ar.succeeded()) {
         cell.moveTo(EntityLifecycle.ACTIVE);
-        activations.incrementAndGet();
         if (remembered != null) {
           remembered.activated(cell.shard, cell.id);
         }
