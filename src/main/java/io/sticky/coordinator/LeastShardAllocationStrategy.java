@@ -54,7 +54,7 @@ public final class LeastShardAllocationStrategy implements ShardAllocationStrate
     for (Integer moving : inProgress) {
       leastLoaded(sim).add(moving);
     }
-    int limit = Math.max(1, Math.min(absoluteLimit, (int) (relativeLimit * total))) - inProgress.size();
+    int limit = window(absoluteLimit, relativeLimit, total) - inProgress.size();
     Set<Integer> moves = new HashSet<>();
     while (moves.size() < limit) {
       String most = null;
@@ -82,6 +82,11 @@ public final class LeastShardAllocationStrategy implements ShardAllocationStrate
       moves.add(shard);
     }
     return moves;
+  }
+
+  /** How many of a type's {@code totalShards} may move at once: min(absolute, relative x total), at least one. */
+  public static int window(int absoluteLimit, double relativeLimit, int totalShards) {
+    return Math.max(1, Math.min(absoluteLimit, (int) (relativeLimit * totalShards)));
   }
 
   private static TreeSet<Integer> leastLoaded(Map<String, TreeSet<Integer>> sim) {

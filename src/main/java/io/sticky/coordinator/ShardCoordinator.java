@@ -322,7 +322,7 @@ public final class ShardCoordinator extends VerticleBase {
       }
       // The window is enforced here too, whatever the strategy returns (a custom one may ignore inProgress).
       int total = current.values().stream().mapToInt(Set::size).sum();
-      int window = Math.max(1, Math.min(options.getRebalanceAbsoluteLimit(), (int) (options.getRebalanceRelativeLimit() * total)));
+      int window = LeastShardAllocationStrategy.window(options.getRebalanceAbsoluteLimit(), options.getRebalanceRelativeLimit(), total);
       int free = window - inProgress.size() - landed.size();
       for (Integer shard : shards) {
         String key = type + "/" + shard;
@@ -418,14 +418,12 @@ public final class ShardCoordinator extends VerticleBase {
     // after every ack: a region that has not buffered yet may still send A a message, which A (buffering
     // since its BeginHandOff) holds and then answers wrong-home, so the sender routes it again. Saves a
     // round trip of pause per hand-off.
-    Future<Map<String, String>> stoppedOnOldHome = !membership.isMember(from) ? Future.succeededFuture(Map.of())
-        : control(type, from, Protocol.encode(new HandOff(type, shard)))
-            .map(reply -> Protocol.decode(reply, ShardStopped.class).states())
-            .andThen(ar -> phase[1] = System.nanoTime());
+    Future<Map<String, String>> stoppedOnOldHome = (!membership.isMember(from) ? Future.succeededFuture(Map.<String, String>of())
+        : control(type, from, Protocol.encode(new HandOff(type, shard))).map(reply -> Protocol.decode(reply, ShardStopped.class).states()))
+        .andThen(ar -> phase[1] = System.nanoTime());
     Future.join(begun).andThen(ar -> phase[0] = System.nanoTime())
         .transform(ignored -> stoppedOnOldHome)
         .compose(states -> {
-          phase[1] = phase[1] == 0 ? System.nanoTime() : phase[1];
           moved[0] = states.size();
           Map<String, Set<Integer>> candidates = buffering(candidates(type, from), buffering);
           if (candidates.isEmpty()) {

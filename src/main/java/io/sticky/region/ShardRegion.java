@@ -633,7 +633,7 @@ public final class ShardRegion extends VerticleBase {
   }
 
   /** Starts an instance of {@code id}; {@code first} (may be null) is the message that asked for it. */
-  private EntityCell activate(String id, int shard, Envelope first) {
+  private void activate(String id, int shard, Envelope first) {
     Entity<?> entity;
     EntityCell cell;
     try {
@@ -651,7 +651,7 @@ public final class ShardRegion extends VerticleBase {
       if (first != null) {
         first.fail(StickyError.ENTITY_FAILED, "entity " + type.name() + "/" + id + " could not be created");
       }
-      return null;
+      return;
     }
     cells.put(id, cell);
     List<ActiveEntities.Entry> victims = active.add(cell, System.nanoTime());
@@ -698,7 +698,6 @@ public final class ShardRegion extends VerticleBase {
         cell.activation.complete();
       }
     });
-    return cell;
   }
 
   /**
