@@ -41,6 +41,8 @@ public final class EntityAddress {
 
   /** Entity ids: 1-256 characters of {@code [A-Za-z0-9._:@-]}. */
   public static final Pattern ID_PATTERN = Pattern.compile("[A-Za-z0-9._:@-]{1,256}");
+  /** What every refusal of an invalid id says. */
+  public static final String INVALID_ID_DETAIL = "entity id must be 1-256 characters of [A-Za-z0-9._:@-]";
   /** Entity type names: 1-64 characters of {@code [a-z0-9_-]}, starting with a letter. */
   public static final Pattern TYPE_PATTERN = Pattern.compile("[a-z][a-z0-9_-]{0,63}");
 

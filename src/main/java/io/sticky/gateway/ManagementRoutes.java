@@ -124,7 +124,7 @@ final class ManagementRoutes {
       return;
     }
     if (!EntityAddress.isValidId(id)) {
-      Problem.send(ctx.response(), StickyError.INVALID_ID, "entity id must be 1-256 characters of [A-Za-z0-9._:@-]", ctx.request().path());
+      Problem.send(ctx.response(), StickyError.INVALID_ID, EntityAddress.INVALID_ID_DETAIL, ctx.request().path());
       return;
     }
     int shard = ShardId.of(id, sticky.numberOfShards(type));

@@ -155,7 +155,7 @@ public final class RestGateway extends VerticleBase {
       return;
     }
     if (!EntityAddress.isValidId(id)) {
-      Problem.send(ctx.response(), StickyError.INVALID_ID, "entity id must be 1-256 characters of [A-Za-z0-9._:@-]", path);
+      Problem.send(ctx.response(), StickyError.INVALID_ID, EntityAddress.INVALID_ID_DETAIL, path);
       return;
     }
     sticky.request(type, id, kind, message).onComplete(ar -> {

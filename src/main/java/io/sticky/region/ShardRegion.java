@@ -296,7 +296,7 @@ public final class ShardRegion extends VerticleBase {
     MultiMap headers = msg.headers();
     String id = headers.get(EntityAddress.ID_HEADER);
     if (!EntityAddress.isValidId(id)) {
-      Envelope.failUnrouted(msg, StickyError.INVALID_ID, "entity id must be 1-256 characters of [A-Za-z0-9._:@-]");
+      Envelope.failUnrouted(msg, StickyError.INVALID_ID, EntityAddress.INVALID_ID_DETAIL);
       return;
     }
     String kind = headers.get(EntityAddress.KIND_HEADER);
@@ -338,7 +338,7 @@ public final class ShardRegion extends VerticleBase {
     ContextInternal caller = ((VertxInternal) vertx).getOrCreateContext();
     Promise<EntityReply> reply = caller.promise();
     String k = kind == null ? EntityAddress.KIND_ASK : kind;
-    String bad = !EntityAddress.isValidId(id) ? "entity id must be 1-256 characters of [A-Za-z0-9._:@-]" : badMessage(k, body);
+    String bad = !EntityAddress.isValidId(id) ? EntityAddress.INVALID_ID_DETAIL : badMessage(k, body);
     if (bad != null) {
       reply.fail(StickyError.BAD_REQUEST.exception(bad));
       return reply.future();

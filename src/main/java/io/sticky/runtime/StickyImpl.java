@@ -338,7 +338,7 @@ public final class StickyImpl implements Sticky {
     long start = System.nanoTime();
     if (!EntityAddress.isValidId(id)) {
       metrics.request(typeName, kindLabel, StickyError.INVALID_ID.slug(), System.nanoTime() - start);
-      return Future.failedFuture(StickyError.INVALID_ID.exception("entity id must be 1-256 characters of [A-Za-z0-9._:@-]"));
+      return Future.failedFuture(StickyError.INVALID_ID.exception(EntityAddress.INVALID_ID_DETAIL));
     }
     if (!started || stopped) {
       metrics.request(typeName, kindLabel, StickyError.UNAVAILABLE.slug(), System.nanoTime() - start);
