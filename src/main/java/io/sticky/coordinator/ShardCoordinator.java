@@ -9,12 +9,10 @@ import io.sticky.protocol.Protocol;
 import io.sticky.protocol.Protocol.Allocations;
 import io.sticky.protocol.Protocol.GetAllocations;
 import io.sticky.protocol.Headers;
-import io.sticky.protocol.Protocol.BeginHandOff;
 import io.sticky.protocol.Protocol.GetShardHome;
 import io.sticky.protocol.Protocol.GracefulShutdownAck;
 import io.sticky.protocol.Protocol.GracefulShutdownReq;
 import io.sticky.protocol.Protocol.HandOff;
-import io.sticky.protocol.Protocol.HostShard;
 import io.sticky.protocol.Protocol.Register;
 import io.sticky.protocol.Protocol.RegisterAck;
 import io.sticky.protocol.Protocol.RegionInfo;
@@ -32,11 +30,11 @@ import io.vertx.core.shareddata.AsyncMap;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,21 +57,23 @@ import org.slf4j.LoggerFactory;
  *   implicitly.</li>
  *   <li><b>One allocation per shard at a time.</b> Requests for a shard whose allocation is being written,
  *   or which is being handed off, wait for that instead of allocating again.</li>
- *   <li><b>Hand-off</b> (rebalance, clean leave) of shard S from A to B: BeginHandOff to every region (they
- *   buffer S) and, right behind A's, HandOff to A (its entities finish their current message, are
- *   snapshotted and undeployed; a message a slower region still sends A meanwhile waits at A and is then
- *   answered wrong-home, so its sender routes it again)
- *   -> ShardStopped with the snapshots -> the table says B at epoch + 1 -> HostShard to B with the
- *   snapshots, and at the same time ShardHome to every other region, which flush their buffers to B. B is
- *   always a region that acknowledged BeginHandOff, so a message that reaches it before HostShard waits in
- *   its buffer: nothing runs on B before the snapshots are there. S is never active on A and B at once: B
- *   learns it hosts S only after A has stopped it. If A fails to stop S while still a member, the hand-off
- *   is abandoned and every region is told S is still on A.</li>
+ *   <li><b>Hand-off</b> (rebalance, clean leave) of shard S from A to B: the coordinator picks B, writes
+ *   "B at epoch + 1, from A" to the table, then sends HandOff to A. A buffers S's messages, stops its
+ *   entities (each finishes its current message, is snapshotted and undeployed), sends HostShard with the
+ *   snapshots straight to B and forwards the buffer behind it, then replies ShardStopped. Only then does the
+ *   coordinator note B as the home and send ShardHome to every other region. Until they get it they keep
+ *   routing to A, which holds or forwards: no region but A ever pauses S's messages, and A only for its stop
+ *   and one hop. S is never active on A and B at once: B hosts S only on A's HostShard, after A stopped it,
+ *   and the coordinator names B to nobody before A's reply. If A fails (cannot stop S in time, or B does
+ *   not take it) while still a member, the hand-off is abandoned: a newer allocation naming A goes to the
+ *   table and to every region, and A re-hosts S from its snapshots.</li>
  * </ul>
  *
  * <h2>When the guarantees do not hold</h2>
- * A coordinator that dies during a hand-off loses the snapshots it was carrying: those entities restart
- * from their initial state (or, later, from the state store). Under a network partition Hazelcast may form two clusters, each with an oldest member and so a
+ * A coordinator that dies during a hand-off carried no snapshots (they go from A to B directly); the next
+ * one finds the move in the table and sends HandOff to A again, which A answers at once if it had finished.
+ * If A's HostShard times out although B took the shard (its reply lost for the whole hand-off timeout), A
+ * re-hosts S and two instances may run until the next move; conditional state writes fence the stale one. Under a network partition Hazelcast may form two clusters, each with an oldest member and so a
  * coordinator; the two may allocate the same unallocated shard to different nodes. Split-brain protection
  * and conditional state writes (later issues) are what keep persisted state from forking then.
  */
@@ -89,13 +89,15 @@ public final class ShardCoordinator extends VerticleBase {
   private final StickyOptions options;
   /** Shards being handed off, by key: completes with the new home. */
   private final Map<String, Future<ShardHome>> handOffs = new HashMap<>();
-  /** Hand-offs whose table write is done: the state already lists the shard under its new home. */
-  private final Set<String> landing = new HashSet<>();
+  /** Where each running hand-off is taking its shard, by key: counted there when choosing the next targets. */
+  private final Map<String, String> targets = new HashMap<>();
   /** Shards whose last hand-off failed, by key: not moved again by a rebalance before this time (ms). */
   private final Map<String, Long> coolingDown = new HashMap<>();
   /** Nodes leaving cleanly: they get no new shards. */
   private final Set<String> leaving = new HashSet<>();
   private long rebalanceTimer = -1;
+  /** Hand-offs found unfinished in the table at recovery: type, shard, from, to, epoch. */
+  private final List<String[]> unfinished = new ArrayList<>();
   /** Set on stop: hand-offs still ending then start no new moves. */
   private boolean stopped;
   private CoordinatorState state = CoordinatorState.EMPTY;
@@ -129,6 +131,7 @@ public final class ShardCoordinator extends VerticleBase {
           return consumer.completion();
         })
         .onSuccess(v -> {
+          resumeHandOffs();
           rebalanceTimer = vertx.setPeriodic(options.getRebalanceIntervalMs(), t -> rebalance());
           log.info("coordinator started on {}", membership.self());
         });
@@ -146,6 +149,11 @@ public final class ShardCoordinator extends VerticleBase {
     return consumer == null ? Future.succeededFuture() : consumer.unregister();
   }
 
+  /**
+   * Reads the table back. An entry with {@code from} is a hand-off the previous coordinator had started: if
+   * the old home is still a member it keeps the shard until the move is finished (see {@link #resumeHandOffs}),
+   * else the target is the home.
+   */
   private void recover(Map<String, String> entries) {
     int live = 0;
     for (Map.Entry<String, String> e : entries.entrySet()) {
@@ -154,14 +162,33 @@ public final class ShardCoordinator extends VerticleBase {
       String type = e.getKey().substring(0, slash);
       int shard = Integer.parseInt(e.getKey().substring(slash + 1));
       String node = value.getString("node");
+      long epoch = value.getLong("epoch");
+      String from = value.getString("from");
+      if (from != null && membership.isMember(from)) {
+        state = state.recovered(type, shard, from, value.getLong("fromEpoch")).withRegion(type, from);
+        unfinished.add(new String[] {type, Integer.toString(shard), from, node, Long.toString(epoch)});
+        live++;
+        continue;
+      }
       boolean alive = node != null && membership.isMember(node);
-      state = state.recovered(type, shard, alive ? node : null, value.getLong("epoch"));
+      state = state.recovered(type, shard, alive ? node : null, epoch);
       if (alive) {
         state = state.withRegion(type, node);
         live++;
       }
     }
-    log.info("coordinator recovered {} allocations ({} on live nodes)", entries.size(), live);
+    log.info("coordinator recovered {} allocations ({} on live nodes, {} hand-offs to finish)", entries.size(), live, unfinished.size());
+  }
+
+  /** Finishes the hand-offs a previous coordinator left in the table: the old homes answer at once if they are done. */
+  private void resumeHandOffs() {
+    for (String[] u : unfinished) {
+      String type = u[0];
+      int shard = Integer.parseInt(u[1]);
+      log.info("finishing the hand-off of {}/{} from {} to {} at epoch {} that the previous coordinator started", type, shard, u[2], u[3], u[4]);
+      runHandOff(type, shard, u[2], u[3], Long.parseLong(u[4]), Future::succeededFuture);
+    }
+    unfinished.clear();
   }
 
   private void onMembershipChange(Membership.Change change) {
@@ -281,8 +308,28 @@ public final class ShardCoordinator extends VerticleBase {
     return allocation.future();
   }
 
-  /** Live regions of the type that may take shards (not leaving, not {@code except}), with their shards. */
+  /**
+   * Live regions of the type that may take shards (not leaving, not {@code except}), with their shards,
+   * counting each shard being handed off on the region it is going to: what a new allocation is judged by.
+   */
   private Map<String, Set<Integer>> candidates(String type, String except) {
+    Map<String, Set<Integer>> planned = new TreeMap<>();
+    liveShardsByRegion(type, except).forEach((node, shards) -> planned.put(node, new HashSet<>(shards)));
+    targets.forEach((key, target) -> {
+      if (key.startsWith(type + "/")) {
+        int shard = Integer.parseInt(key.substring(type.length() + 1));
+        planned.values().forEach(shards -> shards.remove(shard));
+        Set<Integer> there = planned.get(target);
+        if (there != null) {
+          there.add(shard);
+        }
+      }
+    });
+    return planned;
+  }
+
+  /** Live regions of the type that may take shards (not leaving, not {@code except}), with their shards as the state lists them. */
+  private Map<String, Set<Integer>> liveShardsByRegion(String type, String except) {
     return state.shardsByRegion(type).entrySet().stream()
         .filter(e -> membership.isMember(e.getKey()) && !leaving.contains(e.getKey()) && !e.getKey().equals(except))
         .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a, TreeMap::new));
@@ -304,17 +351,16 @@ public final class ShardCoordinator extends VerticleBase {
     coolingDown.values().removeIf(until -> until <= now);
     for (String type : state.types()) {
       Set<Integer> inProgress = new HashSet<>();
-      Set<Integer> landed = new HashSet<>();
       handOffs.keySet().forEach(k -> {
         if (k.startsWith(type + "/")) {
-          (landing.contains(k) ? landed : inProgress).add(Integer.parseInt(k.substring(type.length() + 1)));
+          inProgress.add(Integer.parseInt(k.substring(type.length() + 1)));
         }
       });
-      Map<String, Set<Integer>> current = candidates(type, null);
+      // The state lists a moving shard under its old home until the move ends; the strategy counts it where
+      // it will land.
+      Map<String, Set<Integer>> current = liveShardsByRegion(type, null);
       Set<Integer> shards;
       try {
-        // Moves whose table write is done are already listed under their new home: not "in progress" to
-        // the strategy, which would place them again. They still count against the window below.
         shards = strategy.rebalance(current, inProgress);
       } catch (RuntimeException e) {
         log.error("rebalance strategy failed for {}", type, e);
@@ -323,7 +369,7 @@ public final class ShardCoordinator extends VerticleBase {
       // The window is enforced here too, whatever the strategy returns (a custom one may ignore inProgress).
       int total = current.values().stream().mapToInt(Set::size).sum();
       int window = LeastShardAllocationStrategy.window(options.getRebalanceAbsoluteLimit(), options.getRebalanceRelativeLimit(), total);
-      int free = window - inProgress.size() - landed.size();
+      int free = window - inProgress.size();
       for (Integer shard : shards) {
         String key = type + "/" + shard;
         String from = state.home(type, shard);
@@ -361,111 +407,94 @@ public final class ShardCoordinator extends VerticleBase {
       });
     }
     log.info("node {} is leaving: handing off its {} shard(s)", node, work.size());
-    return handOffBatch(work, 0, 0).onComplete(ar -> {
+    return handOffAll(node, work).onComplete(ar -> {
       // Its regions stop after this: forget them now, so later hand-offs do not wait for their answers.
       // Anything it still hosts (a failed hand-off) becomes unallocated, as when a node dies.
       state = state.withoutNode(node);
     });
   }
 
-  private Future<Integer> handOffBatch(List<String[]> work, int from, int moved) {
-    if (from >= work.size()) {
-      return Future.succeededFuture(moved);
-    }
-    List<Future<ShardHome>> batch = new ArrayList<>();
+  /** Hands off {@code work} (type, shard) from {@code node}, {@code rebalanceAbsoluteLimit} at a time as a sliding window. */
+  private Future<Integer> handOffAll(String node, List<String[]> work) {
+    Promise<Integer> done = Promise.promise();
     int parallelism = options.getRebalanceAbsoluteLimit();
-    for (int i = from; i < Math.min(work.size(), from + parallelism); i++) {
-      String type = work.get(i)[0];
-      int shard = Integer.parseInt(work.get(i)[1]);
-      String key = type + "/" + shard;
-      Future<ShardHome> running = handOffs.get(key);
-      String home = state.home(type, shard);
-      batch.add(running != null ? running : home == null ? Future.succeededFuture() : handOff(type, shard, home));
-    }
-    return Future.join(batch).transform(ar -> {
-      int ok = 0;
-      for (Future<ShardHome> f : batch) {
-        ok += f.succeeded() ? 1 : 0;
+    int[] next = {0};
+    int[] running = {0};
+    int[] moved = {0};
+    Runnable[] pump = new Runnable[1];
+    pump[0] = () -> {
+      while (running[0] < parallelism && next[0] < work.size()) {
+        String type = work.get(next[0])[0];
+        int shard = Integer.parseInt(work.get(next[0])[1]);
+        next[0]++;
+        Future<ShardHome> already = handOffs.get(type + "/" + shard);
+        Future<ShardHome> move = already != null ? already
+            : node.equals(state.home(type, shard)) ? handOff(type, shard, node) : Future.succeededFuture();
+        running[0]++;
+        move.onComplete(ar -> {
+          running[0]--;
+          moved[0] += ar.succeeded() ? 1 : 0;
+          pump[0].run();
+        });
       }
-      return handOffBatch(work, from + parallelism, moved + ok);
-    });
+      if (running[0] == 0 && next[0] >= work.size()) {
+        done.tryComplete(moved[0]);
+      }
+    };
+    pump[0].run();
+    return done.future();
   }
 
-  /** Moves one shard off {@code from}; see the class comment for the protocol. Completes with the new home. */
+  /**
+   * Moves one shard off {@code from}; see the class comment for the protocol. Completes with the new home.
+   * The target is chosen now, counting the moves already under way where they are going.
+   */
   private Future<ShardHome> handOff(String type, int shard, String from) {
     String key = type + "/" + shard;
+    Map<String, Set<Integer>> candidates = candidates(type, from);
+    if (candidates.isEmpty()) {
+      return Future.failedFuture("no other region of " + type + " to move " + key + " to");
+    }
+    String target = strategy.allocateShard(candidates.keySet().iterator().next(), shard, candidates);
+    if (!candidates.containsKey(target)) {
+      return Future.failedFuture("allocation strategy chose " + target + ", which cannot take " + key);
+    }
+    long fromEpoch = state.allocation(type, shard).epoch();
+    // The intent goes to the table before anything moves: a coordinator that takes over finishes the move.
+    return runHandOff(type, shard, from, target, fromEpoch + 1,
+        () -> table.put(key, entry(target, fromEpoch + 1, from, fromEpoch)));
+  }
+
+  /**
+   * Runs a hand-off whose target and epoch are decided: {@code intent} records it in the table (a new
+   * coordinator finishing a predecessor's hand-off has nothing to write), then {@link #moveShard}.
+   */
+  private Future<ShardHome> runHandOff(String type, int shard, String from, String target, long epoch, Supplier<Future<Void>> intent) {
+    String key = type + "/" + shard;
     long started = System.nanoTime();
-    long oldEpoch = state.allocation(type, shard).epoch();
     Promise<ShardHome> done = Promise.promise();
     handOffs.put(key, done.future());
-    List<Future<?>> begun = new ArrayList<>();
-    // Regions that acknowledged BeginHandOff, so buffer the shard: only one of them may become its new home.
-    Set<String> buffering = new HashSet<>();
-    for (String node : liveRegions(type)) {
-      // A leaving node that is not the old home may already have stopped its regions: do not wait for it.
-      // If it still routes a message for this shard to the old home, the old home answers wrong-home.
-      if (!leaving.contains(node) || node.equals(from)) {
-        begun.add(control(type, node, Protocol.encode(new BeginHandOff(type, shard)), options.getCoordinatorTimeoutMs())
-            .onSuccess(ack -> buffering.add(node)));
-      }
-    }
-    int[] moved = new int[1];
-    String[] to = new String[1];
-    // phase end times, for the hand-off log line: buffered everywhere, old home stopped (these two overlap),
-    // table written, new home hosting
-    long[] phase = new long[4];
-    // HandOff right behind A's BeginHandOff (same sender, same connection: A gets them in that order), not
-    // after every ack: a region that has not buffered yet may still send A a message, which A (buffering
-    // since its BeginHandOff) holds and then answers wrong-home, so the sender routes it again. Saves a
-    // round trip of pause per hand-off.
-    Future<Map<String, String>> stoppedOnOldHome = (!membership.isMember(from) ? Future.succeededFuture(Map.<String, String>of())
-        : control(type, from, Protocol.encode(new HandOff(type, shard))).map(reply -> Protocol.decode(reply, ShardStopped.class).states()))
-        .andThen(ar -> phase[1] = System.nanoTime());
-    Future.join(begun).andThen(ar -> phase[0] = System.nanoTime())
-        .transform(ignored -> stoppedOnOldHome)
-        .compose(states -> {
-          moved[0] = states.size();
-          Map<String, Set<Integer>> candidates = buffering(candidates(type, from), buffering);
-          if (candidates.isEmpty()) {
-            candidates = buffering(candidates(type, null), buffering);
-          }
-          if (candidates.isEmpty()) {
-            return Future.failedFuture("no region that buffers " + key + " to move it to");
-          }
-          String target = strategy.allocateShard(candidates.keySet().iterator().next(), shard, candidates);
-          to[0] = target;
-          long epoch = state.nextEpoch(type, shard);
-          return table.put(key, new JsonObject().put("node", target).put("epoch", epoch).encode())
-              .map(v -> {
-                phase[2] = System.nanoTime();
-                state = state.moved(type, shard, target, epoch);
-                landing.add(key);
-                return new ShardHome(type, shard, target, epoch);
-              })
-              .compose(home -> {
-                Future<JsonObject> hosted = control(type, target, Protocol.encode(new HostShard(type, shard, home.epoch(), states)));
-                // Not waiting for B: what the others send it now waits in its buffer until HostShard is in.
-                broadcast(type, home, target);
-                return hosted.map(home);
-              })
-              .andThen(ar -> phase[3] = System.nanoTime());
+    targets.put(key, target);
+    intent.get()
+        .compose(v -> {
+          long written = System.nanoTime();
+          return moveShard(type, shard, from, target, epoch).map(stopped -> {
+            log.info("hand-off type={} shard={} from={} to={} epoch={} entities={} durationMs={} (writeMs={} stopMs={} hostMs={})",
+                type, shard, from, target, epoch, stopped.entities(), (System.nanoTime() - started) / 1_000_000,
+                (written - started) / 1_000_000, stopped.stopMs(), stopped.hostMs());
+            metrics.handOff(type, "ok", System.nanoTime() - started, stopped.entities());
+            return new ShardHome(type, shard, target, epoch);
+          });
         })
         .onComplete(ar -> {
           handOffs.remove(key, done.future());
-          landing.remove(key);
+          targets.remove(key);
           if (ar.succeeded()) {
-            ShardHome home = ar.result();
-            long stopsDone = Math.max(phase[0], phase[1]);
-            log.info("hand-off type={} shard={} from={} to={} epoch={} entities={} durationMs={} (acksMs={} stopMs={} writeMs={} hostMs={})",
-                type, shard, from, home.node(), home.epoch(), moved[0], (System.nanoTime() - started) / 1_000_000,
-                (phase[0] - started) / 1_000_000, (phase[1] - started) / 1_000_000, (phase[2] - stopsDone) / 1_000_000,
-                (phase[3] - phase[2]) / 1_000_000);
-            metrics.handOff(type, "ok", System.nanoTime() - started, moved[0]);
-            done.complete(home);
+            done.complete(ar.result());
           } else {
-            log.warn("hand-off of {} from {} abandoned: {}", key, from, ar.cause().getMessage());
+            log.warn("hand-off of {} from {} to {} abandoned: {}", key, from, target, ar.cause().getMessage());
             metrics.handOff(type, "abandoned", System.nanoTime() - started, 0);
-            recoverAbandoned(type, shard, from, oldEpoch);
+            recoverAbandoned(type, shard, from, epoch);
             done.fail(ar.cause());
           }
         });
@@ -473,22 +502,69 @@ public final class ShardCoordinator extends VerticleBase {
   }
 
   /**
-   * After a failed hand-off every region is buffering the shard: tell them where it is. If the old home is
+   * {@code HandOff} to the old home, which stops the shard and sends it to {@code target} itself; then the
+   * state names the new home and every other region is told. Used by fresh hand-offs and to finish one a
+   * previous coordinator started (the old home answers at once if it had already done it).
+   */
+  private Future<ShardStopped> moveShard(String type, int shard, String from, String target, long epoch) {
+    if (!membership.isMember(from)) {
+      return Future.failedFuture("the old home " + from + " is no longer a member");
+    }
+    return control(type, from, Protocol.encode(new HandOff(type, shard, target, epoch)))
+        .map(reply -> Protocol.decode(reply, ShardStopped.class))
+        .andThen(ar -> {
+          if (ar.succeeded()) {
+            state = state.withRegion(type, target).moved(type, shard, target, epoch);
+            // Until now they routed to the old home, which forwards: from now on they go straight to the new one.
+            ShardHome home = new ShardHome(type, shard, target, epoch);
+            for (String node : liveRegions(type)) {
+              if (!node.equals(from) && !node.equals(target)) {
+                control(type, node, Protocol.encode(home));
+              }
+            }
+          }
+        });
+  }
+
+  /**
+   * After a failed hand-off the old home is buffering the shard (or has died), and the table names the
+   * target of the failed move: write a newer allocation over it, then tell every region. If the old home is
    * still a member it keeps the shard (it re-hosts it on this ShardHome); otherwise it is allocated afresh.
    */
-  private void recoverAbandoned(String type, int shard, String from, long oldEpoch) {
-    Allocation current = state.allocation(type, shard);
-    if (current != null && current.node() != null && membership.isMember(current.node())) {
-      broadcast(type, new ShardHome(type, shard, current.node(), current.epoch()));
+  private void recoverAbandoned(String type, int shard, String from, long failedEpoch) {
+    String key = type + "/" + shard;
+    if (state.allocation(type, shard).epoch() < failedEpoch) {
+      // The next allocation must outrank the failed move's, which the table (and maybe the target) has seen.
+      state = state.recovered(type, shard, state.home(type, shard), failedEpoch);
+    }
+    if (membership.isMember(from)) {
+      long epoch = state.nextEpoch(type, shard);
+      ShardHome home = new ShardHome(type, shard, from, epoch);
+      state = state.moved(type, shard, from, epoch);
+      table.put(key, entry(from, epoch, null, 0))
+          .onFailure(err -> log.error("could not record that {} stays on {}: {}", key, from, err.getMessage()))
+          // Told even if the write failed: the old home must stop buffering. A later coordinator that finds
+          // the failed move in the table sends HandOff again, which the old home refuses (newer epoch).
+          .onComplete(ar -> broadcast(type, home));
       return;
     }
+    state = state.withoutNode(from);
     Map<String, Set<Integer>> candidates = candidates(type, null);
     if (candidates.isEmpty()) {
       return;
     }
     shardHome(new GetShardHome(type, shard, candidates.keySet().iterator().next(), shardCounts.getOrDefault(type, shard + 1)))
         .onSuccess(home -> broadcast(type, home))
-        .onFailure(err -> log.error("shard {}/{} left without a home after an abandoned hand-off: {}", type, shard, err.getMessage()));
+        .onFailure(err -> log.error("shard {} left without a home after an abandoned hand-off: {}", key, err.getMessage()));
+  }
+
+  /** A table entry: the shard's home and epoch, and during a hand-off the home it is leaving. */
+  private static String entry(String node, long epoch, String from, long fromEpoch) {
+    JsonObject json = new JsonObject().put("node", node).put("epoch", epoch);
+    if (from != null) {
+      json.put("from", from).put("fromEpoch", fromEpoch);
+    }
+    return json.encode();
   }
 
   private void broadcast(String type, ShardHome home) {
@@ -502,13 +578,6 @@ public final class ShardCoordinator extends VerticleBase {
         control(type, node, Protocol.encode(home));
       }
     }
-  }
-
-  /** The candidates that are buffering the shard being handed off. */
-  private static Map<String, Set<Integer>> buffering(Map<String, Set<Integer>> candidates, Set<String> buffering) {
-    Map<String, Set<Integer>> result = new LinkedHashMap<>(candidates);
-    result.keySet().retainAll(buffering);
-    return result;
   }
 
   /** Registered regions of the type on nodes that are still members. */

@@ -23,14 +23,14 @@ public final class Protocol {
   }
 
   /**
-   * Sent by the coordinator to a region's inbox (with header {@link Headers#CONTROL}) during a hand-off.
-   * Each is a request; the reply is named on the record.
+   * Sent to a region's inbox (with header {@link Headers#CONTROL}) by the coordinator, or by the old home of a
+   * shard being handed off. Each is a request; the reply is named on the record.
    */
-  public sealed interface RegionCommand permits BeginHandOff, HandOff, HostShard, ShardHome, GetRegionState {
+  public sealed interface RegionCommand permits HandOff, HostShard, ShardHome, GetRegionState {
   }
 
   /** Replies of regions to {@link RegionCommand}s. */
-  public sealed interface RegionReply permits BeginHandOffAck, ShardStopped, ShardStarted, RegionState {
+  public sealed interface RegionReply permits ShardStopped, ShardStarted, RegionState {
   }
 
   /** Management -> a region: what do you host? Reply: {@link RegionState}. Read-only. */
@@ -65,45 +65,44 @@ public final class Protocol {
   /**
    * Coordinator -> region: {@code shard} lives on {@code node} since allocation {@code epoch}. Epochs of a
    * shard only grow: each new allocation of the shard gets the previous epoch + 1. The reply to
-   * {@link GetShardHome}; also sent to every region at the end of a hand-off (reply: any ack), which then
-   * flushes the messages it buffered for the shard to the new home.
+   * {@link GetShardHome}; also sent to every other region at the end of a hand-off (reply: any ack), so they
+   * route to the new home directly rather than through the old one, and after an abandoned hand-off, so the
+   * old home hosts the shard again.
    */
   public record ShardHome(String type, int shard, String node, long epoch) implements CoordinatorReply, RegionCommand {
   }
 
   /**
-   * Coordinator -> every region of the type: {@code shard} is about to move. Each region forgets the shard's
-   * home and buffers its messages (bounded) until the next {@link ShardHome}. Reply: {@link BeginHandOffAck}.
+   * Coordinator -> the shard's current home A: hand {@code shard} to {@code to}, which hosts it from
+   * {@code epoch}. The coordinator has written {@code to, epoch, from A} to the allocation table first, so a
+   * coordinator that takes over mid-hand-off sends this again. A buffers the shard's messages (its own
+   * callers' and other regions'), stops each entity (it finishes its current message, is snapshotted and
+   * undeployed; messages it had not started go back to the buffer, in order), sends {@link HostShard} with
+   * the snapshots straight to {@code to}, then forwards the buffer behind it. Other regions are not told
+   * anything until the end: what they still send A meanwhile waits at A, or is forwarded by it. Idempotent:
+   * a HandOff for a shard A already handed to {@code to} at {@code epoch} is answered at once.
+   * Reply: {@link ShardStopped}.
    */
-  public record BeginHandOff(String type, int shard) implements RegionCommand {
-  }
-
-  /** Region -> coordinator: now buffering {@code shard}. */
-  public record BeginHandOffAck(String type, int shard, String node) implements RegionReply {
+  public record HandOff(String type, int shard, String to, long epoch) implements RegionCommand {
   }
 
   /**
-   * Coordinator -> the shard's current home, right behind its {@link BeginHandOff} (without waiting for the
-   * other regions' acks): stop the shard. Each entity finishes the message it is
-   * handling, its state is snapshotted and it is undeployed; messages it had not started are kept by the
-   * region for the next home. Reply: {@link ShardStopped} with the snapshots.
+   * Old home -> coordinator: the shard is stopped here and hosted by the new home; {@code entities}
+   * snapshots went with it. {@code stopMs} and {@code hostMs} time the two steps on the old home.
    */
-  public record HandOff(String type, int shard) implements RegionCommand {
-  }
-
-  /** Old home -> coordinator: the shard is stopped; {@code states} maps entity id to its serialised state. */
-  public record ShardStopped(String type, int shard, java.util.Map<String, String> states) implements RegionReply {
+  public record ShardStopped(String type, int shard, int entities, long stopMs, long hostMs) implements RegionReply {
   }
 
   /**
-   * Coordinator -> the new home (always a region that acknowledged {@link BeginHandOff}, so is buffering the
-   * shard): host {@code shard} from {@code epoch}, activating its entities from {@code states} when they are
-   * next used. Sent together with {@link ShardHome} to every other region. Reply: {@link ShardStarted}.
+   * Old home -> new home (or coordinator -> new home when the old home is gone): host {@code shard} from
+   * {@code epoch}, activating its entities from {@code states} when they are next used. The old home's
+   * forwarded messages for the shard follow it on the same connection, so they arrive after it.
+   * Reply: {@link ShardStarted}.
    */
   public record HostShard(String type, int shard, long epoch, java.util.Map<String, String> states) implements RegionCommand {
   }
 
-  /** New home -> coordinator: hosting the shard. */
+  /** New home -> sender of {@link HostShard}: hosting the shard. */
   public record ShardStarted(String type, int shard, String node) implements RegionReply {
   }
 
@@ -135,12 +134,39 @@ public final class Protocol {
 
   /** JSON form of a protocol record: its fields plus {@code "@kind": "<RecordName>"}. */
   public static JsonObject encode(Record message) {
+    if (message instanceof HostShard h) {
+      return encodeHostShard(h);
+    }
     return JsonObject.mapFrom(message).put(KIND, message.getClass().getSimpleName());
+  }
+
+  /**
+   * HostShard carries a shard's snapshots (about a hundred entries with the default shard count) and is
+   * on the critical path of a hand-off's pause: built and read by hand instead of through Jackson's
+   * data binding, which on a freshly started node (cold JIT) took tens of milliseconds per message.
+   */
+  private static JsonObject encodeHostShard(HostShard h) {
+    JsonObject states = new JsonObject();
+    h.states().forEach(states::put);
+    return new JsonObject().put("type", h.type()).put("shard", h.shard()).put("epoch", h.epoch())
+        .put("states", states).put(KIND, "HostShard");
+  }
+
+  private static HostShard decodeHostShard(JsonObject json) {
+    JsonObject states = json.getJsonObject("states");
+    java.util.Map<String, String> byId = new java.util.HashMap<>();
+    if (states != null) {
+      states.forEach(e -> byId.put(e.getKey(), (String) e.getValue()));
+    }
+    return new HostShard(json.getString("type"), json.getInteger("shard"), json.getLong("epoch"), byId);
   }
 
   /** Decodes any catalogue record; throws {@link IllegalArgumentException} for an unknown kind. */
   public static Record decode(JsonObject json) {
     String kind = json.getString(KIND);
+    if ("HostShard".equals(kind)) {
+      return decodeHostShard(json);
+    }
     Class<? extends Record> cls = switch (kind == null ? "" : kind) {
       case "Register" -> Register.class;
       case "RegisterAck" -> RegisterAck.class;
@@ -148,8 +174,6 @@ public final class Protocol {
       case "ShardHome" -> ShardHome.class;
       case "GetAllocations" -> GetAllocations.class;
       case "Allocations" -> Allocations.class;
-      case "BeginHandOff" -> BeginHandOff.class;
-      case "BeginHandOffAck" -> BeginHandOffAck.class;
       case "HandOff" -> HandOff.class;
       case "ShardStopped" -> ShardStopped.class;
       case "HostShard" -> HostShard.class;

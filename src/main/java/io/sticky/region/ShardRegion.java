@@ -13,8 +13,6 @@ import io.sticky.cluster.Membership;
 import io.sticky.protocol.Addresses;
 import io.sticky.protocol.Headers;
 import io.sticky.protocol.Protocol;
-import io.sticky.protocol.Protocol.BeginHandOff;
-import io.sticky.protocol.Protocol.BeginHandOffAck;
 import io.sticky.protocol.Protocol.GetShardHome;
 import io.sticky.protocol.Protocol.HandOff;
 import io.sticky.protocol.Protocol.HostShard;
@@ -62,8 +60,8 @@ import org.slf4j.LoggerFactory;
  * node's region, through this region's clustered inbox ({@link Addresses#region}). Its shard's home comes
  * from a local cache; an unknown home is asked of the coordinator while messages for the shard wait in a
  * bounded buffer. Home here: deliver to the entity (activating it first). Home elsewhere: one event-bus
- * hop to that node's region, which never forwards again; a stale route (that node no longer there, or it
- * says it is not the home) is retried a bounded number of times after asking the coordinator again,
+ * hop to that node's region, which forwards again only if it knows a newer home than the sender did (it
+ * just handed the shard off); a stale route (that node no longer there, or it says it is not the home) is retried a bounded number of times after asking the coordinator again,
  * which is safe because the message was not delivered.
  *
  * <h2>Threading</h2>
@@ -99,8 +97,13 @@ public final class ShardRegion extends VerticleBase {
   /** Messages forwarded to another node and not answered yet, by node: failed at once if that node leaves. */
   private final Map<String, Set<Envelope>> inFlight = new HashMap<>();
   private boolean registering;
-  /** Shards being handed off: their messages are buffered, and their home is not asked for, until the next ShardHome. */
+  /**
+   * Shards this node is handing off (stopping, or stopped and not yet taken by the new home): their messages
+   * are buffered, and their home is not asked for, until the hand-off ends or the next ShardHome.
+   */
   private final Set<Integer> handingOff = new HashSet<>();
+  /** Hand-offs of shards away from this node that are running, by shard. */
+  private final Map<Integer, HandOffRun> handingOffTo = new HashMap<>();
   /** Serialised states carried over from other nodes by hand-offs, by entity id, until the entity is activated. */
   private final Map<String, String> transferred = new HashMap<>();
   /** Snapshots of shards this node stopped for a hand-off, kept until the next ShardHome says where the shard went. */
@@ -420,6 +423,11 @@ public final class ShardRegion extends VerticleBase {
         // The sender was told of a newer allocation than ours: our cache is stale, ask again.
         homes.remove(env.shard);
         await(env);
+      } else if (env.senderEpoch < home.epoch()) {
+        // We know a newer home than the sender did (typically: we handed the shard there and the sender has
+        // not heard yet). Passed on rather than bounced, so the sender does not pause. Each such hop needs
+        // strictly newer knowledge, and epochs only grow, so it cannot loop.
+        forward(env, home);
       } else {
         log.debug("wrong home for {}/{}: hosted by {} at epoch {}, sender thought epoch {}", type.name(), env.id, home.node(), home.epoch(), env.senderEpoch);
         env.failRouting(StickyError.WRONG_HOME, "shard " + env.shard + " of " + type.name() + " is hosted by " + home.node());
@@ -802,16 +810,12 @@ public final class ShardRegion extends VerticleBase {
       msg.fail(400, "malformed control message: " + e.getMessage());
       return;
     }
-    if (command instanceof BeginHandOff b) {
-      handingOff.add(b.shard());
-      homes.remove(b.shard());
-      msg.reply(Protocol.encode(new BeginHandOffAck(type.name(), b.shard(), self)));
-    } else if (command instanceof HandOff h) {
-      stopShard(h.shard()).onComplete(ar -> {
+    if (command instanceof HandOff h) {
+      handOff(h).onComplete(ar -> {
         if (ar.succeeded()) {
-          msg.reply(Protocol.encode(new ShardStopped(type.name(), h.shard(), ar.result())));
+          msg.reply(Protocol.encode(ar.result()));
         } else {
-          msg.fail(500, "could not stop shard " + h.shard() + ": " + ar.cause().getMessage());
+          msg.fail(500, "could not hand off shard " + h.shard() + ": " + ar.cause().getMessage());
         }
       });
     } else if (command instanceof HostShard h) {
@@ -820,7 +824,14 @@ public final class ShardRegion extends VerticleBase {
       onShardHome(new ShardHome(type.name(), h.shard(), self, h.epoch()));
       msg.reply(Protocol.encode(new ShardStarted(type.name(), h.shard(), self)));
     } else if (command instanceof ShardHome home) {
-      handingOff.remove(home.shard());
+      if (home.node().equals(self)) {
+        // An abandoned hand-off: the shard stays here. One still running must not send it anywhere now.
+        HandOffRun run = handingOffTo.remove(home.shard());
+        if (run != null) {
+          run.cancelled = true;
+        }
+        handingOff.remove(home.shard());
+      }
       onShardHome(home);
       msg.reply(new JsonObject());
     } else if (command instanceof Protocol.GetRegionState) {
@@ -831,6 +842,97 @@ public final class ShardRegion extends VerticleBase {
     } else {
       msg.fail(400, "not a region command: " + command.getClass().getSimpleName());
     }
+  }
+
+  /** A hand-off of a shard away from this node, while it runs. */
+  private static final class HandOffRun {
+    final HandOff command;
+    final Future<ShardStopped> result;
+    boolean cancelled;
+
+    HandOffRun(HandOff command, Promise<ShardStopped> result) {
+      this.command = command;
+      this.result = result.future();
+    }
+  }
+
+  /**
+   * Hands a shard to another node (coordinator's {@link HandOff}): buffers its messages, stops its entities,
+   * sends {@link HostShard} with their snapshots to the new home, forwards the buffer behind it (same sender,
+   * same address: the new home gets them after HostShard), and from then on forwards what still arrives.
+   * Everything must be over well inside the coordinator's hand-off timeout, which then abandons the move
+   * and tells this node to keep the shard: a run that would end later gives up instead.
+   */
+  private Future<ShardStopped> handOff(HandOff h) {
+    int shard = h.shard();
+    ShardHome target = new ShardHome(type.name(), shard, h.to(), h.epoch());
+    HandOffRun running = handingOffTo.get(shard);
+    if (running != null) {
+      return running.command.equals(h) ? running.result : Future.failedFuture("shard " + shard + " is already being handed to " + running.command.to());
+    }
+    ShardHome hostedAs = hosted.get(shard);
+    if (hostedAs != null && hostedAs.epoch() >= h.epoch()) {
+      return Future.failedFuture("shard " + shard + " is hosted here at epoch " + hostedAs.epoch() + ", not older than " + h.epoch());
+    }
+    if (hostedAs == null && target.equals(homes.get(shard))) {
+      return Future.succeededFuture(new ShardStopped(type.name(), shard, 0, 0, 0)); // done before: asked again by a new coordinator
+    }
+    if (h.to().equals(self)) {
+      return Future.failedFuture("cannot hand shard " + shard + " to this node itself");
+    }
+    long started = System.nanoTime();
+    long deadline = started + TimeUnit.MILLISECONDS.toNanos(options.getHandOffTimeoutMs() * 3 / 4);
+    Promise<ShardStopped> result = Promise.promise();
+    HandOffRun run = new HandOffRun(h, result);
+    handingOffTo.put(shard, run);
+    long[] stoppedAt = new long[1];
+    int[] entities = new int[1];
+    stopShard(shard).compose(states -> {
+      stoppedAt[0] = System.nanoTime();
+      entities[0] = states.size();
+      long left = TimeUnit.NANOSECONDS.toMillis(deadline - stoppedAt[0]);
+      if (run.cancelled) {
+        if (hosted.containsKey(shard)) {
+          // Told to keep the shard while it was still stopping: the stopped entities resume from their snapshots.
+          stoppedStates.remove(shard);
+          states.forEach((id, state) -> {
+            if (!cells.containsKey(id)) {
+              transferred.putIfAbsent(id, state);
+            }
+          });
+        }
+        return Future.failedFuture("cancelled: the coordinator gave up on this hand-off");
+      }
+      if (left <= 0) {
+        return Future.failedFuture("stopping the shard took longer than 3/4 of the hand-off timeout");
+      }
+      DeliveryOptions opts = new DeliveryOptions().setSendTimeout(left).addHeader(Headers.CONTROL, "1");
+      Future<Message<JsonObject>> hostedThere = eventBus.request(Addresses.region(type.name(), h.to()),
+          Protocol.encode(new HostShard(type.name(), shard, h.epoch(), states)), opts);
+      // Behind HostShard, not after its reply: saves a round trip of pause. If it fails they come back
+      // here (routed again, they wait in the buffer, since the shard is still handing off).
+      ArrayDeque<Envelope> queue = waiting.remove(shard);
+      if (queue != null) {
+        buffered.addAndGet(-queue.size());
+        queue.forEach(env -> forward(env, target));
+      }
+      return hostedThere;
+    }).onComplete(ar -> {
+      if (handingOffTo.get(shard) == run) {
+        handingOffTo.remove(shard);
+      }
+      if (ar.failed() || run.cancelled) {
+        // The shard stays stopped and buffered here until the coordinator's ShardHome says where it is.
+        result.fail(ar.failed() ? ar.cause().getMessage() : "cancelled: the coordinator gave up on this hand-off");
+        return;
+      }
+      stoppedStates.remove(shard);
+      handingOff.remove(shard);
+      onShardHome(target); // what arrived meanwhile goes on to the new home
+      result.complete(new ShardStopped(type.name(), shard, entities[0],
+          TimeUnit.NANOSECONDS.toMillis(stoppedAt[0] - started), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedAt[0])));
+    });
+    return result.future();
   }
 
   /**

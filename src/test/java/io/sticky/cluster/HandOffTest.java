@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.sticky.api.EntityType;
+import io.sticky.coordinator.ShardCoordinator;
 import io.sticky.examples.CounterEntity;
 import io.sticky.node.StickyNode;
 import io.sticky.protocol.Protocol.ShardHome;
+import io.sticky.region.ShardId;
 import io.sticky.testkit.Http;
 import io.sticky.testkit.Http.Response;
 import io.sticky.testkit.TestCluster;
@@ -117,6 +119,40 @@ class HandOffTest {
     load.stopAndCheck();
   }
 
+  /**
+   * A coordinator writes "B at epoch + 1, from A" to the table before it sends HandOff to A. If it dies
+   * right then, the next coordinator must finish the move (A stops the shard and sends it to B), not just
+   * believe the table: B would start the entities afresh while A still runs them.
+   */
+  @Test
+  void aHandOffTheCoordinatorLeftInTheTableIsFinishedByTheNextOne() throws Exception {
+    StickyNode a = cluster.node(1);
+    StickyNode b = cluster.node(2);
+    Load load = new Load(List.of(a, b));
+    load.preload(600);
+    // the lowest shard on A: the last a rebalance would pick (it moves the highest first)
+    ShardHome moving = allocations().stream().filter(h -> h.node().equals(a.nodeId()))
+        .min((x, y) -> Integer.compare(x.shard(), y.shard())).orElseThrow();
+    a.vertx().sharedData().<String, String>getAsyncMap(ShardCoordinator.TABLE)
+        .compose(table -> table.put(CounterEntity.TYPE + "/" + moving.shard(), new JsonObject()
+            .put("node", b.nodeId()).put("epoch", moving.epoch() + 1)
+            .put("from", a.nodeId()).put("fromEpoch", moving.epoch()).encode()))
+        .await(5, TimeUnit.SECONDS);
+    load.start();
+    load.awaitAcks(300);
+    cluster.node(0).close().await(30, TimeUnit.SECONDS); // its coordinator stops; A's (the next oldest) takes over
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> allocations().stream()
+        .anyMatch(h -> h.shard() == moving.shard() && h.node().equals(b.nodeId()) && h.epoch() == moving.epoch() + 1));
+    load.awaitAcks(load.acks() + 300);
+    // Read through a node that never cached the shard's home, so asks the new coordinator: every value
+    // intact (the entities came to B with their state) and never two instances of one id.
+    StickyNode fresh = cluster.startNode();
+    await().atMost(Duration.ofSeconds(30)).until(() -> fresh.sticky().isReady());
+    load.stopAndCheck(fresh);
+    assertThat(EVENTS).as("entities of shard %d started on B", moving.shard())
+        .anyMatch(ev -> ev.start() && ev.node().equals(b.nodeId()) && ShardId.of(ev.id(), 100) == moving.shard());
+  }
+
   private int spread() {
     Map<String, Long> perNode = allocations().stream().collect(Collectors.groupingBy(ShardHome::node, Collectors.counting()));
     long live = cluster.nodes().stream().filter(n -> n.sticky().isReady()).count();
@@ -215,6 +251,11 @@ class HandOffTest {
     }
 
     void stopAndCheck() throws InterruptedException {
+      stopAndCheck(entries.get(0));
+    }
+
+    /** Stops the load and reads every acknowledged id back through {@code reader}. */
+    void stopAndCheck(StickyNode reader) throws InterruptedException {
       running.set(false);
       for (Thread t : threads) {
         t.join(30_000);
@@ -223,7 +264,6 @@ class HandOffTest {
       // every acknowledged increment is there exactly once
       Map<String, Long> expected = new HashMap<>();
       acked.forEach((id, n) -> expected.put(id, n.get()));
-      StickyNode reader = entries.get(0);
       for (Map.Entry<String, Long> e : expected.entrySet()) {
         Response r = Http.get(reader.httpPort(), "/entities/counter/" + e.getKey());
         assertThat(r.status()).isEqualTo(200);

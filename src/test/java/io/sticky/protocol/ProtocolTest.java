@@ -24,10 +24,8 @@ class ProtocolTest {
         new GetShardHome("counter", 42, "n1", 100),
         new ShardHome("counter", 42, "n2", 7),
         new GetAllocations(null),
-        new Protocol.BeginHandOff("counter", 3),
-        new Protocol.BeginHandOffAck("counter", 3, "n1"),
-        new Protocol.HandOff("counter", 3),
-        new Protocol.ShardStopped("counter", 3, java.util.Map.of("a", "{\"value\":1}")),
+        new Protocol.HandOff("counter", 3, "n2", 5),
+        new Protocol.ShardStopped("counter", 3, 1, 12, 3),
         new Protocol.HostShard("counter", 3, 4, java.util.Map.of("a", "{\"value\":1}")),
         new Protocol.ShardStarted("counter", 3, "n2"),
         new Protocol.GracefulShutdownReq("n1"),
@@ -47,5 +45,9 @@ class ProtocolTest {
     assertThatThrownBy(() -> Protocol.decode(new JsonObject())).isInstanceOf(IllegalArgumentException.class);
     JsonObject ack = Protocol.encode(new RegisterAck("t", "n"));
     assertThatThrownBy(() -> Protocol.decode(ack, ShardHome.class)).isInstanceOf(IllegalArgumentException.class);
+    // HostShard is read by hand (not through Jackson): a broken one must still be rejected, not half-read
+    JsonObject host = Protocol.encode(new Protocol.HostShard("counter", 3, 4, java.util.Map.of("a", "{}")));
+    assertThatThrownBy(() -> Protocol.decode(host.copy().put("states", new JsonObject().put("a", 1)))).isInstanceOf(RuntimeException.class);
+    assertThatThrownBy(() -> Protocol.decode(host.copy().putNull("shard"))).isInstanceOf(RuntimeException.class);
   }
 }
