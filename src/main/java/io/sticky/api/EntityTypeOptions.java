@@ -8,7 +8,7 @@ import io.vertx.core.json.JsonObject;
  */
 public class EntityTypeOptions {
   /** Shards per type: fixed for the life of the cluster (rule of thumb: 10x the largest node count). */
-  public static final int DEFAULT_NUMBER_OF_SHARDS = 100;
+  public static final int DEFAULT_NUMBER_OF_SHARDS = 1000;
   /** How long an ask may take end to end before the caller gets a 504 (outcome unknown). */
   public static final long DEFAULT_ASK_TIMEOUT_MS = 5_000;
   /** Messages queued for one entity (waiting while it activates or handles a message); overflow -> 503. */

@@ -141,7 +141,7 @@ public final class Protocol {
   }
 
   /**
-   * HostShard carries a shard's snapshots (about a hundred entries with the default shard count) and is
+   * HostShard carries a shard's snapshots (one per entity of the shard, hundreds with large shards) and is
    * on the critical path of a hand-off's pause: built and read by hand instead of through Jackson's
    * data binding, which on a freshly started node (cold JIT) took tens of milliseconds per message.
    */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.sticky.api.EntityType;
+import io.sticky.api.EntityTypeOptions;
 import io.sticky.coordinator.ShardCoordinator;
 import io.sticky.examples.CounterEntity;
 import io.sticky.node.StickyNode;
@@ -39,6 +40,7 @@ import org.junit.jupiter.api.Test;
  */
 class HandOffTest {
   private static final int IDS = 200;
+  private static final int SHARDS = 100;
   private static final int WORKERS = 6;
 
   /** Activation and stop events of every tracked entity in this JVM, with the node and a monotonic time. */
@@ -71,7 +73,10 @@ class HandOffTest {
   @BeforeEach
   void start() {
     EVENTS.clear();
-    cluster = TestCluster.start(3, List.of(EntityType.of(CounterEntity.TYPE, TrackedCounter::new)));
+    // 100 shards rather than the default 1000: with a few thousand entities each shard then holds dozens,
+    // and stopping many entities of a shard at once is where hand-off bugs hide.
+    cluster = TestCluster.start(3, List.of(EntityType.of(CounterEntity.TYPE, TrackedCounter::new,
+        new EntityTypeOptions().setNumberOfShards(SHARDS))));
   }
 
   @AfterEach
@@ -150,7 +155,7 @@ class HandOffTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> fresh.sticky().isReady());
     load.stopAndCheck(fresh);
     assertThat(EVENTS).as("entities of shard %d started on B", moving.shard())
-        .anyMatch(ev -> ev.start() && ev.node().equals(b.nodeId()) && ShardId.of(ev.id(), 100) == moving.shard());
+        .anyMatch(ev -> ev.start() && ev.node().equals(b.nodeId()) && ShardId.of(ev.id(), SHARDS) == moving.shard());
   }
 
   private int spread() {
