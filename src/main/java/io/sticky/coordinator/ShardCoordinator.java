@@ -519,7 +519,7 @@ public final class ShardCoordinator extends VerticleBase {
             ShardHome home = new ShardHome(type, shard, target, epoch);
             for (String node : liveRegions(type)) {
               if (!node.equals(from) && !node.equals(target)) {
-                control(type, node, Protocol.encode(home));
+                tell(type, node, home);
               }
             }
           }
@@ -575,9 +575,17 @@ public final class ShardCoordinator extends VerticleBase {
   private void broadcast(String type, ShardHome home, String except) {
     for (String node : liveRegions(type)) {
       if (!node.equals(except)) {
-        control(type, node, Protocol.encode(home));
+        tell(type, node, home);
       }
     }
+  }
+
+  /**
+   * A ShardHome nobody waits for: sent without a reply, which saves a message per region and hand-off. One
+   * that is lost only costs that region a hop through the old home, or a question to the coordinator.
+   */
+  private void tell(String type, String node, ShardHome home) {
+    vertx.eventBus().send(Addresses.region(type, node), Protocol.encode(home), new DeliveryOptions().addHeader(Headers.CONTROL, "1"));
   }
 
   /** Registered regions of the type on nodes that are still members. */
