@@ -25,6 +25,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import java.util.ArrayList;
@@ -83,6 +85,8 @@ public final class ShardCoordinator extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ShardCoordinator.class);
   /** How long a rebalance leaves a shard alone after its hand-off failed. */
   static final long FAILED_MOVE_COOL_DOWN_MS = 5_000;
+  /** How many times the old home is sent the same HandOff before the hand-off is abandoned. */
+  static final int MAX_HAND_OFF_ASKS = 6;
 
   private final Membership membership;
   private final ShardAllocationStrategy strategy;
@@ -395,19 +399,28 @@ public final class ShardCoordinator extends VerticleBase {
    */
   private Future<Integer> handOffAllOf(String node) {
     leaving.add(node);
-    List<String[]> work = new ArrayList<>();
-    for (String type : state.types()) {
-      if (candidates(type, node).isEmpty()) {
-        continue; // the last region of its type: nowhere to move its shards
+    // Moves already heading to it (it was a target before it said it leaves) land first, then leave again.
+    List<Future<ShardHome>> arriving = new ArrayList<>();
+    targets.forEach((key, target) -> {
+      if (target.equals(node)) {
+        arriving.add(handOffs.get(key));
       }
-      state.allocations(type).forEach((shard, a) -> {
-        if (node.equals(a.node())) {
-          work.add(new String[] {type, Integer.toString(shard)});
+    });
+    return Future.join(arriving).transform(ignored -> {
+      List<String[]> work = new ArrayList<>();
+      for (String type : state.types()) {
+        if (candidates(type, node).isEmpty()) {
+          continue; // the last region of its type: nowhere to move its shards
         }
-      });
-    }
-    log.info("node {} is leaving: handing off its {} shard(s)", node, work.size());
-    return handOffAll(node, work).onComplete(ar -> {
+        state.allocations(type).forEach((shard, a) -> {
+          if (node.equals(a.node())) {
+            work.add(new String[] {type, Integer.toString(shard)});
+          }
+        });
+      }
+      log.info("node {} is leaving: handing off its {} shard(s)", node, work.size());
+      return handOffAll(node, work);
+    }).onComplete(ar -> {
       // Its regions stop after this: forget them now, so later hand-offs do not wait for their answers.
       // Anything it still hosts (a failed hand-off) becomes unallocated, as when a node dies.
       state = state.withoutNode(node);
@@ -428,8 +441,10 @@ public final class ShardCoordinator extends VerticleBase {
         int shard = Integer.parseInt(work.get(next[0])[1]);
         next[0]++;
         Future<ShardHome> already = handOffs.get(type + "/" + shard);
-        Future<ShardHome> move = already != null ? already
-            : node.equals(state.home(type, shard)) ? handOff(type, shard, node) : Future.succeededFuture();
+        if (already == null && !node.equals(state.home(type, shard))) {
+          continue; // moved off it meanwhile
+        }
+        Future<ShardHome> move = already != null ? already : handOff(type, shard, node);
         running[0]++;
         move.onComplete(ar -> {
           running[0]--;
@@ -478,11 +493,11 @@ public final class ShardCoordinator extends VerticleBase {
     intent.get()
         .compose(v -> {
           long written = System.nanoTime();
-          return moveShard(type, shard, from, target, epoch).map(stopped -> {
+          return moveShard(type, shard, from, target, epoch).map(report -> {
             log.info("hand-off type={} shard={} from={} to={} epoch={} entities={} durationMs={} (writeMs={} stopMs={} hostMs={})",
-                type, shard, from, target, epoch, stopped.entities(), (System.nanoTime() - started) / 1_000_000,
-                (written - started) / 1_000_000, stopped.stopMs(), stopped.hostMs());
-            metrics.handOff(type, "ok", System.nanoTime() - started, stopped.entities());
+                type, shard, from, target, epoch, report.entities(), (System.nanoTime() - started) / 1_000_000,
+                (written - started) / 1_000_000, report.stopMs(), report.hostMs());
+            metrics.handOff(type, "ok", System.nanoTime() - started, report.entities());
             return new ShardHome(type, shard, target, epoch);
           });
         })
@@ -494,7 +509,12 @@ public final class ShardCoordinator extends VerticleBase {
           } else {
             log.warn("hand-off of {} from {} to {} abandoned: {}", key, from, target, ar.cause().getMessage());
             metrics.handOff(type, "abandoned", System.nanoTime() - started, 0);
-            recoverAbandoned(type, shard, from, epoch);
+            try {
+              recoverAbandoned(type, shard, from, target, epoch);
+            } catch (RuntimeException e) {
+              // never leave the hand-off's future pending: rebalance, leaves and shard-home asks wait on it
+              log.error("could not settle {} after its abandoned hand-off", key, e);
+            }
             done.fail(ar.cause());
           }
         });
@@ -507,11 +527,7 @@ public final class ShardCoordinator extends VerticleBase {
    * previous coordinator started (the old home answers at once if it had already done it).
    */
   private Future<ShardStopped> moveShard(String type, int shard, String from, String target, long epoch) {
-    if (!membership.isMember(from)) {
-      return Future.failedFuture("the old home " + from + " is no longer a member");
-    }
-    return control(type, from, Protocol.encode(new HandOff(type, shard, target, epoch)))
-        .map(reply -> Protocol.decode(reply, ShardStopped.class))
+    return askToHandOff(type, shard, from, target, epoch, 1)
         .andThen(ar -> {
           if (ar.succeeded()) {
             state = state.withRegion(type, target).moved(type, shard, target, epoch);
@@ -527,25 +543,48 @@ public final class ShardCoordinator extends VerticleBase {
   }
 
   /**
+   * HandOff to the old home until it answers. Only its answer decides the outcome: a timeout here does not
+   * mean it failed (it may be stopping a slow entity, or have handed the shard over and its reply be late),
+   * and abandoning then could leave the shard on two nodes. HandOff is idempotent at the old home (it
+   * answers a repeat from the running hand-off, or at once if it is done), so it is asked again, a bounded
+   * number of times, for as long as it is a member.
+   */
+  private Future<ShardStopped> askToHandOff(String type, int shard, String from, String target, long epoch, int attempt) {
+    if (!membership.isMember(from)) {
+      return Future.failedFuture("the old home " + from + " is no longer a member");
+    }
+    return control(type, from, Protocol.encode(new HandOff(type, shard, target, epoch)))
+        .map(reply -> Protocol.decode(reply, ShardStopped.class))
+        .recover(err -> {
+          boolean timedOut = err instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT;
+          if (!timedOut || attempt >= MAX_HAND_OFF_ASKS || !membership.isMember(from)) {
+            return Future.failedFuture(err);
+          }
+          log.warn("hand-off of {}/{} from {}: no answer within {} ms (attempt {}), asking again", type, shard, from,
+              options.getHandOffTimeoutMs(), attempt);
+          return askToHandOff(type, shard, from, target, epoch, attempt + 1);
+        });
+  }
+
+  /**
    * After a failed hand-off the old home is buffering the shard (or has died), and the table names the
    * target of the failed move: write a newer allocation over it, then tell every region. If the old home is
    * still a member it keeps the shard (it re-hosts it on this ShardHome); otherwise it is allocated afresh.
    */
-  private void recoverAbandoned(String type, int shard, String from, long failedEpoch) {
+  private void recoverAbandoned(String type, int shard, String from, String target, long failedEpoch) {
     String key = type + "/" + shard;
     if (state.allocation(type, shard).epoch() < failedEpoch) {
       // The next allocation must outrank the failed move's, which the table (and maybe the target) has seen.
       state = state.recovered(type, shard, state.home(type, shard), failedEpoch);
     }
-    if (membership.isMember(from)) {
-      long epoch = state.nextEpoch(type, shard);
-      ShardHome home = new ShardHome(type, shard, from, epoch);
-      state = state.moved(type, shard, from, epoch);
-      table.put(key, entry(from, epoch, null, 0))
-          .onFailure(err -> log.error("could not record that {} stays on {}: {}", key, from, err.getMessage()))
-          // Told even if the write failed: the old home must stop buffering. A later coordinator that finds
-          // the failed move in the table sends HandOff again, which the old home refuses (newer epoch).
-          .onComplete(ar -> broadcast(type, home));
+    if (membership.isMember(from) && state.regions(type).contains(from)) {
+      settle(type, shard, from);
+      return;
+    }
+    if (membership.isMember(target) && state.regions(type).contains(target)) {
+      // The old home died mid-hand-off, maybe after the target took the shard: the target keeps it (with
+      // what it got, or fresh), as a new coordinator would decide from the table.
+      settle(type, shard, target);
       return;
     }
     state = state.withoutNode(from);
@@ -558,6 +597,20 @@ public final class ShardCoordinator extends VerticleBase {
         .onFailure(err -> log.error("shard {} left without a home after an abandoned hand-off: {}", key, err.getMessage()));
   }
 
+  /** Makes {@code node} the shard's home at a new epoch: state, table (overwriting a failed move's intent), every region. */
+  private void settle(String type, int shard, String node) {
+    String key = type + "/" + shard;
+    long epoch = state.nextEpoch(type, shard);
+    ShardHome home = new ShardHome(type, shard, node, epoch);
+    state = state.moved(type, shard, node, epoch);
+    table.put(key, entry(node, epoch, null, 0))
+        .onFailure(err -> log.error("could not record that {} is on {}: {}", key, node, err.getMessage()))
+        // Told even if the write failed: the old home must stop buffering (it also asks the coordinator
+        // itself after a while). A later coordinator that finds the failed move in the table sends HandOff
+        // again, which the old home refuses (it hosts the shard at a newer epoch).
+        .onComplete(ar -> broadcast(type, home));
+  }
+
   /** A table entry: the shard's home and epoch, and during a hand-off the home it is leaving. */
   private static String entry(String node, long epoch, String from, long fromEpoch) {
     JsonObject json = new JsonObject().put("node", node).put("epoch", epoch);
@@ -567,16 +620,10 @@ public final class ShardCoordinator extends VerticleBase {
     return json.encode();
   }
 
+  /** ShardHome to every live region of the type. */
   private void broadcast(String type, ShardHome home) {
-    broadcast(type, home, null);
-  }
-
-  /** ShardHome to every live region of the type but {@code except} (null: all). */
-  private void broadcast(String type, ShardHome home, String except) {
     for (String node : liveRegions(type)) {
-      if (!node.equals(except)) {
-        tell(type, node, home);
-      }
+      tell(type, node, home);
     }
   }
 

@@ -24,7 +24,7 @@ public final class Protocol {
 
   /**
    * Sent to a region's inbox (with header {@link Headers#CONTROL}) by the coordinator, or by the old home of a
-   * shard being handed off. Each is a request; the reply is named on the record.
+   * shard being handed off. The reply is named on the record; {@link ShardHome} is sent without one.
    */
   public sealed interface RegionCommand permits HandOff, HostShard, ShardHome, GetRegionState {
   }
@@ -65,7 +65,7 @@ public final class Protocol {
   /**
    * Coordinator -> region: {@code shard} lives on {@code node} since allocation {@code epoch}. Epochs of a
    * shard only grow: each new allocation of the shard gets the previous epoch + 1. The reply to
-   * {@link GetShardHome}; also sent to every other region at the end of a hand-off (reply: any ack), so they
+   * {@link GetShardHome}; also sent, without a reply, to every other region at the end of a hand-off, so they
    * route to the new home directly rather than through the old one, and after an abandoned hand-off, so the
    * old home hosts the shard again.
    */
@@ -94,7 +94,7 @@ public final class Protocol {
   }
 
   /**
-   * Old home -> new home (or coordinator -> new home when the old home is gone): host {@code shard} from
+   * Old home -> new home: host {@code shard} from
    * {@code epoch}, activating its entities from {@code states} when they are next used. The old home's
    * forwarded messages for the shard follow it on the same connection, so they arrive after it.
    * Reply: {@link ShardStarted}.

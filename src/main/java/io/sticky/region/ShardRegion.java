@@ -99,7 +99,8 @@ public final class ShardRegion extends VerticleBase {
   private boolean registering;
   /**
    * Shards this node is handing off (stopping, or stopped and not yet taken by the new home): their messages
-   * are buffered, and their home is not asked for, until the hand-off ends or the next ShardHome.
+   * are buffered, and their home is not asked for, until the hand-off ends or, after a failed one, a
+   * ShardHome naming this node (see checkStranded).
    */
   private final Set<Integer> handingOff = new HashSet<>();
   /** Hand-offs of shards away from this node that are running, by shard. */
@@ -472,7 +473,7 @@ public final class ShardRegion extends VerticleBase {
           ShardHome home = Protocol.decode(reply.body(), ShardHome.class);
           log.debug("home of {}/{} is {} at epoch {}", type.name(), shard, home.node(), home.epoch());
           if (handingOff.contains(shard)) {
-            // An answer from before the hand-off began: the hand-off's own ShardHome will follow.
+            // We are handing it off: its end (or a ShardHome after a failed one) says where it goes.
             resolving.remove(shard);
             return;
           }
@@ -497,9 +498,17 @@ public final class ShardRegion extends VerticleBase {
   private void onShardHome(ShardHome home) {
     resolving.remove(home.shard());
     ShardHome known = homes.get(home.shard());
-    if (known == null || known.epoch() <= home.epoch()) {
-      homes.put(home.shard(), home);
+    if (known != null && known.epoch() > home.epoch()) {
+      // Older than what we know (e.g. an answer asked for before a hand-off that has happened since): never
+      // acted on, above all not to host the shard here again. What waits goes by the newer home.
+      ArrayDeque<Envelope> queue = waiting.remove(home.shard());
+      if (queue != null) {
+        buffered.addAndGet(-queue.size());
+        queue.forEach(this::route);
+      }
+      return;
     }
+    homes.put(home.shard(), home);
     Map<String, String> stopped = stoppedStates.remove(home.shard());
     if (home.node().equals(self)) {
       if (stopped != null) {
@@ -778,7 +787,6 @@ public final class ShardRegion extends VerticleBase {
       }
       cell.moveTo(EntityLifecycle.STOPPING);
       cell.entity.stopForHandOff().onComplete(ar -> {
-        markStopped(cell);
         List<Envelope> again = new ArrayList<>();
         if (ar.succeeded()) {
           ar.result().unprocessed().forEach(d -> again.add((Envelope) d));
@@ -792,6 +800,8 @@ public final class ShardRegion extends VerticleBase {
             }
           }
         }
+        // Only now: a hand-off waiting for this cell then finds its state in `transferred`.
+        markStopped(cell);
         again.addAll(cell.pending);
         cell.pending.clear();
         log.debug("passivated {}/{} on {}; {} message(s) waiting for its next instance", type.name(), cell.id, self, again.size());
@@ -819,20 +829,27 @@ public final class ShardRegion extends VerticleBase {
         }
       });
     } else if (command instanceof HostShard h) {
+      ShardHome known = homes.get(h.shard());
+      if (known != null && known.epoch() > h.epoch()) {
+        msg.fail(409, "shard " + h.shard() + " is known here at epoch " + known.epoch() + ", newer than " + h.epoch());
+        return;
+      }
       transferred.putAll(h.states());
       handingOff.remove(h.shard());
       onShardHome(new ShardHome(type.name(), h.shard(), self, h.epoch()));
       msg.reply(Protocol.encode(new ShardStarted(type.name(), h.shard(), self)));
     } else if (command instanceof ShardHome home) {
-      if (home.node().equals(self)) {
-        // An abandoned hand-off: the shard stays here. One still running must not send it anywhere now.
-        HandOffRun run = handingOffTo.remove(home.shard());
-        if (run != null) {
-          run.cancelled = true;
+      HandOffRun run = handingOffTo.get(home.shard());
+      if (run != null) {
+        // Its outcome decides: this home applies only if the run fails (the coordinator asks the old home
+        // again rather than abandon a hand-off it has not heard the end of, so this is a late or stray message).
+        run.deferred = home;
+      } else {
+        if (home.node().equals(self)) {
+          handingOff.remove(home.shard()); // an abandoned hand-off: the shard stays here
         }
-        handingOff.remove(home.shard());
+        onShardHome(home);
       }
-      onShardHome(home);
       msg.reply(new JsonObject());
     } else if (command instanceof Protocol.GetRegionState) {
       Map<Integer, Integer> byShard = new java.util.TreeMap<>();
@@ -848,7 +865,8 @@ public final class ShardRegion extends VerticleBase {
   private static final class HandOffRun {
     final HandOff command;
     final Future<ShardStopped> result;
-    boolean cancelled;
+    /** A ShardHome that arrived while it ran: applied if the run fails. */
+    ShardHome deferred;
 
     HandOffRun(HandOff command, Promise<ShardStopped> result) {
       this.command = command;
@@ -891,18 +909,6 @@ public final class ShardRegion extends VerticleBase {
       stoppedAt[0] = System.nanoTime();
       entities[0] = states.size();
       long left = TimeUnit.NANOSECONDS.toMillis(deadline - stoppedAt[0]);
-      if (run.cancelled) {
-        if (hosted.containsKey(shard)) {
-          // Told to keep the shard while it was still stopping: the stopped entities resume from their snapshots.
-          stoppedStates.remove(shard);
-          states.forEach((id, state) -> {
-            if (!cells.containsKey(id)) {
-              transferred.putIfAbsent(id, state);
-            }
-          });
-        }
-        return Future.failedFuture("cancelled: the coordinator gave up on this hand-off");
-      }
       if (left <= 0) {
         return Future.failedFuture("stopping the shard took longer than 3/4 of the hand-off timeout");
       }
@@ -921,10 +927,20 @@ public final class ShardRegion extends VerticleBase {
       if (handingOffTo.get(shard) == run) {
         handingOffTo.remove(shard);
       }
-      if (ar.failed() || run.cancelled) {
-        // The shard stays stopped and buffered here until the coordinator's ShardHome says where it is.
-        result.fail(ar.failed() ? ar.cause().getMessage() : "cancelled: the coordinator gave up on this hand-off");
+      if (ar.failed()) {
+        // The shard stays stopped and buffered here (snapshots in stoppedStates) until a ShardHome says
+        // where it is: the coordinator's, or the answer to our own question if that one never comes.
+        result.fail(ar.cause().getMessage());
+        if (run.deferred != null) {
+          handingOff.remove(shard);
+          onShardHome(run.deferred);
+        } else {
+          vertx.setTimer(options.getHandOffTimeoutMs(), t -> checkStranded(shard));
+        }
         return;
+      }
+      if (run.deferred != null) {
+        log.warn("ignored {} for shard {} of {}, which this node handed to {} at epoch {}", run.deferred, shard, type.name(), h.to(), h.epoch());
       }
       stoppedStates.remove(shard);
       handingOff.remove(shard);
@@ -933,6 +949,31 @@ public final class ShardRegion extends VerticleBase {
           TimeUnit.NANOSECONDS.toMillis(stoppedAt[0] - started), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedAt[0])));
     });
     return result.future();
+  }
+
+  /**
+   * A shard left stopped here by a failed hand-off whose ShardHome never came (the coordinator died before
+   * sending it): ask where it lives. If here, host it again from its snapshots; otherwise keep waiting (a
+   * coordinator that finds the failed move's intent sends HandOff again, which picks the snapshots up).
+   */
+  private void checkStranded(int shard) {
+    if (closing || !handingOff.contains(shard) || handingOffTo.containsKey(shard)) {
+      return;
+    }
+    eventBus.<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(new GetShardHome(type.name(), shard, self, numberOfShards)), coordinatorOptions())
+        .onComplete(ar -> {
+          if (!handingOff.contains(shard) || handingOffTo.containsKey(shard)) {
+            return; // settled meanwhile
+          }
+          ShardHome home = ar.succeeded() ? Protocol.decode(ar.result().body(), ShardHome.class) : null;
+          if (home != null && home.node().equals(self)) {
+            log.info("shard {} of {} was left stopped by a failed hand-off; hosting it again", shard, type.name());
+            handingOff.remove(shard);
+            onShardHome(home);
+          } else {
+            vertx.setTimer(options.getHandOffTimeoutMs(), t -> checkStranded(shard));
+          }
+        });
   }
 
   /**
@@ -946,7 +987,9 @@ public final class ShardRegion extends VerticleBase {
     }
     handingOff.add(shard);
     homes.remove(shard);
-    Map<String, String> states = new HashMap<>();
+    // Snapshots of an earlier, failed hand-off of this shard go too (they are all that is left of those entities).
+    Map<String, String> earlier = stoppedStates.remove(shard);
+    Map<String, String> states = earlier == null ? new HashMap<>() : new HashMap<>(earlier);
     List<EntityCell> inShard = new ArrayList<>();
     for (EntityCell cell : cells.values()) {
       if (cell.shard == shard) {
@@ -955,8 +998,9 @@ public final class ShardRegion extends VerticleBase {
     }
     List<Future<?>> stops = new ArrayList<>();
     for (EntityCell cell : inShard) {
-      if (cell.passivating) {
-        // Already stopping: its state (if messages wait) and its messages come back through transferred and route().
+      if (cell.passivating || cell.lifecycle == EntityLifecycle.STOPPING) {
+        // Already stopping (passivated, or retired after being fenced): its state (if kept) and its messages
+        // come back through transferred and route(). Waited for, so it is not running when the shard leaves.
         stops.add(cell.stopped.future());
         continue;
       }

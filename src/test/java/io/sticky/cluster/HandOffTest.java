@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.sticky.api.EntityType;
 import io.sticky.api.EntityTypeOptions;
+import io.sticky.api.StickyOptions;
 import io.sticky.coordinator.ShardCoordinator;
 import io.sticky.examples.CounterEntity;
 import io.sticky.node.StickyNode;
@@ -27,6 +28,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -74,9 +76,10 @@ class HandOffTest {
   void start() {
     EVENTS.clear();
     // 100 shards rather than the default 1000: with a few thousand entities each shard then holds dozens,
-    // and stopping many entities of a shard at once is where hand-off bugs hide.
+    // and stopping many entities of a shard at once is where hand-off bugs hide. No state store: a value
+    // survives a move only if its entity's snapshot travelled with the shard.
     cluster = TestCluster.start(3, List.of(EntityType.of(CounterEntity.TYPE, TrackedCounter::new,
-        new EntityTypeOptions().setNumberOfShards(SHARDS))));
+        new EntityTypeOptions().setNumberOfShards(SHARDS))), o -> o.setStore("none"));
   }
 
   @AfterEach
@@ -122,6 +125,45 @@ class HandOffTest {
     await().atMost(Duration.ofSeconds(20)).until(() -> cluster.node(1).sticky().runsCoordinator());
     load.awaitAcks(load.acks() + 500);
     load.stopAndCheck();
+  }
+
+  /**
+   * The new home never gets the shard (its HostShard is lost): the old home gives up, the coordinator
+   * abandons the move and the old home serves the shard again from the snapshots it took. Nothing is lost,
+   * no request fails, and once HostShard gets through the moves complete.
+   */
+  @Test
+  void aHandOffTheNewHomeNeverReceivesIsAbandonedAndTheOldHomeKeepsServingWithItsState() throws Exception {
+    cluster.close();
+    cluster = TestCluster.start(2, List.of(EntityType.of(CounterEntity.TYPE, TrackedCounter::new,
+        new EntityTypeOptions().setNumberOfShards(SHARDS))), new StickyOptions().setHandOffTimeoutMs(1_000),
+        o -> o.setStore("none")); // no store to reload from: state survives only if the snapshots do
+    AtomicBoolean dropHostShard = new AtomicBoolean();
+    AtomicInteger dropped = new AtomicInteger();
+    for (StickyNode n : cluster.nodes()) {
+      n.vertx().eventBus().addOutboundInterceptor(ctx -> {
+        // ctx.body(), not ctx.message().body(): a clustered message has no body object until it is decoded
+        if (dropHostShard.get() && ctx.body() instanceof JsonObject body && "HostShard".equals(body.getString("@kind"))) {
+          dropped.incrementAndGet();
+          return; // lost on the way: the old home's request times out
+        }
+        ctx.next();
+      });
+    }
+    Load load = new Load(List.of(cluster.node(0), cluster.node(1)));
+    load.preload(1_000);
+    load.start();
+    load.awaitAcks(300);
+    await().atMost(Duration.ofSeconds(20)).until(() -> spread() <= 1);
+    dropHostShard.set(true); // from now on: the shards hold ~10 entities each, with state
+    StickyNode third = cluster.startNode();
+    await().atMost(Duration.ofSeconds(20)).until(() -> dropped.get() >= 3);
+    load.awaitAcks(load.acks() + 300); // served throughout, by the old homes
+    assertThat(shardsOf(third)).as("shards on the node that never received one").isZero();
+    dropHostShard.set(false);
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> spread() <= 1 && shardsOf(third) > 0);
+    load.awaitAcks(load.acks() + 300);
+    load.stopAndCheck(third);
   }
 
   /**

@@ -47,6 +47,15 @@ public final class TestCluster implements AutoCloseable {
     return c;
   }
 
+  /** As {@link #start(int, List, UnaryOperator)}, with cluster-wide options (timeouts, rebalance limits) for every node too. */
+  public static TestCluster start(int size, List<EntityType> types, StickyOptions stickyOptions, UnaryOperator<NodeOptions> tweak) {
+    TestCluster c = new TestCluster(size + 1, types, stickyOptions, tweak);
+    for (int i = 0; i < size; i++) {
+      c.startNode();
+    }
+    return c;
+  }
+
   /** Starts one more node (ports for one extra node are reserved up front). */
   public StickyNode startNode() {
     int index = nodes.size();
