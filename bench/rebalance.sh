@@ -40,6 +40,9 @@ ACTIVATE_PARALLEL=${ACTIVATE_PARALLEL:-16}
 # 1: bench/probe.py (python3) sends one GET at a time, at most every PROBE_INTERVAL_MS, during the windows
 # and records every latency in full, also those longer than a window (which wrk drops).
 PROBE=${PROBE:-1}
+# 1: node 4 is a bare clustered Vert.x JVM (bench/Ceiling.java echo) that joins and hosts nothing, so the
+# join costs a JVM start and a Hazelcast join but moves no shard: the membership change's own cost.
+NODE4_PLAIN=${NODE4_PLAIN:-0}
 PROBE_INTERVAL_MS=${PROBE_INTERVAL_MS:-10}
 # How long node 3 may take to exit after SIGTERM (its own shutdown hook gives up after 30 s).
 EXIT_TIMEOUT=${EXIT_TIMEOUT:-45}
@@ -210,7 +213,7 @@ log "results in $OUT; cluster name $CLUSTER_NAME; load average at start: $LOAD_S
   echo "date: $(date -Iseconds)"; echo "host: $(uname -srm), $(nproc) cores"; echo "java: $(java -version 2>&1 | head -1)"
   echo "wrk: $(wrk -v 2>&1 | head -1)"; echo "jar: $(ls -l --time-style=+%F.%T $JAR | awk '{print $6, $5}')"
   echo "WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS THREADS=$THREADS"
-  echo "HEAP=$HEAP WRK_TIMEOUT=$WRK_TIMEOUT COUNT_STATUS=$COUNT_STATUS ACTIVATE_PARALLEL=$ACTIVATE_PARALLEL PROBE=$PROBE PROBE_INTERVAL_MS=$PROBE_INTERVAL_MS"
+  echo "HEAP=$HEAP WRK_TIMEOUT=$WRK_TIMEOUT COUNT_STATUS=$COUNT_STATUS ACTIVATE_PARALLEL=$ACTIVATE_PARALLEL PROBE=$PROBE PROBE_INTERVAL_MS=$PROBE_INTERVAL_MS NODE4_PLAIN=$NODE4_PLAIN"
   echo "cluster name: $CLUSTER_NAME"; echo "load average at start: $LOAD_START"
 } >"$OUT/env.txt"
 
@@ -219,8 +222,13 @@ MEMBERS=$(printf "$HOST:%s," "${CLUSTER[@]}"); MEMBERS=${MEMBERS%,}
 NODE_PID=()
 start_node() {
   local i=$1
-  start "node$((i + 1))" java -Xmx"$HEAP" -jar "$JAR" --http-host "$HOST" --http-port "${HTTP[$i]}" \
-    --host "$HOST" --cluster-name "$CLUSTER_NAME" --cluster-port "${CLUSTER[$i]}" --members "$MEMBERS"
+  if ((i == 3)) && [[ $NODE4_PLAIN == 1 ]]; then
+    start "node$((i + 1))" java -Xmx"$HEAP" -cp "$JAR" bench/Ceiling.java echo \
+      --cluster-name "$CLUSTER_NAME" --cluster-port "${CLUSTER[$i]}" --members "$MEMBERS"
+  else
+    start "node$((i + 1))" java -Xmx"$HEAP" -jar "$JAR" --http-host "$HOST" --http-port "${HTTP[$i]}" \
+      --host "$HOST" --cluster-name "$CLUSTER_NAME" --cluster-port "${CLUSTER[$i]}" --members "$MEMBERS"
+  fi
   NODE_PID[$i]=$LAST_PID
 }
 # Node 1 first, so it is the oldest member and runs the coordinator; then 2 and 3 together.
@@ -542,5 +550,5 @@ ISSUES=$(log_issues "$STOP_AT" "$OUT"/node1.log "$OUT"/node2.log "$OUT"/node3.lo
   echo "load average: start $LOAD_START, end $LOAD_END ($(nproc) cores)"
   echo
   echo "raw wrk output, node logs and hand-off lists: $OUT/"
-  echo "rerun: WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS WRK_DELAY_MS=$WRK_DELAY_MS STICKY_STORE=${STICKY_STORE:-} bench/rebalance.sh"
+  echo "rerun: WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS WRK_DELAY_MS=$WRK_DELAY_MS STICKY_STORE=${STICKY_STORE:-} NODE4_PLAIN=$NODE4_PLAIN bench/rebalance.sh"
 } | tee "$OUT/summary.txt"
