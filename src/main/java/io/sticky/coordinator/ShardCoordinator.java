@@ -85,8 +85,6 @@ public final class ShardCoordinator extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ShardCoordinator.class);
   /** How long a rebalance leaves a shard alone after its hand-off failed. */
   static final long FAILED_MOVE_COOL_DOWN_MS = 5_000;
-  /** How many times the old home is sent the same HandOff before the hand-off is abandoned. */
-  static final int MAX_HAND_OFF_ASKS = 6;
 
   private final Membership membership;
   private final ShardAllocationStrategy strategy;
@@ -305,7 +303,13 @@ public final class ShardCoordinator extends VerticleBase {
         allocation.fail(ar.cause());
         return;
       }
-      state = state.allocated(g.type(), g.shard(), node, epoch);
+      try {
+        state = state.allocated(g.type(), g.shard(), node, epoch);
+      } catch (IllegalStateException e) {
+        // e.g. the node left while the write was in flight: the requester asks again
+        allocation.fail(e);
+        return;
+      }
       log.debug("allocated {} to {} at epoch {} (table write {} ms)", key, node, epoch, (System.nanoTime() - started) / 1_000_000);
       allocation.complete(new ShardHome(g.type(), g.shard(), node, epoch));
     });
@@ -545,9 +549,9 @@ public final class ShardCoordinator extends VerticleBase {
   /**
    * HandOff to the old home until it answers. Only its answer decides the outcome: a timeout here does not
    * mean it failed (it may be stopping a slow entity, or have handed the shard over and its reply be late),
-   * and abandoning then could leave the shard on two nodes. HandOff is idempotent at the old home (it
-   * answers a repeat from the running hand-off, or at once if it is done), so it is asked again, a bounded
-   * number of times, for as long as it is a member.
+   * and abandoning then could leave the shard on two nodes or lose what the new home did. HandOff is
+   * idempotent at the old home (it answers a repeat from the running hand-off, or at once if it is done),
+   * so it is asked again for as long as it is a member.
    */
   private Future<ShardStopped> askToHandOff(String type, int shard, String from, String target, long epoch, int attempt) {
     if (!membership.isMember(from)) {
@@ -557,7 +561,7 @@ public final class ShardCoordinator extends VerticleBase {
         .map(reply -> Protocol.decode(reply, ShardStopped.class))
         .recover(err -> {
           boolean timedOut = err instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT;
-          if (!timedOut || attempt >= MAX_HAND_OFF_ASKS || !membership.isMember(from)) {
+          if (!timedOut || !membership.isMember(from)) {
             return Future.failedFuture(err);
           }
           log.warn("hand-off of {}/{} from {}: no answer within {} ms (attempt {}), asking again", type, shard, from,

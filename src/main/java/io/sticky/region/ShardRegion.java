@@ -834,6 +834,12 @@ public final class ShardRegion extends VerticleBase {
         msg.fail(409, "shard " + h.shard() + " is known here at epoch " + known.epoch() + ", newer than " + h.epoch());
         return;
       }
+      ShardHome hosting = new ShardHome(type.name(), h.shard(), self, h.epoch());
+      if (hosting.equals(hosted.get(h.shard()))) {
+        // A repeat (the old home did not get our answer): its entities may have run since; keep them as they are.
+        msg.reply(Protocol.encode(new ShardStarted(type.name(), h.shard(), self)));
+        return;
+      }
       transferred.putAll(h.states());
       handingOff.remove(h.shard());
       onShardHome(new ShardHome(type.name(), h.shard(), self, h.epoch()));
@@ -843,7 +849,9 @@ public final class ShardRegion extends VerticleBase {
       if (run != null) {
         // Its outcome decides: this home applies only if the run fails (the coordinator asks the old home
         // again rather than abandon a hand-off it has not heard the end of, so this is a late or stray message).
-        run.deferred = home;
+        if (run.deferred == null || home.epoch() > run.deferred.epoch()) {
+          run.deferred = home;
+        }
       } else {
         if (home.node().equals(self)) {
           handingOff.remove(home.shard()); // an abandoned hand-off: the shard stays here
@@ -912,17 +920,7 @@ public final class ShardRegion extends VerticleBase {
       if (left <= 0) {
         return Future.failedFuture("stopping the shard took longer than 3/4 of the hand-off timeout");
       }
-      DeliveryOptions opts = new DeliveryOptions().setSendTimeout(left).addHeader(Headers.CONTROL, "1");
-      Future<Message<JsonObject>> hostedThere = eventBus.request(Addresses.region(type.name(), h.to()),
-          Protocol.encode(new HostShard(type.name(), shard, h.epoch(), states)), opts);
-      // Behind HostShard, not after its reply: saves a round trip of pause. If it fails they come back
-      // here (routed again, they wait in the buffer, since the shard is still handing off).
-      ArrayDeque<Envelope> queue = waiting.remove(shard);
-      if (queue != null) {
-        buffered.addAndGet(-queue.size());
-        queue.forEach(env -> forward(env, target));
-      }
-      return hostedThere;
+      return hostShardOn(target, states, left, 1);
     }).onComplete(ar -> {
       if (handingOffTo.get(shard) == run) {
         handingOffTo.remove(shard);
@@ -952,6 +950,34 @@ public final class ShardRegion extends VerticleBase {
   }
 
   /**
+   * Sends {@code HostShard} to the new home with the buffer forwarded right behind it (same sender, same
+   * address: it arrives after HostShard; not after its reply, which saves a round trip of pause. If a
+   * forwarded message fails it comes back here and waits, since the shard is still handing off). A timeout
+   * is no answer: the new home may have taken the shard and served those messages, so going back to hosting
+   * it here could lose their writes. It is sent again (the new home acknowledges a repeat without touching
+   * its entities) for as long as the new home is a member; any other failure means it did not take it.
+   */
+  private Future<Message<JsonObject>> hostShardOn(ShardHome target, Map<String, String> states, long timeoutMs, int attempt) {
+    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(Headers.CONTROL, "1");
+    Future<Message<JsonObject>> hostedThere = eventBus.request(Addresses.region(type.name(), target.node()),
+        Protocol.encode(new HostShard(type.name(), target.shard(), target.epoch(), states)), opts);
+    ArrayDeque<Envelope> queue = waiting.remove(target.shard());
+    if (queue != null) {
+      buffered.addAndGet(-queue.size());
+      queue.forEach(env -> forward(env, target));
+    }
+    return hostedThere.recover(err -> {
+      boolean timedOut = err instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT;
+      if (!timedOut || closing || !membership.isMember(target.node())) {
+        return Future.failedFuture(err);
+      }
+      log.warn("HostShard for shard {} of {} to {}: no answer within {} ms (attempt {}), sending it again",
+          target.shard(), type.name(), target.node(), timeoutMs, attempt);
+      return hostShardOn(target, states, Math.max(timeoutMs, options.getHandOffTimeoutMs() / 4), attempt + 1);
+    });
+  }
+
+  /**
    * A shard left stopped here by a failed hand-off whose ShardHome never came (the coordinator died before
    * sending it): ask where it lives. If here, host it again from its snapshots; otherwise keep waiting (a
    * coordinator that finds the failed move's intent sends HandOff again, which picks the snapshots up).
@@ -966,8 +992,17 @@ public final class ShardRegion extends VerticleBase {
             return; // settled meanwhile
           }
           ShardHome home = ar.succeeded() ? Protocol.decode(ar.result().body(), ShardHome.class) : null;
+          ShardHome floor = homes.get(shard);
           if (home != null && home.node().equals(self)) {
             log.info("shard {} of {} was left stopped by a failed hand-off; hosting it again", shard, type.name());
+            handingOff.remove(shard);
+            onShardHome(home);
+          } else if (home != null && (floor == null || home.epoch() > floor.epoch())) {
+            // Allocated elsewhere since (e.g. this node is leaving): what waits goes there; the snapshots are
+            // lost, as if this node had crashed.
+            Map<String, String> dropped = stoppedStates.remove(shard);
+            log.warn("shard {} of {} was left stopped by a failed hand-off and is now on {}; {} snapshot(s) dropped",
+                shard, type.name(), home.node(), dropped == null ? 0 : dropped.size());
             handingOff.remove(shard);
             onShardHome(home);
           } else {
@@ -986,7 +1021,8 @@ public final class ShardRegion extends VerticleBase {
       hostedShards.decrementAndGet();
     }
     handingOff.add(shard);
-    homes.remove(shard);
+    // homes keeps this node's own entry (route() looks at handingOff first): the epoch floor below which
+    // onShardHome ignores a home, so a late or stale one cannot redirect the shard or drop its snapshots.
     // Snapshots of an earlier, failed hand-off of this shard go too (they are all that is left of those entities).
     Map<String, String> earlier = stoppedStates.remove(shard);
     Map<String, String> states = earlier == null ? new HashMap<>() : new HashMap<>(earlier);
