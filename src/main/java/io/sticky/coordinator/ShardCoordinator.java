@@ -66,16 +66,17 @@ import org.slf4j.LoggerFactory;
  *   coordinator note B as the home and send ShardHome to every other region. Until they get it they keep
  *   routing to A, which holds or forwards: no region but A ever pauses S's messages, and A only for its stop
  *   and one hop. S is never active on A and B at once: B hosts S only on A's HostShard, after A stopped it,
- *   and the coordinator names B to nobody before A's reply. If A fails (cannot stop S in time, or B does
- *   not take it) while still a member, the hand-off is abandoned: a newer allocation naming A goes to the
+ *   and the coordinator names B to nobody before A's reply. If A reports a failure (cannot stop S in time,
+ *   or B refuses S or leaves) while still a member, the hand-off is abandoned: a newer allocation naming A goes to the
  *   table and to every region, and A re-hosts S from its snapshots.</li>
  * </ul>
  *
  * <h2>When the guarantees do not hold</h2>
  * A coordinator that dies during a hand-off carried no snapshots (they go from A to B directly); the next
  * one finds the move in the table and sends HandOff to A again, which A answers at once if it had finished.
- * If A's HostShard times out although B took the shard (its reply lost for the whole hand-off timeout), A
- * re-hosts S and two instances may run until the next move; conditional state writes fence the stale one. Under a network partition Hazelcast may form two clusters, each with an oldest member and so a
+ * Neither side gives up on a timeout alone (the coordinator asks A again, A sends B the shard again), so a
+ * B that stays a member but never answers keeps S paused until it is removed from the cluster.
+ * Under a network partition Hazelcast may form two clusters, each with an oldest member and so a
  * coordinator; the two may allocate the same unallocated shard to different nodes. Split-brain protection
  * and conditional state writes (later issues) are what keep persisted state from forking then.
  */
@@ -98,8 +99,12 @@ public final class ShardCoordinator extends VerticleBase {
   /** Nodes leaving cleanly: they get no new shards. */
   private final Set<String> leaving = new HashSet<>();
   private long rebalanceTimer = -1;
-  /** Hand-offs found unfinished in the table at recovery: type, shard, from, to, epoch. */
-  private final List<String[]> unfinished = new ArrayList<>();
+  /** Hand-offs found unfinished in the table at recovery. */
+  private final List<Unfinished> unfinished = new ArrayList<>();
+
+  /** A hand-off of {@code shard} from {@code from} to {@code to} at {@code epoch} that a previous coordinator started. */
+  private record Unfinished(String type, int shard, String from, String to, long epoch) {
+  }
   /** Set on stop: hand-offs still ending then start no new moves. */
   private boolean stopped;
   private CoordinatorState state = CoordinatorState.EMPTY;
@@ -168,7 +173,7 @@ public final class ShardCoordinator extends VerticleBase {
       String from = value.getString("from");
       if (from != null && membership.isMember(from)) {
         state = state.recovered(type, shard, from, value.getLong("fromEpoch")).withRegion(type, from);
-        unfinished.add(new String[] {type, Integer.toString(shard), from, node, Long.toString(epoch)});
+        unfinished.add(new Unfinished(type, shard, from, node, epoch));
         live++;
         continue;
       }
@@ -184,11 +189,10 @@ public final class ShardCoordinator extends VerticleBase {
 
   /** Finishes the hand-offs a previous coordinator left in the table: the old homes answer at once if they are done. */
   private void resumeHandOffs() {
-    for (String[] u : unfinished) {
-      String type = u[0];
-      int shard = Integer.parseInt(u[1]);
-      log.info("finishing the hand-off of {}/{} from {} to {} at epoch {} that the previous coordinator started", type, shard, u[2], u[3], u[4]);
-      runHandOff(type, shard, u[2], u[3], Long.parseLong(u[4]), Future::succeededFuture);
+    for (Unfinished u : unfinished) {
+      log.info("finishing the hand-off of {}/{} from {} to {} at epoch {} that the previous coordinator started",
+          u.type(), u.shard(), u.from(), u.to(), u.epoch());
+      runHandOff(u.type(), u.shard(), u.from(), u.to(), u.epoch(), Future::succeededFuture);
     }
     unfinished.clear();
   }
@@ -324,8 +328,8 @@ public final class ShardCoordinator extends VerticleBase {
     Map<String, Set<Integer>> planned = new TreeMap<>();
     liveShardsByRegion(type, except).forEach((node, shards) -> planned.put(node, new HashSet<>(shards)));
     targets.forEach((key, target) -> {
-      if (key.startsWith(type + "/")) {
-        int shard = Integer.parseInt(key.substring(type.length() + 1));
+      int shard = shardOf(type, key);
+      if (shard >= 0) {
         planned.values().forEach(shards -> shards.remove(shard));
         Set<Integer> there = planned.get(target);
         if (there != null) {
@@ -334,6 +338,12 @@ public final class ShardCoordinator extends VerticleBase {
       }
     });
     return planned;
+  }
+
+  /** The shard of a {@code type/shard} key, or -1 if the key is of another type. */
+  private static int shardOf(String type, String key) {
+    return key.length() > type.length() && key.startsWith(type) && key.charAt(type.length()) == '/'
+        ? Integer.parseInt(key.substring(type.length() + 1)) : -1;
   }
 
   /** Live regions of the type that may take shards (not leaving, not {@code except}), with their shards as the state lists them. */
@@ -360,8 +370,9 @@ public final class ShardCoordinator extends VerticleBase {
     for (String type : state.types()) {
       Set<Integer> inProgress = new HashSet<>();
       handOffs.keySet().forEach(k -> {
-        if (k.startsWith(type + "/")) {
-          inProgress.add(Integer.parseInt(k.substring(type.length() + 1)));
+        int shard = shardOf(type, k);
+        if (shard >= 0) {
+          inProgress.add(shard);
         }
       });
       // The state lists a moving shard under its old home until the move ends; the strategy counts it where

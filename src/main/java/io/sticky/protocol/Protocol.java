@@ -94,10 +94,10 @@ public final class Protocol {
   }
 
   /**
-   * Old home -> new home: host {@code shard} from
-   * {@code epoch}, activating its entities from {@code states} when they are next used. The old home's
-   * forwarded messages for the shard follow it on the same connection, so they arrive after it.
-   * Reply: {@link ShardStarted}.
+   * Old home -> new home: host {@code shard} from {@code epoch}, activating its entities from {@code states}
+   * when they are next used. The old home's forwarded messages for the shard follow it on the same
+   * connection, so they arrive after it. A repeat (the old home missed the reply) is acknowledged without
+   * touching the shard's entities. Reply: {@link ShardStarted}.
    */
   public record HostShard(String type, int shard, long epoch, java.util.Map<String, String> states) implements RegionCommand {
   }

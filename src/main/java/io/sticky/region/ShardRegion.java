@@ -49,6 +49,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,8 +62,9 @@ import org.slf4j.LoggerFactory;
  * from a local cache; an unknown home is asked of the coordinator while messages for the shard wait in a
  * bounded buffer. Home here: deliver to the entity (activating it first). Home elsewhere: one event-bus
  * hop to that node's region, which forwards again only if it knows a newer home than the sender did (it
- * just handed the shard off); a stale route (that node no longer there, or it says it is not the home) is retried a bounded number of times after asking the coordinator again,
- * which is safe because the message was not delivered.
+ * just handed the shard off); a stale route (that node no longer there, or it says it is not the home) is
+ * retried a bounded number of times after asking the coordinator again, which is safe because the message
+ * was not delivered.
  *
  * <h2>Threading</h2>
  * All fields are confined to this verticle's context; the counters read by {@link #stats()} are atomics.
@@ -501,11 +503,7 @@ public final class ShardRegion extends VerticleBase {
     if (known != null && known.epoch() > home.epoch()) {
       // Older than what we know (e.g. an answer asked for before a hand-off that has happened since): never
       // acted on, above all not to host the shard here again. What waits goes by the newer home.
-      ArrayDeque<Envelope> queue = waiting.remove(home.shard());
-      if (queue != null) {
-        buffered.addAndGet(-queue.size());
-        queue.forEach(this::route);
-      }
+      drainWaiting(home.shard(), this::route);
       return;
     }
     homes.put(home.shard(), home);
@@ -524,10 +522,15 @@ public final class ShardRegion extends VerticleBase {
     } else if (hosted.remove(home.shard()) != null) {
       hostedShards.decrementAndGet();
     }
-    ArrayDeque<Envelope> queue = waiting.remove(home.shard());
+    drainWaiting(home.shard(), this::route);
+  }
+
+  /** Takes every message waiting for {@code shard} out of its buffer, in order, and hands each to {@code next}. */
+  private void drainWaiting(int shard, Consumer<Envelope> next) {
+    ArrayDeque<Envelope> queue = waiting.remove(shard);
     if (queue != null) {
       buffered.addAndGet(-queue.size());
-      queue.forEach(this::route);
+      queue.forEach(next);
     }
   }
 
@@ -842,7 +845,7 @@ public final class ShardRegion extends VerticleBase {
       }
       transferred.putAll(h.states());
       handingOff.remove(h.shard());
-      onShardHome(new ShardHome(type.name(), h.shard(), self, h.epoch()));
+      onShardHome(hosting);
       msg.reply(Protocol.encode(new ShardStarted(type.name(), h.shard(), self)));
     } else if (command instanceof ShardHome home) {
       HandOffRun run = handingOffTo.get(home.shard());
@@ -886,8 +889,9 @@ public final class ShardRegion extends VerticleBase {
    * Hands a shard to another node (coordinator's {@link HandOff}): buffers its messages, stops its entities,
    * sends {@link HostShard} with their snapshots to the new home, forwards the buffer behind it (same sender,
    * same address: the new home gets them after HostShard), and from then on forwards what still arrives.
-   * Everything must be over well inside the coordinator's hand-off timeout, which then abandons the move
-   * and tells this node to keep the shard: a run that would end later gives up instead.
+   * The coordinator decides by this answer only (it asks again while it waits), so a repeat of the same
+   * HandOff is answered from the running hand-off, or at once when it is done. Stopping the shard may take
+   * 3/4 of the hand-off timeout; longer, and the hand-off fails with the shard kept here.
    */
   private Future<ShardStopped> handOff(HandOff h) {
     int shard = h.shard();
@@ -961,11 +965,7 @@ public final class ShardRegion extends VerticleBase {
     DeliveryOptions opts = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(Headers.CONTROL, "1");
     Future<Message<JsonObject>> hostedThere = eventBus.request(Addresses.region(type.name(), target.node()),
         Protocol.encode(new HostShard(type.name(), target.shard(), target.epoch(), states)), opts);
-    ArrayDeque<Envelope> queue = waiting.remove(target.shard());
-    if (queue != null) {
-      buffered.addAndGet(-queue.size());
-      queue.forEach(env -> forward(env, target));
-    }
+    drainWaiting(target.shard(), env -> forward(env, target));
     return hostedThere.recover(err -> {
       boolean timedOut = err instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT;
       if (!timedOut || closing || !membership.isMember(target.node())) {

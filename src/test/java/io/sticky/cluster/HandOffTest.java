@@ -137,13 +137,8 @@ class HandOffTest {
    */
   @Test
   void aNewHomeWhoseAnswerIsLostIsAskedAgainAndTheShardRunsOnceWithItsState() throws Exception {
-    cluster.close();
-    cluster = TestCluster.start(2, List.of(EntityType.of(CounterEntity.TYPE, TrackedCounter::new,
-        // a shard may wait a few seconds here (HostShard sent again): requests must not time out meanwhile
-        new EntityTypeOptions().setNumberOfShards(SHARDS).setAskTimeoutMs(15_000))),
-        // one move at a time, so the new node's interceptor (added once it has started) sees most of them
-        new StickyOptions().setHandOffTimeoutMs(1_000).setRebalanceAbsoluteLimit(1),
-        o -> o.setStore("none")); // no store to reload from: state survives only if the snapshots do
+    // one move at a time, so the new node's interceptor (added once it has started) sees most of them
+    restartWithTwoNodes(new StickyOptions().setHandOffTimeoutMs(1_000).setRebalanceAbsoluteLimit(1));
     Load load = new Load(List.of(cluster.node(0), cluster.node(1)));
     load.preload(1_000); // the shards hold ~10 entities each, with state
     load.start();
@@ -176,11 +171,7 @@ class HandOffTest {
    */
   @Test
   void aHandOffToANodeThatCrashesIsAbandonedAndTheOldHomeKeepsServingWithItsState() throws Exception {
-    cluster.close();
-    cluster = TestCluster.start(2, List.of(EntityType.of(CounterEntity.TYPE, TrackedCounter::new,
-        // the moving shards wait until the crash is noticed: requests must not time out meanwhile
-        new EntityTypeOptions().setNumberOfShards(SHARDS).setAskTimeoutMs(15_000))), new StickyOptions().setHandOffTimeoutMs(1_000),
-        o -> o.setStore("none"));
+    restartWithTwoNodes(new StickyOptions().setHandOffTimeoutMs(1_000));
     AtomicBoolean dropHostShard = new AtomicBoolean();
     AtomicInteger dropped = new AtomicInteger();
     for (StickyNode n : cluster.nodes()) {
@@ -209,6 +200,17 @@ class HandOffTest {
         Scrape.of(cluster.node(0).httpPort()).sum("sticky_handoffs_seconds_count", "outcome", "abandoned") > 0);
     load.awaitAcks(load.acks() + 300);
     load.stopAndCheck(cluster.node(1));
+  }
+
+  /**
+   * Replaces the 3-node cluster with 2 nodes using {@code options}, no state store (state survives only if
+   * the snapshots do) and a 15 s ask timeout: in these tests a moving shard may wait a few seconds (HostShard
+   * sent again, a crash being noticed), and its requests must not time out meanwhile.
+   */
+  private void restartWithTwoNodes(StickyOptions options) {
+    cluster.close();
+    cluster = TestCluster.start(2, List.of(EntityType.of(CounterEntity.TYPE, TrackedCounter::new,
+        new EntityTypeOptions().setNumberOfShards(SHARDS).setAskTimeoutMs(15_000))), options, o -> o.setStore("none"));
   }
 
   /**
