@@ -220,7 +220,7 @@ public final class ShardRegion extends VerticleBase {
       remembered.stop();
     }
     for (ArrayDeque<Envelope> queue : waiting.values()) {
-      queue.forEach(env -> env.failRouting(StickyError.UNAVAILABLE, "node is stopping; retry"));
+      queue.forEach(this::failStopping);
     }
     waiting.clear();
     buffered.set(0);
@@ -403,7 +403,7 @@ public final class ShardRegion extends VerticleBase {
 
   private void route(Envelope env) {
     if (closing) {
-      env.failRouting(StickyError.UNAVAILABLE, "node is stopping; retry");
+      failStopping(env);
       return;
     }
     if (handingOff.contains(env.shard)) {
@@ -437,6 +437,19 @@ public final class ShardRegion extends VerticleBase {
       }
     } else {
       forward(env, home);
+    }
+  }
+
+  /**
+   * A message this stopping node will not deliver. Its own callers get 503 (retry); another region's message
+   * is answered wrong-home, so that region routes it again (it was not delivered) instead of failing its
+   * caller: typically one the old home forwarded here just before this node crashed or left.
+   */
+  private void failStopping(Envelope env) {
+    if (env.fromRemote) {
+      env.failRouting(StickyError.WRONG_HOME, "node " + self + " is stopping; route again");
+    } else {
+      env.failRouting(StickyError.UNAVAILABLE, "node is stopping; retry");
     }
   }
 
