@@ -44,6 +44,9 @@ PROBE=${PROBE:-1}
 # join costs a JVM start and a Hazelcast join but moves no shard: the membership change's own cost.
 NODE4_PLAIN=${NODE4_PLAIN:-0}
 PROBE_INTERVAL_MS=${PROBE_INTERVAL_MS:-10}
+# Extra JVM options for every node, e.g. to record a profile of node N (N is substituted):
+#   NODE_JAVA_OPTS='-XX:StartFlightRecording=filename=node%N.jfr,settings=profile'
+NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-}
 # How long node 3 may take to exit after SIGTERM (its own shutdown hook gives up after 30 s).
 EXIT_TIMEOUT=${EXIT_TIMEOUT:-45}
 
@@ -214,6 +217,7 @@ log "results in $OUT; cluster name $CLUSTER_NAME; load average at start: $LOAD_S
   echo "wrk: $(wrk -v 2>&1 | head -1)"; echo "jar: $(ls -l --time-style=+%F.%T $JAR | awk '{print $6, $5}')"
   echo "WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS THREADS=$THREADS"
   echo "HEAP=$HEAP WRK_TIMEOUT=$WRK_TIMEOUT COUNT_STATUS=$COUNT_STATUS ACTIVATE_PARALLEL=$ACTIVATE_PARALLEL PROBE=$PROBE PROBE_INTERVAL_MS=$PROBE_INTERVAL_MS NODE4_PLAIN=$NODE4_PLAIN"
+  echo "NODE_JAVA_OPTS=$NODE_JAVA_OPTS"
   echo "cluster name: $CLUSTER_NAME"; echo "load average at start: $LOAD_START"
 } >"$OUT/env.txt"
 
@@ -222,11 +226,13 @@ MEMBERS=$(printf "$HOST:%s," "${CLUSTER[@]}"); MEMBERS=${MEMBERS%,}
 NODE_PID=()
 start_node() {
   local i=$1
+  local -a extra=()
+  [[ -z $NODE_JAVA_OPTS ]] || read -r -a extra <<<"${NODE_JAVA_OPTS//%N/$((i + 1))}"
   if ((i == 3)) && [[ $NODE4_PLAIN == 1 ]]; then
-    start "node$((i + 1))" java -Xmx"$HEAP" -cp "$JAR" bench/Ceiling.java echo \
+    start "node$((i + 1))" java -Xmx"$HEAP" "${extra[@]}" -cp "$JAR" bench/Ceiling.java echo \
       --cluster-name "$CLUSTER_NAME" --cluster-port "${CLUSTER[$i]}" --members "$MEMBERS"
   else
-    start "node$((i + 1))" java -Xmx"$HEAP" -jar "$JAR" --http-host "$HOST" --http-port "${HTTP[$i]}" \
+    start "node$((i + 1))" java -Xmx"$HEAP" "${extra[@]}" -jar "$JAR" --http-host "$HOST" --http-port "${HTTP[$i]}" \
       --host "$HOST" --cluster-name "$CLUSTER_NAME" --cluster-port "${CLUSTER[$i]}" --members "$MEMBERS"
   fi
   NODE_PID[$i]=$LAST_PID

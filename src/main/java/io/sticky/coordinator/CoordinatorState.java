@@ -28,6 +28,8 @@ public final class CoordinatorState {
 
   private final Map<String, Map<Integer, Allocation>> shards;
   private final Map<String, Set<String>> regions;
+  /** {@link #shardsByRegion} by type, filled on first use (the coordinator's verticle is its only user). */
+  private final Map<String, Map<String, Set<Integer>>> byRegion = new HashMap<>();
 
   private CoordinatorState(Map<String, Map<Integer, Allocation>> shards, Map<String, Set<String>> regions) {
     this.shards = shards;
@@ -62,16 +64,21 @@ public final class CoordinatorState {
 
   /** Every registered region of the type with the shards it hosts (empty set for none). */
   public Map<String, Set<Integer>> shardsByRegion(String type) {
-    Map<String, Set<Integer>> result = new TreeMap<>();
-    for (String node : regions(type)) {
-      result.put(node, new TreeSet<>());
-    }
-    shards.getOrDefault(type, Map.of()).forEach((shard, a) -> {
-      if (a.node() != null && result.containsKey(a.node())) {
-        result.get(a.node()).add(shard);
+    // Asked several times per state while shards move (the rebalance, then each move's target): computed once
+    // per state and type, which is safe because the state never changes.
+    return byRegion.computeIfAbsent(type, t -> {
+      Map<String, Set<Integer>> result = new TreeMap<>();
+      for (String node : regions(t)) {
+        result.put(node, new TreeSet<>());
       }
+      shards.getOrDefault(t, Map.of()).forEach((shard, a) -> {
+        if (a.node() != null && result.containsKey(a.node())) {
+          result.get(a.node()).add(shard);
+        }
+      });
+      result.replaceAll((node, hosted) -> Collections.unmodifiableSet(hosted));
+      return Collections.unmodifiableMap(result);
     });
-    return result;
   }
 
   /** The epoch the next allocation of this shard gets. */

@@ -134,38 +134,87 @@ public final class Protocol {
 
   /** JSON form of a protocol record: its fields plus {@code "@kind": "<RecordName>"}. */
   public static JsonObject encode(Record message) {
+    // The messages of a hand-off and of routing are built by hand (see decodeByHand).
     if (message instanceof HostShard h) {
-      return encodeHostShard(h);
+      JsonObject states = new JsonObject();
+      h.states().forEach(states::put);
+      return new JsonObject().put("type", h.type()).put("shard", h.shard()).put("epoch", h.epoch())
+          .put("states", states).put(KIND, "HostShard");
+    } else if (message instanceof HandOff h) {
+      return new JsonObject().put("type", h.type()).put("shard", h.shard()).put("to", h.to()).put("epoch", h.epoch())
+          .put(KIND, "HandOff");
+    } else if (message instanceof ShardStopped s) {
+      return new JsonObject().put("type", s.type()).put("shard", s.shard()).put("entities", s.entities())
+          .put("stopMs", s.stopMs()).put("hostMs", s.hostMs()).put(KIND, "ShardStopped");
+    } else if (message instanceof ShardStarted s) {
+      return new JsonObject().put("type", s.type()).put("shard", s.shard()).put("node", s.node()).put(KIND, "ShardStarted");
+    } else if (message instanceof ShardHome h) {
+      return new JsonObject().put("type", h.type()).put("shard", h.shard()).put("node", h.node()).put("epoch", h.epoch())
+          .put(KIND, "ShardHome");
+    } else if (message instanceof GetShardHome g) {
+      return new JsonObject().put("type", g.type()).put("shard", g.shard()).put("requester", g.requester())
+          .put("numberOfShards", g.numberOfShards()).put(KIND, "GetShardHome");
     }
     return JsonObject.mapFrom(message).put(KIND, message.getClass().getSimpleName());
   }
 
   /**
-   * HostShard carries a shard's snapshots (one per entity of the shard, hundreds with large shards) and is
-   * on the critical path of a hand-off's pause: built and read by hand instead of through Jackson's
-   * data binding, which on a freshly started node (cold JIT) took tens of milliseconds per message.
+   * The messages of a hand-off and of routing (hundreds a second while shards move; HostShard carries a
+   * shard's snapshots) are read by hand instead of through Jackson's data binding. Data binding is a large
+   * body of code that nothing else on a node's hot path runs: when the first moves start, compiling it
+   * competed for the CPU with the requests (and on a freshly started node, interpreting it took tens of
+   * milliseconds per message). A field that is missing or of the wrong type is rejected, as data binding did.
+   * Null for the other kinds.
    */
-  private static JsonObject encodeHostShard(HostShard h) {
-    JsonObject states = new JsonObject();
-    h.states().forEach(states::put);
-    return new JsonObject().put("type", h.type()).put("shard", h.shard()).put("epoch", h.epoch())
-        .put("states", states).put(KIND, "HostShard");
+  private static Record decodeByHand(String kind, JsonObject json) {
+    return switch (kind) {
+      case "HostShard" -> {
+        JsonObject states = json.getJsonObject("states");
+        java.util.Map<String, String> byId = new java.util.HashMap<>();
+        if (states != null) {
+          states.forEach(e -> byId.put(e.getKey(), (String) e.getValue()));
+        }
+        yield new HostShard(text(json, "type"), whole(json, "shard"), number(json, "epoch"), byId);
+      }
+      case "HandOff" -> new HandOff(text(json, "type"), whole(json, "shard"), text(json, "to"), number(json, "epoch"));
+      case "ShardStopped" -> new ShardStopped(text(json, "type"), whole(json, "shard"), whole(json, "entities"),
+          number(json, "stopMs"), number(json, "hostMs"));
+      case "ShardStarted" -> new ShardStarted(text(json, "type"), whole(json, "shard"), text(json, "node"));
+      case "ShardHome" -> new ShardHome(text(json, "type"), whole(json, "shard"), text(json, "node"), number(json, "epoch"));
+      case "GetShardHome" -> new GetShardHome(text(json, "type"), whole(json, "shard"), text(json, "requester"),
+          whole(json, "numberOfShards"));
+      default -> null;
+    };
   }
 
-  private static HostShard decodeHostShard(JsonObject json) {
-    JsonObject states = json.getJsonObject("states");
-    java.util.Map<String, String> byId = new java.util.HashMap<>();
-    if (states != null) {
-      states.forEach(e -> byId.put(e.getKey(), (String) e.getValue()));
+  private static String text(JsonObject json, String field) {
+    if (!(json.getValue(field) instanceof String s)) {
+      throw new IllegalArgumentException("protocol message without text field " + field + ": " + json.getString(KIND));
     }
-    return new HostShard(json.getString("type"), json.getInteger("shard"), json.getLong("epoch"), byId);
+    return s;
+  }
+
+  private static long number(JsonObject json, String field) {
+    if (!(json.getValue(field) instanceof Number n)) {
+      throw new IllegalArgumentException("protocol message without number field " + field + ": " + json.getString(KIND));
+    }
+    return n.longValue();
+  }
+
+  private static int whole(JsonObject json, String field) {
+    long n = number(json, field);
+    if (n != (int) n) {
+      throw new IllegalArgumentException("protocol message field " + field + " out of range: " + n);
+    }
+    return (int) n;
   }
 
   /** Decodes any catalogue record; throws {@link IllegalArgumentException} for an unknown kind. */
   public static Record decode(JsonObject json) {
     String kind = json.getString(KIND);
-    if ("HostShard".equals(kind)) {
-      return decodeHostShard(json);
+    Record byHand = kind == null ? null : decodeByHand(kind, json);
+    if (byHand != null) {
+      return byHand;
     }
     Class<? extends Record> cls = switch (kind == null ? "" : kind) {
       case "Register" -> Register.class;

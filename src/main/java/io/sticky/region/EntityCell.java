@@ -19,6 +19,10 @@ final class EntityCell extends ActiveEntities.Entry {
   /** Completes when the instance is gone (STOPPED). */
   final Promise<Void> stopped = Promise.promise();
 
+  /** Neighbours in its shard's list in {@link EntityCells}. */
+  EntityCell shardPrev;
+  EntityCell shardNext;
+
   /** Chosen for passivation: takes no new messages (they wait in {@link #pending} for the next instance). */
   boolean passivating;
 

@@ -95,7 +95,7 @@ public final class ShardRegion extends VerticleBase {
   private final Map<Integer, ArrayDeque<Envelope>> waiting = new HashMap<>();
   /** Shards with a GetShardHome in flight. */
   private final Set<Integer> resolving = new HashSet<>();
-  private final Map<String, EntityCell> cells = new HashMap<>();
+  private final EntityCells cells = new EntityCells();
   /** Messages forwarded to another node and not answered yet, by node: failed at once if that node leaves. */
   private final Map<String, Set<Envelope>> inFlight = new HashMap<>();
   private boolean registering;
@@ -228,7 +228,7 @@ public final class ShardRegion extends VerticleBase {
     // Entities are not deployments: stop each (they refuse queued messages and write unsaved state), a
     // batch at a time, so a node with many entities does not send the store all their writes at once.
     List<EntityCell> active = new ArrayList<>();
-    for (EntityCell cell : cells.values()) {
+    for (EntityCell cell : cells.all()) {
       if (cell.lifecycle == EntityLifecycle.ACTIVE) {
         cell.moveTo(EntityLifecycle.STOPPING);
         active.add(cell);
@@ -686,7 +686,7 @@ public final class ShardRegion extends VerticleBase {
       }
       return;
     }
-    cells.put(id, cell);
+    cells.put(cell);
     List<ActiveEntities.Entry> victims = active.add(cell, System.nanoTime());
     // the victims are no longer tracked (the policy dropped them), so they leave the count as this one joins
     peakActiveEntities.accumulateAndGet(activeEntities.addAndGet(1 - victims.size()), Math::max);
@@ -768,7 +768,7 @@ public final class ShardRegion extends VerticleBase {
 
   /** The instance is gone: a new message starts a new one. */
   private void markStopped(EntityCell cell) {
-    cells.remove(cell.id, cell);
+    cells.remove(cell);
     cell.moveTo(EntityLifecycle.STOPPED);
     cell.stopped.tryComplete();
   }
@@ -878,7 +878,7 @@ public final class ShardRegion extends VerticleBase {
     } else if (command instanceof Protocol.GetRegionState) {
       Map<Integer, Integer> byShard = new java.util.TreeMap<>();
       hosted.keySet().forEach(shard -> byShard.put(shard, 0));
-      cells.values().forEach(cell -> byShard.merge(cell.shard, 1, Integer::sum));
+      byShard.putAll(cells.countByShard());
       msg.reply(Protocol.encode(new Protocol.RegionState(type.name(), self, byShard, activeEntities.get(), activations.get(), buffered.get())));
     } else {
       msg.fail(400, "not a region command: " + command.getClass().getSimpleName());
@@ -1039,12 +1039,7 @@ public final class ShardRegion extends VerticleBase {
     // Snapshots of an earlier, failed hand-off of this shard go too (they are all that is left of those entities).
     Map<String, String> earlier = stoppedStates.remove(shard);
     Map<String, String> states = earlier == null ? new HashMap<>() : new HashMap<>(earlier);
-    List<EntityCell> inShard = new ArrayList<>();
-    for (EntityCell cell : cells.values()) {
-      if (cell.shard == shard) {
-        inShard.add(cell);
-      }
-    }
+    List<EntityCell> inShard = cells.inShard(shard);
     List<Future<?>> stops = new ArrayList<>();
     for (EntityCell cell : inShard) {
       if (cell.passivating || cell.lifecycle == EntityLifecycle.STOPPING) {

@@ -49,5 +49,11 @@ class ProtocolTest {
     JsonObject host = Protocol.encode(new Protocol.HostShard("counter", 3, 4, java.util.Map.of("a", "{}")));
     assertThatThrownBy(() -> Protocol.decode(host.copy().put("states", new JsonObject().put("a", 1)))).isInstanceOf(RuntimeException.class);
     assertThatThrownBy(() -> Protocol.decode(host.copy().putNull("shard"))).isInstanceOf(RuntimeException.class);
+    // so are the other messages read by hand: a missing or mistyped field is an error, not a zero or a null
+    JsonObject handOff = Protocol.encode(new Protocol.HandOff("counter", 3, "n2", 5));
+    assertThatThrownBy(() -> Protocol.decode(handOff.copy().put("epoch", "5"))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Protocol.decode(handOff.copy().putNull("to"))).isInstanceOf(IllegalArgumentException.class);
+    JsonObject home = Protocol.encode(new ShardHome("counter", 3, "n2", 5));
+    assertThatThrownBy(() -> Protocol.decode(home.copy().put("shard", 1L << 40))).isInstanceOf(IllegalArgumentException.class);
   }
 }
