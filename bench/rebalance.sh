@@ -478,6 +478,9 @@ read -r _ _ L_MAX < <(col 5 leave | stats)
 read -r _ J_RPS _ < <(col 2 join | stats)
 read -r _ L_RPS _ < <(col 2 leave | stats)
 read -r _ _ HO_P99 < <(awk 'NR > 1 && $9 > 0 { print $4 }' "$WIN_TABLE" | stats)
+# The same without the windows in which a JVM starts (node 4 started or became ready) or leaves the cluster
+# (node 3 exited): what the moves cost, apart from the membership changes that come with them.
+read -r _ _ HO_ONLY_P99 < <(awk 'NR > 1 && $9 > 0 && !/node4 started|node4 ready|node3 exited/ { print $4 }' "$WIN_TABLE" | stats)
 read -r _ _ ST_PR < <(col 8 steady | stats)
 read -r _ _ J_PR < <(col 8 join | stats)
 read -r _ _ L_PR < <(col 8 leave | stats)
@@ -516,6 +519,7 @@ ISSUES=$(log_issues "$STOP_AT" "$OUT"/node1.log "$OUT"/node2.log "$OUT"/node3.lo
   printf '  join  worst   p99 %s  max %s  (median %s req/s; probe max %s)  worst-p99/steady-p99 %s\n' "$J_P99" "$J_MAX" "$J_RPS" "$J_PR" "$(ratio "$J_P99" "$ST_P99")"
   printf '  leave worst   p99 %s  max %s  (median %s req/s; probe max %s)  worst-p99/steady-p99 %s\n' "$L_P99" "$L_MAX" "$L_RPS" "$L_PR" "$(ratio "$L_P99" "$ST_P99")"
   printf '  windows with hand-offs: worst p99 %s (x%s steady)\n' "$HO_P99" "$(ratio "$HO_P99" "$ST_P99")"
+  printf '  ... of them, windows where no node starts or exits: worst p99 %s (x%s steady)\n' "${HO_ONLY_P99:-?}" "$(ratio "${HO_ONLY_P99:-0}" "$ST_P99")"
   echo "probe (one GET at a time through node 2, every latency in full):"
   probe_report
   echo "join (node 4 = ${N4_ID}):"

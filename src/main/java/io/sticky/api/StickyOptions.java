@@ -26,6 +26,27 @@ public class StickyOptions {
   public static final int DEFAULT_REBALANCE_ABSOLUTE_LIMIT = 5;
   /** ... and at most this fraction of its shards (at least one). */
   public static final double DEFAULT_REBALANCE_RELATIVE_LIMIT = 0.1;
+  /**
+   * Hand-offs the coordinator starts per second, over all types (a token bucket holding at most
+   * {@code rebalanceAbsoluteLimit}). Each move costs CPU on its old and new home (stop, snapshot, send,
+   * start) and, the first time a JVM moves shards, JIT compilation: unpaced, a join's moves ran at ~140 a
+   * second here and the p99 of every request rose to ~5x for those seconds; at 80 a second the windows with
+   * moves stayed at ~1.5-3x (bench/README.md) and the 250 moves of a 4th node's join take ~3 s. A clean leave
+   * goes faster when it must: at least its shards / (leaveTimeoutMs / 2) a second, so it ends in time.
+   */
+  public static final double DEFAULT_HAND_OFF_RATE_PER_SECOND = 80;
+  /**
+   * A node that joins gets no shards from a rebalance for this long after its region registers (new
+   * shards may still be allocated to it): its own start (JIT warm-up) and the cluster's repartitioning then
+   * do not compete with the first moves for the CPU.
+   */
+  public static final long DEFAULT_REBALANCE_JOIN_DELAY_MS = 1_000;
+  /**
+   * The first this many moves to a node that joined run one at a time: its JVM is cold, so each of them
+   * pauses its shard longer (measured here: 35-60 ms against 7 ms once warm), and fewer of them at once
+   * keep fewer requests waiting. 0: no warm-up.
+   */
+  public static final int DEFAULT_REBALANCE_JOIN_WARM_UP_MOVES = 20;
   /** How long one step of a hand-off (e.g. the old home stopping the shard) may take before it is abandoned. */
   public static final long DEFAULT_HAND_OFF_TIMEOUT_MS = 10_000;
   /** How long a node leaving cleanly waits for its shards to be handed off before it leaves anyway. */
@@ -39,6 +60,9 @@ public class StickyOptions {
   private long rebalanceIntervalMs = DEFAULT_REBALANCE_INTERVAL_MS;
   private int rebalanceAbsoluteLimit = DEFAULT_REBALANCE_ABSOLUTE_LIMIT;
   private double rebalanceRelativeLimit = DEFAULT_REBALANCE_RELATIVE_LIMIT;
+  private double handOffRatePerSecond = DEFAULT_HAND_OFF_RATE_PER_SECOND;
+  private long rebalanceJoinDelayMs = DEFAULT_REBALANCE_JOIN_DELAY_MS;
+  private int rebalanceJoinWarmUpMoves = DEFAULT_REBALANCE_JOIN_WARM_UP_MOVES;
   private long handOffTimeoutMs = DEFAULT_HAND_OFF_TIMEOUT_MS;
   private long leaveTimeoutMs = DEFAULT_LEAVE_TIMEOUT_MS;
   private String defaultStore = DEFAULT_DEFAULT_STORE;
@@ -62,6 +86,9 @@ public class StickyOptions {
     setRebalanceIntervalMs(json.getLong("rebalanceIntervalMs", DEFAULT_REBALANCE_INTERVAL_MS));
     setRebalanceAbsoluteLimit(json.getInteger("rebalanceAbsoluteLimit", DEFAULT_REBALANCE_ABSOLUTE_LIMIT));
     setRebalanceRelativeLimit(json.getDouble("rebalanceRelativeLimit", DEFAULT_REBALANCE_RELATIVE_LIMIT));
+    setHandOffRatePerSecond(json.getDouble("handOffRatePerSecond", DEFAULT_HAND_OFF_RATE_PER_SECOND));
+    setRebalanceJoinDelayMs(json.getLong("rebalanceJoinDelayMs", DEFAULT_REBALANCE_JOIN_DELAY_MS));
+    setRebalanceJoinWarmUpMoves(json.getInteger("rebalanceJoinWarmUpMoves", DEFAULT_REBALANCE_JOIN_WARM_UP_MOVES));
     setHandOffTimeoutMs(json.getLong("handOffTimeoutMs", DEFAULT_HAND_OFF_TIMEOUT_MS));
     setLeaveTimeoutMs(json.getLong("leaveTimeoutMs", DEFAULT_LEAVE_TIMEOUT_MS));
     setDefaultStore(json.getString("defaultStore", DEFAULT_DEFAULT_STORE));
@@ -76,6 +103,9 @@ public class StickyOptions {
         .put("rebalanceIntervalMs", rebalanceIntervalMs)
         .put("rebalanceAbsoluteLimit", rebalanceAbsoluteLimit)
         .put("rebalanceRelativeLimit", rebalanceRelativeLimit)
+        .put("handOffRatePerSecond", handOffRatePerSecond)
+        .put("rebalanceJoinDelayMs", rebalanceJoinDelayMs)
+        .put("rebalanceJoinWarmUpMoves", rebalanceJoinWarmUpMoves)
         .put("handOffTimeoutMs", handOffTimeoutMs)
         .put("leaveTimeoutMs", leaveTimeoutMs)
         .put("defaultStore", defaultStore);
@@ -108,6 +138,42 @@ public class StickyOptions {
       throw new IllegalArgumentException("rebalanceRelativeLimit must be in (0, 1], got " + rebalanceRelativeLimit);
     }
     this.rebalanceRelativeLimit = rebalanceRelativeLimit;
+    return this;
+  }
+
+  public double getHandOffRatePerSecond() {
+    return handOffRatePerSecond;
+  }
+
+  public StickyOptions setHandOffRatePerSecond(double handOffRatePerSecond) {
+    if (!(handOffRatePerSecond > 0) || Double.isInfinite(handOffRatePerSecond)) {
+      throw new IllegalArgumentException("handOffRatePerSecond must be a positive number, got " + handOffRatePerSecond);
+    }
+    this.handOffRatePerSecond = handOffRatePerSecond;
+    return this;
+  }
+
+  public long getRebalanceJoinDelayMs() {
+    return rebalanceJoinDelayMs;
+  }
+
+  public StickyOptions setRebalanceJoinDelayMs(long rebalanceJoinDelayMs) {
+    if (rebalanceJoinDelayMs < 0) {
+      throw new IllegalArgumentException("rebalanceJoinDelayMs must be >= 0, got " + rebalanceJoinDelayMs);
+    }
+    this.rebalanceJoinDelayMs = rebalanceJoinDelayMs;
+    return this;
+  }
+
+  public int getRebalanceJoinWarmUpMoves() {
+    return rebalanceJoinWarmUpMoves;
+  }
+
+  public StickyOptions setRebalanceJoinWarmUpMoves(int rebalanceJoinWarmUpMoves) {
+    if (rebalanceJoinWarmUpMoves < 0) {
+      throw new IllegalArgumentException("rebalanceJoinWarmUpMoves must be >= 0, got " + rebalanceJoinWarmUpMoves);
+    }
+    this.rebalanceJoinWarmUpMoves = rebalanceJoinWarmUpMoves;
     return this;
   }
 

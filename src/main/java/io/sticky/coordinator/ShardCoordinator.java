@@ -32,10 +32,12 @@ import io.vertx.core.shareddata.AsyncMap;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -99,6 +101,13 @@ public final class ShardCoordinator extends VerticleBase {
   /** Nodes leaving cleanly: they get no new shards. */
   private final Set<String> leaving = new HashSet<>();
   private long rebalanceTimer = -1;
+  /** Paces the hand-offs of rebalances (clean leaves get their own, see handOffAll). */
+  private Pace rebalancePace;
+  private final Runnable rebalanceTask = this::rebalance;
+  /** When each node's first region registered here (ms): rebalances move nothing to it for rebalanceJoinDelayMs. */
+  private final Map<String, Long> joinedAt = new HashMap<>();
+  /** Nodes that joined, with how many moves they still take one at a time (rebalanceJoinWarmUpMoves). */
+  private final Map<String, Integer> singleFile = new HashMap<>();
   /** Hand-offs found unfinished in the table at recovery. */
   private final List<Unfinished> unfinished = new ArrayList<>();
 
@@ -126,6 +135,7 @@ public final class ShardCoordinator extends VerticleBase {
   @Override
   public Future<?> start() {
     metrics = StickyMetrics.of(vertx);
+    rebalancePace = new Pace(options.getHandOffRatePerSecond());
     unsubscribe = membership.subscribe(vertx, this::onMembershipChange);
     return vertx.sharedData().<String, String>getAsyncMap(TABLE)
         .compose(map -> {
@@ -201,6 +211,8 @@ public final class ShardCoordinator extends VerticleBase {
     for (String gone : change.removed()) {
       state = state.withoutNode(gone);
       leaving.remove(gone);
+      joinedAt.remove(gone);
+      singleFile.remove(gone);
       log.info("node {} left: its shards are unallocated until next asked for", gone);
     }
   }
@@ -223,8 +235,12 @@ public final class ShardCoordinator extends VerticleBase {
     if (command instanceof Register r) {
       if (membership.isMember(r.node()) && !leaving.contains(r.node()) && !state.regions(r.type()).contains(r.node())) {
         state = state.withRegion(r.type(), r.node());
-        // A new region: even out the load soon rather than at the next periodic check.
-        vertx.setTimer(100, t -> rebalance());
+        joinedAt.putIfAbsent(r.node(), System.currentTimeMillis());
+        if (options.getRebalanceJoinWarmUpMoves() > 0) {
+          singleFile.putIfAbsent(r.node(), options.getRebalanceJoinWarmUpMoves());
+        }
+        // A new region: even out the load soon (once its join delay is over) rather than at the next periodic check.
+        vertx.setTimer(options.getRebalanceJoinDelayMs() + 100, t -> rebalance());
       }
       msg.reply(Protocol.encode(new RegisterAck(r.type(), membership.self())));
     } else if (command instanceof GetShardHome g) {
@@ -340,6 +356,38 @@ public final class ShardCoordinator extends VerticleBase {
     return planned;
   }
 
+  /**
+   * A {@link HandOffPacer} with the pumps waiting for its next token: one timer wakes them all, however
+   * often they asked.
+   */
+  private final class Pace {
+    private final HandOffPacer pacer;
+    private final Set<Runnable> waiting = new LinkedHashSet<>();
+    private long timer = -1;
+
+    Pace(double ratePerSecond) {
+      pacer = new HandOffPacer(ratePerSecond, options.getRebalanceAbsoluteLimit(), System.nanoTime());
+    }
+
+    /** True if a hand-off may start now; otherwise {@code pump} runs again when one may. */
+    boolean take(Runnable pump) {
+      long now = System.nanoTime();
+      if (pacer.tryTake(now)) {
+        return true;
+      }
+      waiting.add(pump);
+      if (timer < 0) {
+        timer = vertx.setTimer(pacer.millisUntilNext(now), t -> {
+          timer = -1;
+          List<Runnable> pumps = new ArrayList<>(waiting);
+          waiting.clear();
+          pumps.forEach(Runnable::run);
+        });
+      }
+      return false;
+    }
+  }
+
   /** The shard of a {@code type/shard} key, or -1 if the key is of another type. */
   private static int shardOf(String type, String key) {
     return key.length() > type.length() && key.startsWith(type) && key.charAt(type.length()) == '/'
@@ -358,8 +406,10 @@ public final class ShardCoordinator extends VerticleBase {
   /**
    * Starts the moves the strategy asks for, over every type. Called periodically, when a region registers,
    * and as each hand-off ends: a sliding window that keeps up to the limit of shards moving, rather than
-   * rounds that each wait for their slowest move. A shard whose hand-off failed is not moved again for
-   * {@link #FAILED_MOVE_COOL_DOWN_MS}, so a move that keeps failing does not pause its shard over and over.
+   * rounds that each wait for their slowest move. Moves are also paced ({@code handOffRatePerSecond}), and a
+   * node that has just joined takes none for {@code rebalanceJoinDelayMs}. A shard whose hand-off failed is
+   * not moved again for {@link #FAILED_MOVE_COOL_DOWN_MS}, so a move that keeps failing does not pause its
+   * shard over and over.
    */
   private void rebalance() {
     if (stopped) {
@@ -378,6 +428,8 @@ public final class ShardCoordinator extends VerticleBase {
       // The state lists a moving shard under its old home until the move ends; the strategy counts it where
       // it will land.
       Map<String, Set<Integer>> current = liveShardsByRegion(type, null);
+      // A node that has just joined takes no shards from a rebalance yet (see rebalanceJoinDelayMs).
+      current.keySet().removeIf(node -> justJoined(node, now));
       Set<Integer> shards;
       try {
         shards = strategy.rebalance(current, inProgress);
@@ -396,8 +448,14 @@ public final class ShardCoordinator extends VerticleBase {
           break;
         }
         if (from != null && !handOffs.containsKey(key) && !coolingDown.containsKey(key)) {
+          if (singleFileTargetBusy(type, shard, from, now)) {
+            break; // runs again when the move under way ends
+          }
+          if (!rebalancePace.take(rebalanceTask)) {
+            return;
+          }
           free--;
-          handOff(type, shard, from).onComplete(ar -> {
+          handOff(type, shard, from, node -> !justJoined(node, now)).onComplete(ar -> {
             if (ar.failed()) {
               coolingDown.put(key, System.currentTimeMillis() + FAILED_MOVE_COOL_DOWN_MS);
             }
@@ -406,6 +464,38 @@ public final class ShardCoordinator extends VerticleBase {
         }
       }
     }
+  }
+
+  /**
+   * True if a rebalance would move the shard to a node that joined and is still taking its first moves
+   * one at a time ({@code rebalanceJoinWarmUpMoves}), and one is under way.
+   */
+  private boolean singleFileTargetBusy(String type, int shard, String from, long now) {
+    if (singleFile.isEmpty()) {
+      return false;
+    }
+    String target = target(type, shard, from, node -> !justJoined(node, now));
+    return target != null && singleFile.containsKey(target) && targets.containsValue(target);
+  }
+
+  /** True while a node that joined is within its {@code rebalanceJoinDelayMs}. */
+  private boolean justJoined(String node, long nowMs) {
+    return joinedAt.getOrDefault(node, 0L) + options.getRebalanceJoinDelayMs() > nowMs;
+  }
+
+  /** Where the strategy would move {@code shard} off {@code from}, among the nodes {@code eligible} accepts; null if none. */
+  private String target(String type, int shard, String from, Predicate<String> eligible) {
+    Map<String, Set<Integer>> candidates = candidates(type, from);
+    candidates.keySet().removeIf(eligible.negate());
+    if (candidates.isEmpty()) {
+      return null;
+    }
+    String target = strategy.allocateShard(candidates.keySet().iterator().next(), shard, candidates);
+    if (!candidates.containsKey(target)) {
+      log.warn("allocation strategy chose {}, which cannot take {}/{}", target, type, shard);
+      return null;
+    }
+    return target;
   }
 
   /**
@@ -442,10 +532,15 @@ public final class ShardCoordinator extends VerticleBase {
     });
   }
 
-  /** Hands off {@code work} (type, shard) from {@code node}, {@code rebalanceAbsoluteLimit} at a time as a sliding window. */
+  /**
+   * Hands off {@code work} (type, shard) from {@code node}, {@code rebalanceAbsoluteLimit} at a time as a
+   * sliding window, paced.
+   */
   private Future<Integer> handOffAll(String node, List<String[]> work) {
     Promise<Integer> done = Promise.promise();
     int parallelism = options.getRebalanceAbsoluteLimit();
+    // Paced like a rebalance, but never so slowly that the leave could not end within half its timeout.
+    Pace pace = new Pace(Math.max(options.getHandOffRatePerSecond(), work.size() * 2_000.0 / options.getLeaveTimeoutMs()));
     int[] next = {0};
     int[] running = {0};
     int[] moved = {0};
@@ -459,7 +554,11 @@ public final class ShardCoordinator extends VerticleBase {
         if (already == null && !node.equals(state.home(type, shard))) {
           continue; // moved off it meanwhile
         }
-        Future<ShardHome> move = already != null ? already : handOff(type, shard, node);
+        if (already == null && !pace.take(pump[0])) {
+          next[0]--;
+          return;
+        }
+        Future<ShardHome> move = already != null ? already : handOff(type, shard, node, target -> true);
         running[0]++;
         move.onComplete(ar -> {
           running[0]--;
@@ -477,17 +576,14 @@ public final class ShardCoordinator extends VerticleBase {
 
   /**
    * Moves one shard off {@code from}; see the class comment for the protocol. Completes with the new home.
-   * The target is chosen now, counting the moves already under way where they are going.
+   * The target is chosen now among the nodes {@code eligibleTarget} accepts (a rebalance skips nodes within
+   * their join delay), counting the moves already under way where they are going.
    */
-  private Future<ShardHome> handOff(String type, int shard, String from) {
+  private Future<ShardHome> handOff(String type, int shard, String from, Predicate<String> eligibleTarget) {
     String key = type + "/" + shard;
-    Map<String, Set<Integer>> candidates = candidates(type, from);
-    if (candidates.isEmpty()) {
-      return Future.failedFuture("no other region of " + type + " to move " + key + " to");
-    }
-    String target = strategy.allocateShard(candidates.keySet().iterator().next(), shard, candidates);
-    if (!candidates.containsKey(target)) {
-      return Future.failedFuture("allocation strategy chose " + target + ", which cannot take " + key);
+    String target = target(type, shard, from, eligibleTarget);
+    if (target == null) {
+      return Future.failedFuture("no other region of " + type + " can take " + key);
     }
     long fromEpoch = state.allocation(type, shard).epoch();
     // The intent goes to the table before anything moves: a coordinator that takes over finishes the move.
@@ -513,6 +609,7 @@ public final class ShardCoordinator extends VerticleBase {
                 type, shard, from, target, epoch, report.entities(), (System.nanoTime() - started) / 1_000_000,
                 (written - started) / 1_000_000, report.stopMs(), report.hostMs());
             metrics.handOff(type, "ok", System.nanoTime() - started, report.entities());
+            singleFile.computeIfPresent(target, (node, left) -> left > 1 ? left - 1 : null);
             return new ShardHome(type, shard, target, epoch);
           });
         })

@@ -23,7 +23,8 @@ class OptionsTest {
   void nonDefaultValuesRoundTripThroughJson() {
     EntityTypeOptions t = new EntityTypeOptions().setNumberOfShards(7).setAskTimeoutMs(123).setMailboxCapacity(9).setMaxBufferedPerShard(11);
     assertThat(new EntityTypeOptions(new JsonObject(t.toJson().encode()))).isEqualTo(t).isNotEqualTo(new EntityTypeOptions());
-    StickyOptions s = new StickyOptions().setMaxBufferedPerRegion(5).setCoordinatorTimeoutMs(6).setRetryBackoffMs(7).setMaxRouteAttempts(8);
+    StickyOptions s = new StickyOptions().setMaxBufferedPerRegion(5).setCoordinatorTimeoutMs(6).setRetryBackoffMs(7).setMaxRouteAttempts(8)
+        .setHandOffRatePerSecond(12.5).setRebalanceJoinDelayMs(0).setRebalanceJoinWarmUpMoves(0);
     assertThat(new StickyOptions(new JsonObject(s.toJson().encode()))).isEqualTo(s).isNotEqualTo(new StickyOptions());
     GatewayOptions g = new GatewayOptions().setPort(9).setHost("127.0.0.2").setMaxBodyBytes(10).setInstances(3);
     assertThat(new GatewayOptions(g.toJson()).toJson()).isEqualTo(g.toJson());
@@ -34,6 +35,10 @@ class OptionsTest {
     assertThatThrownBy(() -> new EntityTypeOptions().setNumberOfShards(0)).hasMessageContaining("numberOfShards");
     assertThatThrownBy(() -> new EntityTypeOptions(new JsonObject().put("askTimeoutMs", -1))).hasMessageContaining("askTimeoutMs");
     assertThatThrownBy(() -> new StickyOptions().setMaxRouteAttempts(0)).hasMessageContaining("maxRouteAttempts");
+    assertThatThrownBy(() -> new StickyOptions().setHandOffRatePerSecond(0)).hasMessageContaining("handOffRatePerSecond");
+    assertThatThrownBy(() -> new StickyOptions().setHandOffRatePerSecond(Double.NaN)).hasMessageContaining("handOffRatePerSecond");
+    assertThatThrownBy(() -> new StickyOptions(new JsonObject().put("rebalanceJoinDelayMs", -1))).hasMessageContaining("rebalanceJoinDelayMs");
+    assertThatThrownBy(() -> new StickyOptions().setRebalanceJoinWarmUpMoves(-1)).hasMessageContaining("rebalanceJoinWarmUpMoves");
   }
 
   @Test

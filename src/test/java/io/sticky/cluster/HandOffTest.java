@@ -203,6 +203,39 @@ class HandOffTest {
   }
 
   /**
+   * Moves are paced: a joining node takes no shard from a rebalance before {@code rebalanceJoinDelayMs} has
+   * passed since it registered, and then no more than {@code handOffRatePerSecond} start each second (after
+   * a burst of {@code rebalanceAbsoluteLimit}). Every shard is allocated before the node joins and nothing
+   * asks for a new one afterwards, so every shard it gets came by a hand-off. The bounds are lower bounds on
+   * time: a slow machine only makes the moves later, never earlier.
+   */
+  @Test
+  void aJoiningNodeTakesShardsOnlyAfterItsJoinDelayAndAtTheHandOffRate() throws Exception {
+    long delayMs = 3_000;
+    double rate = 10;
+    cluster.close();
+    cluster = TestCluster.start(3, List.of(EntityType.of(CounterEntity.TYPE, TrackedCounter::new,
+            new EntityTypeOptions().setNumberOfShards(SHARDS))),
+        new StickyOptions().setRebalanceJoinDelayMs(delayMs).setHandOffRatePerSecond(rate), o -> o.setStore("none"));
+    Load load = new Load(List.of(cluster.node(0), cluster.node(1), cluster.node(2)));
+    load.preload(3_000); // ~30 ids per shard: every one of the 100 shards is allocated
+    assertThat(allocations()).hasSize(SHARDS);
+    long beforeJoin = System.nanoTime(); // before the node registers, so before its delay starts
+    StickyNode fourth = cluster.startNode();
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> shardsOf(fourth) > 0);
+    long firstSeen = System.nanoTime();
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> spread() <= 1);
+    long settled = System.nanoTime();
+    int moved = shardsOf(fourth);
+    assertThat((firstSeen - beforeJoin) / 1_000_000).isGreaterThanOrEqualTo(delayMs);
+    // from the first start (after the delay) a burst of at most 5 moves, the rest at the rate
+    long minimumMs = delayMs + (long) ((moved - 5) / rate * 1000);
+    assertThat((settled - beforeJoin) / 1_000_000).isGreaterThanOrEqualTo(minimumMs);
+    assertThat(moved).isGreaterThanOrEqualTo(SHARDS / 4);
+    load.stopAndCheck();
+  }
+
+  /**
    * Replaces the 3-node cluster with 2 nodes using {@code options}, no state store (state survives only if
    * the snapshots do) and a 15 s ask timeout: in these tests a moving shard may wait a few seconds (HostShard
    * sent again, a crash being noticed), and its requests must not time out meanwhile.
