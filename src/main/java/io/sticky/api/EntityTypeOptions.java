@@ -212,6 +212,14 @@ public class EntityTypeOptions {
     return this;
   }
 
+  /** {@code value} if it is 0 .. 2^31-1, else an error naming {@code key}. */
+  static int requireNonNegative(String key, long value) {
+    if (value < 0 || value > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(key + " must be between 0 and " + Integer.MAX_VALUE + ", got " + value);
+    }
+    return (int) value;
+  }
+
   static int requirePositive(String key, long value) {
     if (value <= 0 || value > Integer.MAX_VALUE) {
       throw new IllegalArgumentException(key + " must be between 1 and " + Integer.MAX_VALUE + ", got " + value);

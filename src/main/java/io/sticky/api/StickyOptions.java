@@ -29,24 +29,17 @@ public class StickyOptions {
   /**
    * Hand-offs the coordinator starts per second, over all types (a token bucket holding at most
    * {@code rebalanceAbsoluteLimit}). Each move costs CPU on its old and new home (stop, snapshot, send,
-   * start) and, the first time a JVM moves shards, JIT compilation: unpaced, a join's moves ran at ~140 a
-   * second here and the p99 of every request rose to ~5x for those seconds; at 80 a second the windows with
-   * moves stayed at ~1.5-3x (bench/README.md) and the 250 moves of a 4th node's join take ~3 s. A clean leave
+   * start) and, the first times a JVM moves shards, JIT compilation: unpaced, a 4th node's 250 moves ran at
+   * ~140 a second on 2 cores and the p99 of every request rose 3-5x while they ran; at 60 a second the
+   * windows with moves stayed within 2x (bench/README.md), and the join settles in ~4.7 s. A clean leave
    * goes faster when it must: at least its shards / (leaveTimeoutMs / 2) a second, so it ends in time.
    */
-  public static final double DEFAULT_HAND_OFF_RATE_PER_SECOND = 80;
+  public static final double DEFAULT_HAND_OFF_RATE_PER_SECOND = 60;
   /**
    * A node that joins gets no shards from a rebalance for this long after its region registers (new
-   * shards may still be allocated to it): its own start (JIT warm-up) and the cluster's repartitioning then
-   * do not compete with the first moves for the CPU.
+   * shards may still be allocated to it), so its own start is over before the first moves compete with it.
    */
-  public static final long DEFAULT_REBALANCE_JOIN_DELAY_MS = 1_000;
-  /**
-   * The first this many moves to a node that joined run one at a time: its JVM is cold, so each of them
-   * pauses its shard longer (measured here: 35-60 ms against 7 ms once warm), and fewer of them at once
-   * keep fewer requests waiting. 0: no warm-up.
-   */
-  public static final int DEFAULT_REBALANCE_JOIN_WARM_UP_MOVES = 20;
+  public static final long DEFAULT_REBALANCE_JOIN_DELAY_MS = 500;
   /** How long one step of a hand-off (e.g. the old home stopping the shard) may take before it is abandoned. */
   public static final long DEFAULT_HAND_OFF_TIMEOUT_MS = 10_000;
   /** How long a node leaving cleanly waits for its shards to be handed off before it leaves anyway. */
@@ -62,7 +55,6 @@ public class StickyOptions {
   private double rebalanceRelativeLimit = DEFAULT_REBALANCE_RELATIVE_LIMIT;
   private double handOffRatePerSecond = DEFAULT_HAND_OFF_RATE_PER_SECOND;
   private long rebalanceJoinDelayMs = DEFAULT_REBALANCE_JOIN_DELAY_MS;
-  private int rebalanceJoinWarmUpMoves = DEFAULT_REBALANCE_JOIN_WARM_UP_MOVES;
   private long handOffTimeoutMs = DEFAULT_HAND_OFF_TIMEOUT_MS;
   private long leaveTimeoutMs = DEFAULT_LEAVE_TIMEOUT_MS;
   private String defaultStore = DEFAULT_DEFAULT_STORE;
@@ -88,7 +80,6 @@ public class StickyOptions {
     setRebalanceRelativeLimit(json.getDouble("rebalanceRelativeLimit", DEFAULT_REBALANCE_RELATIVE_LIMIT));
     setHandOffRatePerSecond(json.getDouble("handOffRatePerSecond", DEFAULT_HAND_OFF_RATE_PER_SECOND));
     setRebalanceJoinDelayMs(json.getLong("rebalanceJoinDelayMs", DEFAULT_REBALANCE_JOIN_DELAY_MS));
-    setRebalanceJoinWarmUpMoves(json.getInteger("rebalanceJoinWarmUpMoves", DEFAULT_REBALANCE_JOIN_WARM_UP_MOVES));
     setHandOffTimeoutMs(json.getLong("handOffTimeoutMs", DEFAULT_HAND_OFF_TIMEOUT_MS));
     setLeaveTimeoutMs(json.getLong("leaveTimeoutMs", DEFAULT_LEAVE_TIMEOUT_MS));
     setDefaultStore(json.getString("defaultStore", DEFAULT_DEFAULT_STORE));
@@ -105,7 +96,6 @@ public class StickyOptions {
         .put("rebalanceRelativeLimit", rebalanceRelativeLimit)
         .put("handOffRatePerSecond", handOffRatePerSecond)
         .put("rebalanceJoinDelayMs", rebalanceJoinDelayMs)
-        .put("rebalanceJoinWarmUpMoves", rebalanceJoinWarmUpMoves)
         .put("handOffTimeoutMs", handOffTimeoutMs)
         .put("leaveTimeoutMs", leaveTimeoutMs)
         .put("defaultStore", defaultStore);
@@ -158,22 +148,7 @@ public class StickyOptions {
   }
 
   public StickyOptions setRebalanceJoinDelayMs(long rebalanceJoinDelayMs) {
-    if (rebalanceJoinDelayMs < 0) {
-      throw new IllegalArgumentException("rebalanceJoinDelayMs must be >= 0, got " + rebalanceJoinDelayMs);
-    }
-    this.rebalanceJoinDelayMs = rebalanceJoinDelayMs;
-    return this;
-  }
-
-  public int getRebalanceJoinWarmUpMoves() {
-    return rebalanceJoinWarmUpMoves;
-  }
-
-  public StickyOptions setRebalanceJoinWarmUpMoves(int rebalanceJoinWarmUpMoves) {
-    if (rebalanceJoinWarmUpMoves < 0) {
-      throw new IllegalArgumentException("rebalanceJoinWarmUpMoves must be >= 0, got " + rebalanceJoinWarmUpMoves);
-    }
-    this.rebalanceJoinWarmUpMoves = rebalanceJoinWarmUpMoves;
+    this.rebalanceJoinDelayMs = EntityTypeOptions.requireNonNegative("rebalanceJoinDelayMs", rebalanceJoinDelayMs);
     return this;
   }
 

@@ -106,8 +106,6 @@ public final class ShardCoordinator extends VerticleBase {
   private final Runnable rebalanceTask = this::rebalance;
   /** When each node's first region registered here (ms): rebalances move nothing to it for rebalanceJoinDelayMs. */
   private final Map<String, Long> joinedAt = new HashMap<>();
-  /** Nodes that joined, with how many moves they still take one at a time (rebalanceJoinWarmUpMoves). */
-  private final Map<String, Integer> singleFile = new HashMap<>();
   /** Hand-offs found unfinished in the table at recovery. */
   private final List<Unfinished> unfinished = new ArrayList<>();
 
@@ -212,7 +210,6 @@ public final class ShardCoordinator extends VerticleBase {
       state = state.withoutNode(gone);
       leaving.remove(gone);
       joinedAt.remove(gone);
-      singleFile.remove(gone);
       log.info("node {} left: its shards are unallocated until next asked for", gone);
     }
   }
@@ -236,9 +233,6 @@ public final class ShardCoordinator extends VerticleBase {
       if (membership.isMember(r.node()) && !leaving.contains(r.node()) && !state.regions(r.type()).contains(r.node())) {
         state = state.withRegion(r.type(), r.node());
         joinedAt.putIfAbsent(r.node(), System.currentTimeMillis());
-        if (options.getRebalanceJoinWarmUpMoves() > 0) {
-          singleFile.putIfAbsent(r.node(), options.getRebalanceJoinWarmUpMoves());
-        }
         // A new region: even out the load soon (once its join delay is over) rather than at the next periodic check.
         vertx.setTimer(options.getRebalanceJoinDelayMs() + 100, t -> rebalance());
       }
@@ -448,9 +442,6 @@ public final class ShardCoordinator extends VerticleBase {
           break;
         }
         if (from != null && !handOffs.containsKey(key) && !coolingDown.containsKey(key)) {
-          if (singleFileTargetBusy(type, shard, from, now)) {
-            break; // runs again when the move under way ends
-          }
           if (!rebalancePace.take(rebalanceTask)) {
             return;
           }
@@ -464,18 +455,6 @@ public final class ShardCoordinator extends VerticleBase {
         }
       }
     }
-  }
-
-  /**
-   * True if a rebalance would move the shard to a node that joined and is still taking its first moves
-   * one at a time ({@code rebalanceJoinWarmUpMoves}), and one is under way.
-   */
-  private boolean singleFileTargetBusy(String type, int shard, String from, long now) {
-    if (singleFile.isEmpty()) {
-      return false;
-    }
-    String target = target(type, shard, from, node -> !justJoined(node, now));
-    return target != null && singleFile.containsKey(target) && targets.containsValue(target);
   }
 
   /** True while a node that joined is within its {@code rebalanceJoinDelayMs}. */
@@ -609,7 +588,6 @@ public final class ShardCoordinator extends VerticleBase {
                 type, shard, from, target, epoch, report.entities(), (System.nanoTime() - started) / 1_000_000,
                 (written - started) / 1_000_000, report.stopMs(), report.hostMs());
             metrics.handOff(type, "ok", System.nanoTime() - started, report.entities());
-            singleFile.computeIfPresent(target, (node, left) -> left > 1 ? left - 1 : null);
             return new ShardHome(type, shard, target, epoch);
           });
         })

@@ -24,7 +24,7 @@ class OptionsTest {
     EntityTypeOptions t = new EntityTypeOptions().setNumberOfShards(7).setAskTimeoutMs(123).setMailboxCapacity(9).setMaxBufferedPerShard(11);
     assertThat(new EntityTypeOptions(new JsonObject(t.toJson().encode()))).isEqualTo(t).isNotEqualTo(new EntityTypeOptions());
     StickyOptions s = new StickyOptions().setMaxBufferedPerRegion(5).setCoordinatorTimeoutMs(6).setRetryBackoffMs(7).setMaxRouteAttempts(8)
-        .setHandOffRatePerSecond(12.5).setRebalanceJoinDelayMs(0).setRebalanceJoinWarmUpMoves(0);
+        .setHandOffRatePerSecond(12.5).setRebalanceJoinDelayMs(0);
     assertThat(new StickyOptions(new JsonObject(s.toJson().encode()))).isEqualTo(s).isNotEqualTo(new StickyOptions());
     GatewayOptions g = new GatewayOptions().setPort(9).setHost("127.0.0.2").setMaxBodyBytes(10).setInstances(3);
     assertThat(new GatewayOptions(g.toJson()).toJson()).isEqualTo(g.toJson());
@@ -38,7 +38,6 @@ class OptionsTest {
     assertThatThrownBy(() -> new StickyOptions().setHandOffRatePerSecond(0)).hasMessageContaining("handOffRatePerSecond");
     assertThatThrownBy(() -> new StickyOptions().setHandOffRatePerSecond(Double.NaN)).hasMessageContaining("handOffRatePerSecond");
     assertThatThrownBy(() -> new StickyOptions(new JsonObject().put("rebalanceJoinDelayMs", -1))).hasMessageContaining("rebalanceJoinDelayMs");
-    assertThatThrownBy(() -> new StickyOptions().setRebalanceJoinWarmUpMoves(-1)).hasMessageContaining("rebalanceJoinWarmUpMoves");
   }
 
   @Test
