@@ -217,7 +217,8 @@ log "results in $OUT; cluster name $CLUSTER_NAME; load average at start: $LOAD_S
   echo "wrk: $(wrk -v 2>&1 | head -1)"; echo "jar: $(ls -l --time-style=+%F.%T $JAR | awk '{print $6, $5}')"
   echo "WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS THREADS=$THREADS"
   echo "HEAP=$HEAP WRK_TIMEOUT=$WRK_TIMEOUT COUNT_STATUS=$COUNT_STATUS ACTIVATE_PARALLEL=$ACTIVATE_PARALLEL PROBE=$PROBE PROBE_INTERVAL_MS=$PROBE_INTERVAL_MS NODE4_PLAIN=$NODE4_PLAIN"
-  echo "NODE_JAVA_OPTS=$NODE_JAVA_OPTS"
+  echo "NODE_JAVA_OPTS=$NODE_JAVA_OPTS STICKY_STORE=${STICKY_STORE:-} STICKY_CONFIG=${STICKY_CONFIG:-}"
+  [[ -z ${STICKY_CONFIG:-} ]] || { echo "--- $STICKY_CONFIG:"; cat "$STICKY_CONFIG"; }
   echo "cluster name: $CLUSTER_NAME"; echo "load average at start: $LOAD_START"
 } >"$OUT/env.txt"
 
@@ -560,5 +561,5 @@ ISSUES=$(log_issues "$STOP_AT" "$OUT"/node1.log "$OUT"/node2.log "$OUT"/node3.lo
   echo "load average: start $LOAD_START, end $LOAD_END ($(nproc) cores)"
   echo
   echo "raw wrk output, node logs and hand-off lists: $OUT/"
-  echo "rerun: WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS WRK_DELAY_MS=$WRK_DELAY_MS STICKY_STORE=${STICKY_STORE:-} NODE4_PLAIN=$NODE4_PLAIN bench/rebalance.sh"
+  echo "rerun: WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS WRK_DELAY_MS=$WRK_DELAY_MS STICKY_STORE=${STICKY_STORE:-} STICKY_CONFIG=${STICKY_CONFIG:-} NODE4_PLAIN=$NODE4_PLAIN bench/rebalance.sh"
 } | tee "$OUT/summary.txt"
