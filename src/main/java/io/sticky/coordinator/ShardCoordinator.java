@@ -109,6 +109,10 @@ public final class ShardCoordinator extends VerticleBase {
   /** Hand-offs found unfinished in the table at recovery. */
   private final List<Unfinished> unfinished = new ArrayList<>();
 
+  /** One shard of a type. */
+  private record TypeShard(String type, int shard) {
+  }
+
   /** A hand-off of {@code shard} from {@code from} to {@code to} at {@code epoch} that a previous coordinator started. */
   private record Unfinished(String type, int shard, String from, String to, long epoch) {
   }
@@ -491,14 +495,14 @@ public final class ShardCoordinator extends VerticleBase {
       }
     });
     return Future.join(arriving).transform(ignored -> {
-      List<String[]> work = new ArrayList<>();
+      List<TypeShard> work = new ArrayList<>();
       for (String type : state.types()) {
         if (candidates(type, node).isEmpty()) {
           continue; // the last region of its type: nowhere to move its shards
         }
         state.allocations(type).forEach((shard, a) -> {
           if (node.equals(a.node())) {
-            work.add(new String[] {type, Integer.toString(shard)});
+            work.add(new TypeShard(type, shard));
           }
         });
       }
@@ -515,7 +519,7 @@ public final class ShardCoordinator extends VerticleBase {
    * Hands off {@code work} (type, shard) from {@code node}, {@code rebalanceAbsoluteLimit} at a time as a
    * sliding window, paced.
    */
-  private Future<Integer> handOffAll(String node, List<String[]> work) {
+  private Future<Integer> handOffAll(String node, List<TypeShard> work) {
     Promise<Integer> done = Promise.promise();
     int parallelism = options.getRebalanceAbsoluteLimit();
     // Paced like a rebalance, but never so slowly that the leave could not end within half its timeout.
@@ -526,8 +530,8 @@ public final class ShardCoordinator extends VerticleBase {
     Runnable[] pump = new Runnable[1];
     pump[0] = () -> {
       while (running[0] < parallelism && next[0] < work.size()) {
-        String type = work.get(next[0])[0];
-        int shard = Integer.parseInt(work.get(next[0])[1]);
+        String type = work.get(next[0]).type();
+        int shard = work.get(next[0]).shard();
         next[0]++;
         Future<ShardHome> already = handOffs.get(type + "/" + shard);
         if (already == null && !node.equals(state.home(type, shard))) {
@@ -622,12 +626,7 @@ public final class ShardCoordinator extends VerticleBase {
           if (ar.succeeded()) {
             state = state.withRegion(type, target).moved(type, shard, target, epoch);
             // Until now they routed to the old home, which forwards: from now on they go straight to the new one.
-            ShardHome home = new ShardHome(type, shard, target, epoch);
-            for (String node : liveRegions(type)) {
-              if (!node.equals(from) && !node.equals(target)) {
-                tell(type, node, home);
-              }
-            }
+            broadcast(type, new ShardHome(type, shard, target, epoch), from, target);
           }
         });
   }
@@ -710,10 +709,13 @@ public final class ShardCoordinator extends VerticleBase {
     return json.encode();
   }
 
-  /** ShardHome to every live region of the type. */
-  private void broadcast(String type, ShardHome home) {
+  /** ShardHome to every live region of the type but those on the {@code except} nodes. */
+  private void broadcast(String type, ShardHome home, String... except) {
+    List<String> skipped = List.of(except);
     for (String node : liveRegions(type)) {
-      tell(type, node, home);
+      if (!skipped.contains(node)) {
+        tell(type, node, home);
+      }
     }
   }
 

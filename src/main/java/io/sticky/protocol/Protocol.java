@@ -216,17 +216,12 @@ public final class Protocol {
     if (byHand != null) {
       return byHand;
     }
+    // The rest go through data binding (the kinds read by hand were answered above).
     Class<? extends Record> cls = switch (kind == null ? "" : kind) {
       case "Register" -> Register.class;
       case "RegisterAck" -> RegisterAck.class;
-      case "GetShardHome" -> GetShardHome.class;
-      case "ShardHome" -> ShardHome.class;
       case "GetAllocations" -> GetAllocations.class;
       case "Allocations" -> Allocations.class;
-      case "HandOff" -> HandOff.class;
-      case "ShardStopped" -> ShardStopped.class;
-      case "HostShard" -> HostShard.class;
-      case "ShardStarted" -> ShardStarted.class;
       case "GracefulShutdownReq" -> GracefulShutdownReq.class;
       case "GetRegionState" -> GetRegionState.class;
       case "RegionState" -> RegionState.class;

@@ -40,11 +40,7 @@ public final class TestCluster implements AutoCloseable {
 
   /** As {@link #start(int, List)}, with node options adjusted (store, ...) before each node starts. */
   public static TestCluster start(int size, List<EntityType> types, UnaryOperator<NodeOptions> tweak) {
-    TestCluster c = new TestCluster(size + 1, types, new StickyOptions(), tweak);
-    for (int i = 0; i < size; i++) {
-      c.startNode();
-    }
-    return c;
+    return start(size, types, new StickyOptions(), tweak);
   }
 
   /** As {@link #start(int, List, UnaryOperator)}, with cluster-wide options (timeouts, rebalance limits) for every node too. */
