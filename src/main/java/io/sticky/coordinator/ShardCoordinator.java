@@ -70,7 +70,8 @@ import org.slf4j.LoggerFactory;
  *   and one hop. S is never active on A and B at once: B hosts S only on A's HostShard, after A stopped it,
  *   and the coordinator names B to nobody before A's reply. If A reports a failure (cannot stop S in time,
  *   or B refuses S or leaves) while still a member, the hand-off is abandoned: a newer allocation naming A goes to the
- *   table and to every region, and A re-hosts S from its snapshots.</li>
+ *   table and to every region, and A re-hosts S from its snapshots (a leaving A is then asked to move S
+ *   again, see {@link #LEAVE_ATTEMPTS}).</li>
  * </ul>
  *
  * <h2>When the guarantees do not hold</h2>
@@ -88,6 +89,13 @@ public final class ShardCoordinator extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ShardCoordinator.class);
   /** How long a rebalance leaves a shard alone after its hand-off failed. */
   static final long FAILED_MOVE_COOL_DOWN_MS = 5_000;
+  /**
+   * How many times a leaving node's shard is handed off before it is left to leave with the node. A failed
+   * move (the new home crashed or refused it, or a stuck entity held the stop up) leaves the shard on the
+   * leaving node, with its snapshots: moved again, to another node, they survive; left there, they are lost
+   * at the node's exit as in a crash.
+   */
+  static final int LEAVE_ATTEMPTS = 3;
 
   private final Membership membership;
   private final ShardAllocationStrategy strategy;
@@ -524,14 +532,17 @@ public final class ShardCoordinator extends VerticleBase {
     int parallelism = options.getRebalanceAbsoluteLimit();
     // Paced like a rebalance, but never so slowly that the leave could not end within half its timeout.
     Pace pace = new Pace(Math.max(options.getHandOffRatePerSecond(), work.size() * 2_000.0 / options.getLeaveTimeoutMs()));
+    List<TypeShard> queue = new ArrayList<>(work);
+    Map<TypeShard, Integer> attempts = new HashMap<>();
     int[] next = {0};
     int[] running = {0};
     int[] moved = {0};
     Runnable[] pump = new Runnable[1];
     pump[0] = () -> {
-      while (running[0] < parallelism && next[0] < work.size()) {
-        String type = work.get(next[0]).type();
-        int shard = work.get(next[0]).shard();
+      while (running[0] < parallelism && next[0] < queue.size()) {
+        TypeShard item = queue.get(next[0]);
+        String type = item.type();
+        int shard = item.shard();
         next[0]++;
         Future<ShardHome> already = handOffs.get(type + "/" + shard);
         if (already == null && !node.equals(state.home(type, shard))) {
@@ -542,14 +553,23 @@ public final class ShardCoordinator extends VerticleBase {
           return;
         }
         Future<ShardHome> move = already != null ? already : handOff(type, shard, node, target -> true);
+        int attempt = attempts.merge(item, 1, Integer::sum);
         running[0]++;
         move.onComplete(ar -> {
           running[0]--;
-          moved[0] += ar.succeeded() ? 1 : 0;
+          if (ar.succeeded()) {
+            moved[0]++;
+          } else if (attempt < LEAVE_ATTEMPTS && membership.isMember(node) && node.equals(state.home(type, shard))) {
+            // The abandoned move left the shard here (re-hosted from its snapshots): move it again, to
+            // another node if the failed one is gone, rather than lose its state at this node's exit.
+            log.warn("hand-off of {}/{} off leaving node {} failed (attempt {} of {}): {}; moving it again",
+                type, shard, node, attempt, LEAVE_ATTEMPTS, ar.cause().getMessage());
+            queue.add(item);
+          }
           pump[0].run();
         });
       }
-      if (running[0] == 0 && next[0] >= work.size()) {
+      if (running[0] == 0 && next[0] >= queue.size()) {
         done.tryComplete(moved[0]);
       }
     };

@@ -203,6 +203,47 @@ class HandOffTest {
   }
 
   /**
+   * A node leaves cleanly and the node its shards are going to crashes mid-move: those hand-offs fail and
+   * leave the shards, with their snapshots, on the leaving node. They must be moved again, to the node that
+   * is left, before the leaving node exits; left there, their state would go with it. No store, so a value
+   * survives only through the snapshots; fails ("value of ... expected ...") when a failed move is not
+   * made again.
+   */
+  @Test
+  void aLeavingNodesMoveThatFailsIsMadeAgainToAnotherNodeWithItsState() throws Exception {
+    // A join delay far longer than the test: the third node gets no shard from a rebalance, only from the leave.
+    restartWithTwoNodes(new StickyOptions().setHandOffTimeoutMs(1_000).setRebalanceJoinDelayMs(600_000));
+    StickyNode leaving = cluster.node(1);
+    Load load = new Load(List.of(cluster.node(0)));
+    load.preload(1_000); // ~10 entities with state in each shard, and every shard allocated
+    assertThat(allocations()).hasSize(SHARDS);
+    StickyNode third = cluster.startNode();
+    await().atMost(Duration.ofSeconds(30)).until(() -> third.sticky().isReady());
+    assertThat(shardsOf(third)).isZero();
+    String thirdsRegion = io.sticky.protocol.Addresses.region(CounterEntity.TYPE, third.nodeId());
+    AtomicInteger dropped = new AtomicInteger();
+    leaving.vertx().eventBus().addOutboundInterceptor(ctx -> {
+      if (thirdsRegion.equals(ctx.message().address()) && ctx.body() instanceof JsonObject body && "HostShard".equals(body.getString("@kind"))) {
+        dropped.incrementAndGet();
+        return; // lost on the way: the leaving node sends it again while the third node is a member
+      }
+      ctx.next();
+    });
+    load.start();
+    load.awaitAcks(300);
+    Future<Void> left = leaving.close(); // the least loaded node, the third, is where its shards go first
+    await().atMost(Duration.ofSeconds(20)).until(() -> dropped.get() >= 3);
+    load.expectCrash(); // what the leaving node forwarded behind the lost HostShards is in flight to it
+    third.crash().await(30, TimeUnit.SECONDS);
+    left.await(60, TimeUnit.SECONDS);
+    assertThat(Scrape.of(cluster.node(0).httpPort()).sum("sticky_handoffs_seconds_count", "outcome", "abandoned"))
+        .as("hand-offs to the crashed node, abandoned").isPositive();
+    assertThat(shardsOf(cluster.node(0))).as("shards on the node that is left").isEqualTo(SHARDS);
+    load.awaitAcks(load.acks() + 300);
+    load.stopAndCheck(cluster.node(0));
+  }
+
+  /**
    * Moves are paced: a joining node takes no shard from a rebalance before {@code rebalanceJoinDelayMs} has
    * passed since it registered, and then no more than {@code handOffRatePerSecond} start each second (after
    * a burst of {@code rebalanceAbsoluteLimit}). Every shard is allocated before the node joins and nothing
