@@ -85,6 +85,8 @@ source bench/common.sh
 # Wall clock in the JVM logs' format (logback %d{HH:mm:ss.SSS}, local time).
 tod() { date +%H:%M:%S.%3N; }
 now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
+# The box's CPU counters (jiffies, all cores): "busy total"; busy = user+nice+system+irq+softirq+steal.
+cpu_jiffies() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
 
 # ---------------------------------------------------------------- prerequisites
 require_tools rebalance.sh
@@ -272,7 +274,7 @@ run_wrk warmup "$TARGET" "$WARMUP" 1
 # ---------------------------------------------------------------- 3. measured windows with a join and a leave
 NWIN=$(((TOTAL + WINDOW - 1) / WINDOW))
 log "measuring: $NWIN windows of ${WINDOW}s against node 2; node 4 joins at ~${JOIN_AT}s, node 3 leaves (SIGTERM) at ~${LEAVE_AT}s"
-printf 'window\tstart\tend\tphase\tevent\n' >"$OUT/windows.tsv"
+printf 'window\tstart\tend\tcpu\tphase\tevent\n' >"$OUT/windows.tsv"
 JOIN_TOD=""; LEAVE_TOD=""; PHASE=steady
 cluster_snapshot 1-before
 PROBE_PID=""
@@ -297,9 +299,12 @@ for ((w = 0; w < NWIN; w++)); do
     HELPER_PIDS+=($!)
     log "t=$(awk -v m="$el" 'BEGIN { printf "%.1f", m / 1000 }')s: sent SIGTERM to node 3 (pid ${NODE_PID[2]})"
   fi
-  ws=$(tod)
+  ws=$(tod); read -r cb0 ct0 < <(cpu_jiffies)
   run_wrk "$(printf 'win%02d' "$w")" "$TARGET" "$WINDOW" "$COUNT_STATUS" quiet
-  printf '%d\t%s\t%s\t%s\t%s\n' "$w" "$ws" "$(tod)" "$PHASE" "$event" >>"$OUT/windows.tsv"
+  read -r cb1 ct1 < <(cpu_jiffies)
+  # the box's CPU use in the window (%, all cores): how close to saturation the window ran
+  cpu=$(((cb1 - cb0) * 100 / (ct1 > ct0 ? ct1 - ct0 : 1)))
+  printf '%d\t%s\t%s\t%s\t%s\t%s\n' "$w" "$ws" "$(tod)" "$cpu" "$PHASE" "$event" >>"$OUT/windows.tsv"
 done
 log "windows done"
 # The probe's request in flight, if any, is written out as unanswered (-1) with the time it had waited.
@@ -435,9 +440,9 @@ N3_SHUTDOWN_WARN=$(grep -hE 'not all handed off|clean shutdown did not finish' "
 T0S=$(secs_of "$T0_TOD")
 WIN_TABLE=$OUT/windows.txt
 {
-  printf '%6s %7s %8s %8s %8s %7s %8s %11s %4s  %-23s %-6s %s\n' "t(s)" "req/s" "p50 ms" "p99 ms" "max ms" non-2xx "sock.err" "probe max" "h-o" \
-    "served n1/n2/n3/n4 %" phase events
-  tail -n +2 "$OUT/windows.tsv" | while IFS=$'\t' read -r w ws we phase event; do
+  printf '%6s %7s %8s %8s %8s %7s %8s %11s %4s  %-23s %5s %-6s %s\n' "t(s)" "req/s" "p50 ms" "p99 ms" "max ms" non-2xx "sock.err" "probe max" "h-o" \
+    "served n1/n2/n3/n4 %" "cpu %" phase events
+  tail -n +2 "$OUT/windows.tsv" | while IFS=$'\t' read -r w ws we cpu phase event; do
     f=$OUT/$(printf 'wrk-win%02d.txt' "$w")
     read -r rps p50 p99 max reqs non sock < <(parse "$f")
     # "connect0,read0,write0,timeout2" -> 2 (the details stay in the wrk file)
@@ -461,14 +466,14 @@ WIN_TABLE=$OUT/windows.txt
     # the slowest probe request that started in this window (it may have finished much later)
     pmax=-
     [[ -s $OUT/probe.txt ]] && pmax=$(awk -v a="$a" -v b="$b" '$1 >= a && $1 < b { n++; if ($2 > m) m = $2 } END { if (n) printf "%.0f", m; else print "-" }' "$OUT/probe.txt")
-    printf '%6.1f %7s %8s %8s %8s %7s %8s %11s %4s  %-23s %-6s %s\n' "$(awk -v a="$a" -v s="$T0S" 'BEGIN { print a - s }')" \
-      "$rps" "$p50" "$p99" "$max" "$non" "$sock" "$pmax" "$ho" "$served" "$phase" "$ev"
+    printf '%6.1f %7s %8s %8s %8s %7s %8s %11s %4s  %-23s %5s %-6s %s\n' "$(awk -v a="$a" -v s="$T0S" 'BEGIN { print a - s }')" \
+      "$rps" "$p50" "$p99" "$max" "$non" "$sock" "$pmax" "$ho" "$served" "$cpu" "$phase" "$ev"
   done
 } >"$WIN_TABLE"
 
 # Phase figures from the table (columns: 1 t, 2 req/s, 3 p50, 4 p99, 5 max, 6 non-2xx, 7 sock, 8 probe max,
-# 9 h-o, 10 served, 11 phase)
-col() { awk -v c="$1" -v p="$2" 'NR > 1 && $11 == p { print $c }' "$WIN_TABLE"; }
+# 9 h-o, 10 served, 11 cpu, 12 phase)
+col() { awk -v c="$1" -v p="$2" 'NR > 1 && $12 == p { print $c }' "$WIN_TABLE"; }
 read -r ST_N ST_P50 _ < <(col 3 steady | stats)
 read -r _ ST_P99 _ < <(col 4 steady | stats)
 read -r _ ST_RPS _ < <(col 2 steady | stats)
@@ -483,6 +488,8 @@ read -r _ _ HO_P99 < <(awk 'NR > 1 && $9 > 0 { print $4 }' "$WIN_TABLE" | stats)
 # (node 3 exited): what the moves cost, apart from the membership changes that come with them.
 read -r _ _ HO_ONLY_P99 < <(awk 'NR > 1 && $9 > 0 && !/node4 started|node4 ready|node3 exited/ { print $4 }' "$WIN_TABLE" | stats)
 read -r _ _ ST_PR < <(col 8 steady | stats)
+read -r _ ST_CPU _ < <(col 11 steady | stats)
+read -r _ _ HO_CPU < <(awk 'NR > 1 && $9 > 0 { print $11 }' "$WIN_TABLE" | stats)
 read -r _ _ J_PR < <(col 8 join | stats)
 read -r _ _ L_PR < <(col 8 leave | stats)
 # probe_report: requests, non-200, > 1 s, and the slowest ones with their start offset
@@ -498,7 +505,7 @@ probe_report() {
     printf "  first %s at t=%.1fs: %s\n", $3, $1 - t0, substr(d, 1, 250) }' "$OUT/probe.txt"
 }
 # share (%) of node N in the last window of a phase, from the served column
-share() { awk -v p="$1" -v n="$2" 'NR > 1 && $11 == p { s = $10 } END { if (s == "" || s == "-") print "?"; else { split(s, a, "/"); print a[n] } }' "$WIN_TABLE"; }
+share() { awk -v p="$1" -v n="$2" 'NR > 1 && $12 == p { s = $10 } END { if (s == "" || s == "-") print "?"; else { split(s, a, "/"); print a[n] } }' "$WIN_TABLE"; }
 N4_SHARE=$(share join 4); N3_SHARE=$(share leave 3)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1f", a / b; else print "?" }'; }
 W_NON=$(awk 'NR > 1 { s += $6 } END { print s + 0 }' "$WIN_TABLE")
@@ -516,10 +523,10 @@ ISSUES=$(log_issues "$STOP_AT" "$OUT"/node1.log "$OUT"/node2.log "$OUT"/node3.lo
   cat "$WIN_TABLE"
   echo
   echo "latency (ms; median over the $ST_N steady windows, worst window of each move):"
-  printf '  steady        p50 %s  p99 %s  (median %s req/s; probe max %s)\n' "$ST_P50" "$ST_P99" "$ST_RPS" "$ST_PR"
+  printf '  steady        p50 %s  p99 %s  (median %s req/s; probe max %s; box CPU %s%%)\n' "$ST_P50" "$ST_P99" "$ST_RPS" "$ST_PR" "$ST_CPU"
   printf '  join  worst   p99 %s  max %s  (median %s req/s; probe max %s)  worst-p99/steady-p99 %s\n' "$J_P99" "$J_MAX" "$J_RPS" "$J_PR" "$(ratio "$J_P99" "$ST_P99")"
   printf '  leave worst   p99 %s  max %s  (median %s req/s; probe max %s)  worst-p99/steady-p99 %s\n' "$L_P99" "$L_MAX" "$L_RPS" "$L_PR" "$(ratio "$L_P99" "$ST_P99")"
-  printf '  windows with hand-offs: worst p99 %s (x%s steady)\n' "$HO_P99" "$(ratio "$HO_P99" "$ST_P99")"
+  printf '  windows with hand-offs: worst p99 %s (x%s steady); box CPU up to %s%%\n' "$HO_P99" "$(ratio "$HO_P99" "$ST_P99")" "$HO_CPU"
   printf '  ... of them, windows where no node starts or exits: worst p99 %s (x%s steady)\n' "${HO_ONLY_P99:-?}" "$(ratio "${HO_ONLY_P99:-0}" "$ST_P99")"
   echo "probe (one GET at a time through node 2, every latency in full):"
   probe_report
