@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Sticky under membership change: latency in back-to-back wrk windows while a 4th node joins (shards are
-# handed off to it) and node 3 leaves gracefully on SIGTERM (its shards are handed off first). See bench/README.md.
+# handed off to it) and node 3 (or node LEAVER) leaves gracefully on SIGTERM (its shards are handed off first).
+# See bench/README.md.
 #
 #   bench/rebalance.sh                         # about 3 minutes
 #   JOIN_AT=8 LEAVE_AT=30 TOTAL=50 bench/rebalance.sh
+#   LEAVER=1 bench/rebalance.sh                # the coordinator's node leaves instead of node 3
 #
 # 1. 3 nodes (java -jar target/sticky.jar), HTTP 18180-18182, Hazelcast 15901-15903; --members lists all four
 #    cluster ports (15901-15904), so the 4th node (HTTP 18183) can join later.
 # 2. Activation: every counter 0..9999 gets one increment through node 2 (parallel curls, each walking a slice
 #    of the ids on one keep-alive connection), then a WARMUP-second wrk warm-up with random ids.
 # 3. Measurement: `wrk -t1 -cCONNECTIONS -dWINDOW --latency` back to back for TOTAL seconds against node 2 (never
-#    node 1, the coordinator, nor node 3, which leaves). At JOIN_AT s node 4 starts; at LEAVE_AT s node 3 gets
-#    SIGTERM. Each window is printed with its phase (steady / join / leave). Alongside, bench/probe.py sends one
+#    node 1, the coordinator, nor node 3, which leaves). At JOIN_AT s node 4 starts; at LEAVE_AT s node LEAVER
+#    (3) gets SIGTERM. Each window is printed with its phase (steady / join / leave). Alongside, bench/probe.py sends one
 #    GET at a time to node 2 and records every latency in full (wrk drops requests longer than the window).
 # 4. Hand-offs from the coordinator's log (node 1): counts, durations and settle times for the join and the leave.
 # 5. Consistency: every counter is read back through node 2; the sum must equal the 2xx responses counted.
@@ -47,8 +49,15 @@ PROBE_INTERVAL_MS=${PROBE_INTERVAL_MS:-10}
 # Extra JVM options for every node, e.g. to record a profile of node N (N is substituted):
 #   NODE_JAVA_OPTS='-XX:StartFlightRecording=filename=node%N.jfr,settings=profile'
 NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-}
-# How long node 3 may take to exit after SIGTERM (its own shutdown hook gives up after 30 s).
+# How long the leaving node may take to exit after SIGTERM (its own shutdown hook gives up after 30 s).
 EXIT_TIMEOUT=${EXIT_TIMEOUT:-45}
+# The node that leaves at LEAVE_AT: 3, or 1 (the first started, so the coordinator's: the coordinator moves
+# to node 2, the next oldest, which wrk and the probe go through).
+LEAVER=${LEAVER:-3}
+if [[ $LEAVER != 1 && $LEAVER != 3 ]]; then
+  echo "rebalance.sh: LEAVER must be 1 or 3, got '$LEAVER'" >&2; exit 2
+fi
+LI=$((LEAVER - 1))
 
 if ! [[ $WRK_DELAY_MS =~ ^[0-9]+$ ]]; then
   echo "WRK_DELAY_MS must be a whole number of milliseconds" >&2
@@ -273,7 +282,7 @@ run_wrk warmup "$TARGET" "$WARMUP" 1
 
 # ---------------------------------------------------------------- 3. measured windows with a join and a leave
 NWIN=$(((TOTAL + WINDOW - 1) / WINDOW))
-log "measuring: $NWIN windows of ${WINDOW}s against node 2; node 4 joins at ~${JOIN_AT}s, node 3 leaves (SIGTERM) at ~${LEAVE_AT}s"
+log "measuring: $NWIN windows of ${WINDOW}s against node 2; node 4 joins at ~${JOIN_AT}s, node $LEAVER leaves (SIGTERM) at ~${LEAVE_AT}s"
 printf 'window\tstart\tend\tcpu\tphase\tevent\n' >"$OUT/windows.tsv"
 JOIN_TOD=""; LEAVE_TOD=""; PHASE=steady
 cluster_snapshot 1-before
@@ -292,12 +301,12 @@ for ((w = 0; w < NWIN; w++)); do
   fi
   if [[ -z $LEAVE_TOD ]] && ((el >= LEAVE_AT * 1000)); then
     cluster_snapshot 2-before-leave
-    LEAVE_TOD=$(tod); PHASE=leave; event="SIGTERM node3"
-    kill -TERM "${NODE_PID[2]}" 2>/dev/null || log "WARNING: node 3 was not running at the leave"
-    # Records when node 3 has exited (the JVM, not only its log).
-    (p=${NODE_PID[2]}; while alive "$p"; do sleep 0.05; done; tod >"$OUT/node3-exit.txt") &
+    LEAVE_TOD=$(tod); PHASE=leave; event="SIGTERM node$LEAVER"
+    kill -TERM "${NODE_PID[LI]}" 2>/dev/null || log "WARNING: node $LEAVER was not running at the leave"
+    # Records when the leaving node has exited (the JVM, not only its log).
+    (p=${NODE_PID[LI]}; while alive "$p"; do sleep 0.05; done; tod >"$OUT/leaver-exit.txt") &
     HELPER_PIDS+=($!)
-    log "t=$(awk -v m="$el" 'BEGIN { printf "%.1f", m / 1000 }')s: sent SIGTERM to node 3 (pid ${NODE_PID[2]})"
+    log "t=$(awk -v m="$el" 'BEGIN { printf "%.1f", m / 1000 }')s: sent SIGTERM to node $LEAVER (pid ${NODE_PID[LI]})"
   fi
   ws=$(tod); read -r cb0 ct0 < <(cpu_jiffies)
   run_wrk "$(printf 'win%02d' "$w")" "$TARGET" "$WINDOW" "$COUNT_STATUS" quiet
@@ -312,13 +321,13 @@ if [[ -n $PROBE_PID ]]; then kill -TERM "$PROBE_PID" 2>/dev/null || true; wait "
 
 # Node 3 must have exited by now, or within EXIT_TIMEOUT of its SIGTERM.
 deadline=$(($(secs_of "$LEAVE_TOD" | cut -d. -f1) + EXIT_TIMEOUT))
-while [[ ! -s $OUT/node3-exit.txt ]] && (($(secs_of "$(tod)" | cut -d. -f1) < deadline)); do sleep 0.2; done
-N3_EXIT=$(cat "$OUT/node3-exit.txt" 2>/dev/null || true)
-[[ -n $N3_EXIT ]] || log "WARNING: node 3 had not exited ${EXIT_TIMEOUT}s after SIGTERM"
-if alive "${NODE_PID[2]}"; then
+while [[ ! -s $OUT/leaver-exit.txt ]] && (($(secs_of "$(tod)" | cut -d. -f1) < deadline)); do sleep 0.2; done
+N3_EXIT=$(cat "$OUT/leaver-exit.txt" 2>/dev/null || true)
+[[ -n $N3_EXIT ]] || log "WARNING: node $LEAVER had not exited ${EXIT_TIMEOUT}s after SIGTERM"
+if alive "${NODE_PID[LI]}"; then
   N3_RC="still running"
 else
-  N3_RC=0; wait "${NODE_PID[2]}" 2>/dev/null || N3_RC=$?
+  N3_RC=0; wait "${NODE_PID[LI]}" 2>/dev/null || N3_RC=$?
 fi
 
 # ---------------------------------------------------------------- consistency
@@ -368,7 +377,7 @@ for i in 1 2 3 4; do
   read -r t id < <(ready_line "$OUT/node$i.log"; echo) || true
   if [[ -n ${id:-} ]]; then NAME_OF[$id]=node$i; ID_OF[node$i]=$id; READY_AT[node$i]=$t; fi
 done
-N3_ID=${ID_OF[node3]:-?}; N4_ID=${ID_OF[node4]:-?}; N4_READY=${READY_AT[node4]:-}
+N3_ID=${ID_OF[node$LEAVER]:-?}; N4_ID=${ID_OF[node4]:-?}; N4_READY=${READY_AT[node4]:-}
 
 # Every hand-off line (normally all in node 1's log: it hosts the coordinator) as
 # "seconds time type shard from to epoch entities durationMs log".
@@ -402,9 +411,10 @@ EXCEPTIONS=$(for f in "$OUT"/node*.log; do
     want && ex != "" && !/^[ \t]/ { c[ex]++; want = 0 }
     END { for (k in c) printf "  %s: %s x%d\n", name, k, c[k] }' "$f"
 done)
-HO_ELSEWHERE=$(awk '$10 != "node1"' "$OUT/handoffs.txt" | wc -l)
 
 J0=$(secs_of "$JOIN_TOD"); L0=$(secs_of "$LEAVE_TOD"); S0=$(secs_of "$STOP_AT")
+# hand-offs logged before the final stop by a coordinator other than node 1's
+HO_ELSEWHERE=$(awk -v s="$S0" '$1 < s && $10 != "node1"' "$OUT/handoffs.txt" | wc -l)
 X3=$(secs_of "${N3_EXIT:-$STOP_AT}"); R4=$(secs_of "${N4_READY:-}")
 # handoffs_between FROM TO -> the hand-off lines with FROM <= time < TO
 handoffs_between() { awk -v a="$1" -v b="$2" '$1 >= a && $1 < b' "$OUT/handoffs.txt"; }
@@ -431,9 +441,9 @@ N4_START_S=$(diff_s "$J0" "$R4")
 LEAVE_HANDOFF_S=$(diff_s "$L0" "$LEAVE_LAST")
 LEAVE_EXIT_S=$(diff_s "$L0" "${N3_EXIT:+$X3}")
 JOIN_GAP=$(diff_s "$JOIN_LAST" "$L0")
-N3_LEFT_LINE=$(grep -h 'handed off .* shard(s); leaving' "$OUT/node3.log" | head -1 || true)
+N3_LEFT_LINE=$(grep -h 'handed off .* shard(s); leaving' "$OUT/node$LEAVER.log" | head -1 || true)
 N3_LEAVING_LINE=$(grep -h "is leaving: handing off" "$OUT"/node*.log | head -1 || true)
-N3_SHUTDOWN_WARN=$(grep -hE 'not all handed off|clean shutdown did not finish' "$OUT/node3.log" || true)
+N3_SHUTDOWN_WARN=$(grep -hE 'not all handed off|clean shutdown did not finish' "$OUT/node$LEAVER.log" || true)
 
 # Per-window table: offset, req/s, latency, errors, hand-offs completed in the window, share of responses per
 # hosting node (count mode only), phase and events.
@@ -459,7 +469,7 @@ WIN_TABLE=$OUT/windows.txt
         END { if (t) printf "%.0f/%.0f/%.0f/%.0f", 100 * c1 / t, 100 * c2 / t, 100 * c3 / t, 100 * c4 / t; else print "-" }' "$f")
     fi
     ev=$event
-    for pair in "node4 ready:$R4" "node3 exited:${N3_EXIT:+$X3}"; do
+    for pair in "node4 ready:$R4" "node$LEAVER exited:${N3_EXIT:+$X3}"; do
       t=${pair##*:}; [[ -n $t ]] || continue
       awk -v t="$t" -v a="$a" -v b="$b" 'BEGIN { exit !(t >= a && t < b) }' && ev+="${ev:+, }${pair%%:*} (+$(diff_s "$a" "$t")s)"
     done
@@ -485,8 +495,8 @@ read -r _ J_RPS _ < <(col 2 join | stats)
 read -r _ L_RPS _ < <(col 2 leave | stats)
 read -r _ _ HO_P99 < <(awk 'NR > 1 && $9 > 0 { print $4 }' "$WIN_TABLE" | stats)
 # The same without the windows in which a JVM starts (node 4 started or became ready) or leaves the cluster
-# (node 3 exited): what the moves cost, apart from the membership changes that come with them.
-read -r _ _ HO_ONLY_P99 < <(awk 'NR > 1 && $9 > 0 && !/node4 started|node4 ready|node3 exited/ { print $4 }' "$WIN_TABLE" | stats)
+# (the leaving node exited): what the moves cost, apart from the membership changes that come with them.
+read -r _ _ HO_ONLY_P99 < <(awk 'NR > 1 && $9 > 0 && !/node4 started|node4 ready|node[13] exited/ { print $4 }' "$WIN_TABLE" | stats)
 read -r _ _ ST_PR < <(col 8 steady | stats)
 read -r _ ST_CPU _ < <(col 11 steady | stats)
 read -r _ _ HO_CPU < <(awk 'NR > 1 && $9 > 0 { print $11 }' "$WIN_TABLE" | stats)
@@ -506,7 +516,7 @@ probe_report() {
 }
 # share (%) of node N in the last window of a phase, from the served column
 share() { awk -v p="$1" -v n="$2" 'NR > 1 && $12 == p { s = $10 } END { if (s == "" || s == "-") print "?"; else { split(s, a, "/"); print a[n] } }' "$WIN_TABLE"; }
-N4_SHARE=$(share join 4); N3_SHARE=$(share leave 3)
+N4_SHARE=$(share join 4); N3_SHARE=$(share leave "$LEAVER")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1f", a / b; else print "?" }'; }
 W_NON=$(awk 'NR > 1 { s += $6 } END { print s + 0 }' "$WIN_TABLE")
 W_SOCK=$(awk 'NR > 1 { n += $7 } END { print n + 0 }' "$WIN_TABLE")
@@ -518,7 +528,7 @@ ISSUES=$(log_issues "$STOP_AT" "$OUT"/node1.log "$OUT"/node2.log "$OUT"/node3.lo
 {
   echo
   echo "== Sticky rebalance: wrk -t$THREADS -c$CONNECTIONS --latency in ${WINDOW}s windows against node 2, POST /entities/counter/<0..9999>"
-  echo "   node 4 joins at ~${JOIN_AT}s, node 3 leaves (SIGTERM) at ~${LEAVE_AT}s; h-o = hand-offs completed in the window;"
+  echo "   node 4 joins at ~${JOIN_AT}s, node $LEAVER leaves (SIGTERM) at ~${LEAVE_AT}s; h-o = hand-offs completed in the window;"
   echo "   probe max = slowest probe GET that started in the window (ms, however long it took)"
   cat "$WIN_TABLE"
   echo
@@ -540,18 +550,23 @@ ISSUES=$(log_issues "$STOP_AT" "$OUT"/node1.log "$OUT"/node2.log "$OUT"/node3.lo
     echo "  NOTE: the join had NOT settled when the leave began (node 4 far below its share), so the settle time above"
     echo "        is only the time to the last hand-off that completed; look for a stuck hand-off (abandoned later, WARN in node 1's log)"
   fi
-  ((LEAVE_N == LEAVE_FROM3)) || echo "  NOTE: $((LEAVE_N - LEAVE_FROM3)) hand-off(s) after the SIGTERM were not from node 3: the join's rebalance was still running"
-  echo "leave (node 3 = ${N3_ID}):"
-  echo "  SIGTERM ${LEAVE_TOD:-?}, node 3 exited ${N3_EXIT:-?} (exit status $N3_RC)"
-  echo "  $(move_report "$OUT/handoffs-leave.txt" "$L0") (SIGTERM); $LEAVE_FROM3 of them from node 3"
-  echo "  settle time: SIGTERM -> last hand-off ${LEAVE_HANDOFF_S}s, SIGTERM -> node 3 exited ${LEAVE_EXIT_S}s"
+  ((LEAVE_N == LEAVE_FROM3)) || echo "  NOTE: $((LEAVE_N - LEAVE_FROM3)) hand-off(s) after the SIGTERM were not from node $LEAVER: the join's rebalance was still running"
+  echo "leave (node $LEAVER = ${N3_ID}):"
+  echo "  SIGTERM ${LEAVE_TOD:-?}, node $LEAVER exited ${N3_EXIT:-?} (exit status $N3_RC)"
+  echo "  $(move_report "$OUT/handoffs-leave.txt" "$L0") (SIGTERM); $LEAVE_FROM3 of them from node $LEAVER"
+  echo "  settle time: SIGTERM -> last hand-off ${LEAVE_HANDOFF_S}s, SIGTERM -> node $LEAVER exited ${LEAVE_EXIT_S}s"
   echo "  abandoned hand-offs: $(abandoned_between "$L0" "$(awk -v x="$X3" 'BEGIN { printf "%.3f", x + 0.001 }')")"
-  echo "  node 3 served $N3_SHARE% of the last window's responses"
+  echo "  node $LEAVER served $N3_SHARE% of the last window's responses"
   [[ -z $N3_LEAVING_LINE ]] || echo "  coordinator: ${N3_LEAVING_LINE#* - }"
-  [[ -z $N3_LEFT_LINE ]] || echo "  node 3:      ${N3_LEFT_LINE#* - }"
-  [[ -z $N3_SHUTDOWN_WARN ]] || echo "  node 3 WARN: $N3_SHUTDOWN_WARN"
-  echo "hand-offs after node 3 exited (until the final stop): $AFTER_N; abandoned: $(abandoned_between "$(awk -v x="$X3" 'BEGIN { printf "%.3f", x + 0.001 }')" "$S0"); during the final stop: $(abandoned_between "$S0" 999999)"
-  ((HO_ELSEWHERE == 0)) || echo "NOTE: $HO_ELSEWHERE hand-off line(s) were logged by a node other than node 1 (coordinator moved?)"
+  [[ -z $N3_LEFT_LINE ]] || echo "  node $LEAVER:      ${N3_LEFT_LINE#* - }"
+  [[ -z $N3_SHUTDOWN_WARN ]] || echo "  node $LEAVER WARN: $N3_SHUTDOWN_WARN"
+  if [[ $LEAVER == 1 ]]; then
+    # the next coordinator (node 2, the next oldest) starts once node 1 has left the cluster
+    NEXT_COORD=$(grep -h -m1 'coordinator recovered' "$OUT/node2.log" | awk '{ print $1 }' || true)
+    echo "  next coordinator (node 2): recovered the table at ${NEXT_COORD:-?} (+$(diff_s "$L0" "$(secs_of "${NEXT_COORD:-}")")s after the SIGTERM): $(grep -h -m1 'coordinator recovered' "$OUT/node2.log" | sed 's/.* - //' || true)"
+  fi
+  echo "hand-offs after node $LEAVER exited (until the final stop): $AFTER_N; abandoned: $(abandoned_between "$(awk -v x="$X3" 'BEGIN { printf "%.3f", x + 0.001 }')" "$S0"); during the final stop: $(abandoned_between "$S0" 999999)"
+  ((HO_ELSEWHERE == 0)) || echo "NOTE: $HO_ELSEWHERE hand-off line(s) before the final stop were logged by a node other than node 1 (the coordinator moved)"
   echo "non-2xx in the windows: $W_NON; socket errors in the windows: $W_SOCK; warm-up: non-2xx $WU_NON, socket errors $WU_SOCK"
   [[ -z $STATUS_ALL ]] || echo "status counts (warm-up and windows): $STATUS_ALL"
   if [[ $W_NON != 0 || $WU_NON != 0 ]]; then
@@ -568,5 +583,5 @@ ISSUES=$(log_issues "$STOP_AT" "$OUT"/node1.log "$OUT"/node2.log "$OUT"/node3.lo
   echo "load average: start $LOAD_START, end $LOAD_END ($(nproc) cores)"
   echo
   echo "raw wrk output, node logs and hand-off lists: $OUT/"
-  echo "rerun: WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS WRK_DELAY_MS=$WRK_DELAY_MS STICKY_STORE=${STICKY_STORE:-} STICKY_CONFIG=${STICKY_CONFIG:-} NODE4_PLAIN=$NODE4_PLAIN bench/rebalance.sh"
+  echo "rerun: WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS WRK_DELAY_MS=$WRK_DELAY_MS STICKY_STORE=${STICKY_STORE:-} STICKY_CONFIG=${STICKY_CONFIG:-} NODE4_PLAIN=$NODE4_PLAIN LEAVER=$LEAVER bench/rebalance.sh"
 } | tee "$OUT/summary.txt"

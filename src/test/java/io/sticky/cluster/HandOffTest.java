@@ -103,6 +103,17 @@ class HandOffTest {
     load.stopAndCheck();
     // its fair share of the allocated shards (ids touched so far cover most of the 100)
     assertThat(shardsOf(fourth)).isGreaterThanOrEqualTo(allocations().size() / 4);
+    // Finished moves are marked so in the allocation table: a coordinator that took over now would have
+    // none to finish (it asks the old home of every move it finds unfinished).
+    await().atMost(Duration.ofSeconds(10)).until(() -> movesInTable() == 0);
+  }
+
+  /** Entries of the allocation table that still name the home a shard is moving from. */
+  private long movesInTable() throws Exception {
+    return cluster.node(0).vertx().sharedData().<String, String>getAsyncMap(ShardCoordinator.TABLE)
+        .compose(table -> table.entries())
+        .await(5, TimeUnit.SECONDS)
+        .values().stream().filter(v -> new JsonObject(v).containsKey("from")).count();
   }
 
   @Test
