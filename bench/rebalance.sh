@@ -561,9 +561,11 @@ ISSUES=$(log_issues "$STOP_AT" "$OUT"/node1.log "$OUT"/node2.log "$OUT"/node3.lo
   [[ -z $N3_LEFT_LINE ]] || echo "  node $LEAVER:      ${N3_LEFT_LINE#* - }"
   [[ -z $N3_SHUTDOWN_WARN ]] || echo "  node $LEAVER WARN: $N3_SHUTDOWN_WARN"
   if [[ $LEAVER == 1 ]]; then
-    # the next coordinator (node 2, the next oldest) starts once node 1 has left the cluster
-    NEXT_COORD=$(grep -h -m1 'coordinator recovered' "$OUT/node2.log" | awk '{ print $1 }' || true)
-    echo "  next coordinator (node 2): recovered the table at ${NEXT_COORD:-?} (+$(diff_s "$L0" "$(secs_of "${NEXT_COORD:-}")")s after the SIGTERM): $(grep -h -m1 'coordinator recovered' "$OUT/node2.log" | sed 's/.* - //' || true)"
+    # the next coordinator (on the next oldest member) starts once node 1 has left the cluster
+    NEXT_COORD=$(grep -H 'coordinator recovered' "$OUT"/node[234].log | awk -v l="$LEAVE_TOD" '{ split($0, a, ".log:"); if (a[2] > l) print a[2] " " a[1] }' \
+      | sort | head -1 || true)
+    NC_AT=${NEXT_COORD%% *}; NC_NODE=${NEXT_COORD##*/}
+    echo "  next coordinator (${NC_NODE:-?}): recovered the table at ${NC_AT:-?} (+$(diff_s "$L0" "$(secs_of "${NC_AT:-}")")s after the SIGTERM): $(echo "$NEXT_COORD" | sed 's/.* - //; s/ [^ ]*$//')"
   fi
   echo "hand-offs after node $LEAVER exited (until the final stop): $AFTER_N; abandoned: $(abandoned_between "$(awk -v x="$X3" 'BEGIN { printf "%.3f", x + 0.001 }')" "$S0"); during the final stop: $(abandoned_between "$S0" 999999)"
   ((HO_ELSEWHERE == 0)) || echo "NOTE: $HO_ELSEWHERE hand-off line(s) before the final stop were logged by a node other than node 1 (the coordinator moved)"

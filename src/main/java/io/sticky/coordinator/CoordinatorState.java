@@ -140,6 +140,36 @@ public final class CoordinatorState {
     return withAllocation(type, shard, new Allocation(node, epoch));
   }
 
+  /**
+   * Builds a state from the whole allocation table at once (a new coordinator's recovery). Each change to a
+   * state copies its type's allocations, so restoring entries one {@link #recovered} at a time is quadratic:
+   * 70 ms for 1000 shards and 550 ms for 5000 in a cold JVM, on the event loop of a coordinator taking over.
+   */
+  public static final class Recovery {
+    private final Map<String, Map<Integer, Allocation>> shards = new HashMap<>();
+    private final Map<String, Set<String>> regions = new HashMap<>();
+
+    /** As {@link #recovered}: the higher epoch wins if the shard is already known. */
+    public Recovery allocation(String type, int shard, String node, long epoch) {
+      shards.computeIfAbsent(type, t -> new HashMap<>())
+          .merge(shard, new Allocation(node, epoch), (known, read) -> read.epoch() > known.epoch() ? read : known);
+      return this;
+    }
+
+    public Recovery region(String type, String node) {
+      regions.computeIfAbsent(type, t -> new HashSet<>()).add(node);
+      return this;
+    }
+
+    public CoordinatorState build() {
+      Map<String, Map<Integer, Allocation>> s = new HashMap<>();
+      shards.forEach((type, byShard) -> s.put(type, Map.copyOf(byShard)));
+      Map<String, Set<String>> r = new HashMap<>();
+      regions.forEach((type, nodes) -> r.put(type, Set.copyOf(nodes)));
+      return new CoordinatorState(Map.copyOf(s), Map.copyOf(r));
+    }
+  }
+
   /** The node left: its regions are gone and its shards become unallocated (epochs kept). */
   public CoordinatorState withoutNode(String node) {
     Map<String, Set<String>> r = new HashMap<>();

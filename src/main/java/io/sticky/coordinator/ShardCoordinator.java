@@ -181,7 +181,9 @@ public final class ShardCoordinator extends VerticleBase {
    * else the target is the home.
    */
   private void recover(Map<String, String> entries) {
+    long started = System.nanoTime();
     int live = 0;
+    CoordinatorState.Recovery recovery = new CoordinatorState.Recovery();
     for (Map.Entry<String, String> e : entries.entrySet()) {
       int slash = e.getKey().lastIndexOf('/');
       JsonObject value = new JsonObject(e.getValue());
@@ -191,19 +193,21 @@ public final class ShardCoordinator extends VerticleBase {
       long epoch = value.getLong("epoch");
       String from = value.getString("from");
       if (from != null && membership.isMember(from)) {
-        state = state.recovered(type, shard, from, value.getLong("fromEpoch")).withRegion(type, from);
+        recovery.allocation(type, shard, from, value.getLong("fromEpoch")).region(type, from);
         unfinished.add(new Unfinished(type, shard, from, node, epoch, e.getValue()));
         live++;
         continue;
       }
       boolean alive = node != null && membership.isMember(node);
-      state = state.recovered(type, shard, alive ? node : null, epoch);
+      recovery.allocation(type, shard, alive ? node : null, epoch);
       if (alive) {
-        state = state.withRegion(type, node);
+        recovery.region(type, node);
         live++;
       }
     }
-    log.info("coordinator recovered {} allocations ({} on live nodes, {} hand-offs to finish)", entries.size(), live, unfinished.size());
+    state = recovery.build();
+    log.info("coordinator recovered {} allocations ({} on live nodes, {} hand-offs to finish) in {} ms", entries.size(), live,
+        unfinished.size(), (System.nanoTime() - started) / 1_000_000);
   }
 
   /** Finishes the hand-offs a previous coordinator left in the table: the old homes answer at once if they are done. */

@@ -65,4 +65,31 @@ class CoordinatorStateTest {
     assertThat(s.allocation("counter", 1)).isEqualTo(new Allocation("a", 4));
     assertThat(s.recovered("counter", 1, null, 9).allocation("counter", 1)).isEqualTo(new Allocation(null, 9));
   }
+
+  /** The bulk recovery a new coordinator uses gives the state that restoring entry by entry gives. */
+  @Test
+  void aWholeTableRecoveredAtOnceEqualsOneEntryAtATime() {
+    java.util.Random random = new java.util.Random(7);
+    CoordinatorState oneByOne = CoordinatorState.EMPTY;
+    CoordinatorState.Recovery recovery = new CoordinatorState.Recovery();
+    for (int i = 0; i < 3_000; i++) {
+      String type = random.nextBoolean() ? "counter" : "cart";
+      int shard = random.nextInt(500); // repeats: the higher epoch must win either way
+      String node = random.nextInt(5) == 0 ? null : "n" + random.nextInt(4);
+      long epoch = 1 + random.nextInt(20);
+      oneByOne = oneByOne.recovered(type, shard, node, epoch);
+      recovery.allocation(type, shard, node, epoch);
+      if (node != null) {
+        oneByOne = oneByOne.withRegion(type, node);
+        recovery.region(type, node);
+      }
+    }
+    CoordinatorState atOnce = recovery.build();
+    for (String type : oneByOne.types()) {
+      assertThat(atOnce.allocations(type)).as(type).isEqualTo(oneByOne.allocations(type));
+      assertThat(atOnce.regions(type)).as(type).isEqualTo(oneByOne.regions(type));
+      assertThat(atOnce.shardsByRegion(type)).as(type).isEqualTo(oneByOne.shardsByRegion(type));
+    }
+    assertThat(atOnce.types()).isEqualTo(oneByOne.types());
+  }
 }
