@@ -19,7 +19,7 @@ import java.util.TreeSet;
  * more than one shard, with at most {@code min(absoluteLimit, relativeLimit x total shards)} (and at least
  * one) of a type's shards moving at any time, so a join never starts a storm. It is called again as each
  * hand-off ends (a sliding window, not rounds that wait for their slowest move); shards still moving are
- * counted on the least loaded region, where they will land.
+ * listed where they will land, and are never picked again while they move.
  */
 public final class LeastShardAllocationStrategy implements ShardAllocationStrategy {
   private final int absoluteLimit;
@@ -45,14 +45,8 @@ public final class LeastShardAllocationStrategy implements ShardAllocationStrate
     int total = 0;
     Map<String, TreeSet<Integer>> sim = new TreeMap<>();
     for (Map.Entry<String, Set<Integer>> e : current.entrySet()) {
-      TreeSet<Integer> shards = new TreeSet<>(e.getValue());
-      shards.removeAll(inProgress);
-      sim.put(e.getKey(), shards);
+      sim.put(e.getKey(), new TreeSet<>(e.getValue()));
       total += e.getValue().size();
-    }
-    // Shards in flight count where they are going: the least loaded region, as allocateShard will place them.
-    for (Integer moving : inProgress) {
-      leastLoaded(sim).add(moving);
     }
     int limit = window(absoluteLimit, relativeLimit, total) - inProgress.size();
     Set<Integer> moves = new HashSet<>();

@@ -3,6 +3,8 @@ package io.sticky.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.sticky.api.EntityType;
+import io.sticky.api.EntityTypeOptions;
 import io.sticky.examples.CounterEntity;
 import io.sticky.examples.Examples;
 import io.sticky.node.StickyNode;
@@ -10,10 +12,13 @@ import io.sticky.protocol.Protocol.Allocations;
 import io.sticky.protocol.Protocol.ShardHome;
 import io.sticky.testkit.Http;
 import io.sticky.testkit.Http.Response;
+import io.sticky.testkit.Scrape;
 import io.sticky.testkit.TestCluster;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -115,6 +120,36 @@ class ClusterShardingTest {
     Http.get(nodes.get(2).httpPort(), "/cluster/entities/counter/never-used-" + System.nanoTime());
     assertThat(nodes.stream().mapToLong(n -> n.sticky().stats(COUNTER).activations()).sum())
         .as("looking an entity up does not activate it").isEqualTo(IDS);
+  }
+
+  /**
+   * The first requests of a fresh cluster come in a burst: hundreds of shards are allocated at once, each
+   * while the others' table writes are still in flight. Each must be placed counting those, so the spread
+   * stays even and the rebalance has nothing to move; counted only once written, they piled onto one node
+   * and the rebalance then moved shards back and forth (40 moves, some shards 4 times).
+   */
+  @Test
+  void aBurstOfFirstRequestsSpreadsTheShardsEvenlyWithoutMovingAny() throws Exception {
+    cluster = TestCluster.start(3, List.of(EntityType.of(COUNTER, CounterEntity::new,
+        new EntityTypeOptions().setNumberOfShards(1000))), o -> o.setStore("none"));
+    JsonObject increment = new JsonObject().put("op", "increment");
+    for (int from = 0; from < 5_000; from += 500) {
+      List<Future<JsonObject>> burst = new ArrayList<>();
+      for (int i = from; i < from + 500; i++) {
+        burst.add(cluster.node(0).sticky().entityRef(COUNTER, "burst-" + i).ask(increment));
+      }
+      Future.all(burst).await(30, TimeUnit.SECONDS);
+    }
+    Allocations table = cluster.node(1).sticky().allocations(COUNTER).await(5, TimeUnit.SECONDS);
+    Map<String, Long> perNode = table.shards().stream().collect(Collectors.groupingBy(ShardHome::node, Collectors.counting()));
+    assertThat(perNode).hasSize(3);
+    assertThat(perNode.values().stream().mapToLong(Long::longValue).max().orElseThrow()
+        - perNode.values().stream().mapToLong(Long::longValue).min().orElseThrow()).as("spread of %s", perNode).isLessThanOrEqualTo(1);
+    double handOffs = 0;
+    for (StickyNode n : cluster.nodes()) {
+      handOffs += Scrape.of(n.httpPort()).sum("sticky_handoffs_seconds_count", "outcome", "ok");
+    }
+    assertThat(handOffs).as("hand-offs").isZero();
   }
 
   @Test

@@ -92,18 +92,19 @@ class LeastShardAllocationStrategyTest {
       for (int shard = 0; shard < shards; shard++) {
         current.get(ids[random.nextInt(loaded)]).add(shard);
       }
-      // Moves in flight stay on their old home (as the coordinator's table does) until they land; the
-      // strategy is asked again after each one lands, and they land in random order.
+      // As the coordinator does: a move's target is chosen when it starts, and from then on the shard is
+      // listed there; the strategy is asked again after each one lands, and they land in random order.
       List<Integer> inFlight = new ArrayList<>();
       for (int step = 0; step < 10_000; step++) {
         Set<Integer> moves = s.rebalance(copy(current), new HashSet<>(inFlight));
         assertThat(moves).noneMatch(inFlight::contains);
+        moves.forEach(shard -> land(s, current, shard));
         inFlight.addAll(moves);
         assertThat(inFlight.size()).as("seed %d round %d: moving at once", seed, round).isLessThanOrEqualTo(limit);
         if (inFlight.isEmpty()) {
           break;
         }
-        land(s, current, inFlight.remove(random.nextInt(inFlight.size())));
+        inFlight.remove(random.nextInt(inFlight.size()));
       }
       assertThat(inFlight).isEmpty();
       assertEvenAndComplete(current, shards, seed, round);
@@ -143,7 +144,7 @@ class LeastShardAllocationStrategyTest {
     return current;
   }
 
-  /** What the coordinator does with a moved shard: places it with allocateShard, never on its old home. */
+  /** What the coordinator does with a shard it moves: places it with allocateShard, never on its old home. */
   private static void land(LeastShardAllocationStrategy s, Map<String, Set<Integer>> current, Integer shard) {
     String from = current.entrySet().stream().filter(e -> e.getValue().contains(shard)).findFirst().orElseThrow().getKey();
     current.get(from).remove(shard);
