@@ -16,6 +16,7 @@ import io.sticky.testkit.Scrape;
 import io.sticky.testkit.Http.Response;
 import io.sticky.testkit.TestCluster;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.internal.VertxInternal;
 import java.time.Duration;
@@ -27,6 +28,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -68,6 +71,28 @@ class HandOffTest {
 
     private String node() {
       return ((VertxInternal) vertx).clusterManager().getNodeId();
+    }
+  }
+
+  /** The counter, plus {@code {"op":"hold"}}: holds the entity in that message until the test releases it. */
+  public static class HoldingCounter extends CounterEntity {
+    static volatile Promise<Void> holding;
+    static volatile Promise<Void> release;
+    static volatile HoldingCounter held;
+
+    /** Releases the held message on the entity's own context, where its state lives. */
+    static void releaseHeld() {
+      held.context.runOnContext(v -> release.complete());
+    }
+
+    @Override
+    protected Future<JsonObject> handle(JsonObject message) {
+      if ("hold".equals(message.getString("op"))) {
+        held = this;
+        holding.complete();
+        return release.future().map(v -> view());
+      }
+      return super.handle(message);
     }
   }
 
@@ -252,6 +277,66 @@ class HandOffTest {
     assertThat(shardsOf(cluster.node(0))).as("shards on the node that is left").isEqualTo(SHARDS);
     load.awaitAcks(load.acks() + 300);
     load.stopAndCheck(cluster.node(0));
+  }
+
+  /**
+   * The old home buffers a moving shard's messages, up to {@code maxBufferedPerShard}; beyond that each is
+   * answered at once with 503, a problem body and Retry-After, and is not applied. Nothing is dropped
+   * silently: every request gets an answer, the buffered ones are applied once on the new home, the refused
+   * ones never. The shard is held in its hand-off by an entity busy in a message (the stop waits for it).
+   */
+  @Test
+  void aFullHandOffBufferAnswers503WithRetryAfterAndLosesNothing() throws Exception {
+    cluster.close();
+    int perShard = 3;
+    int sent = 10;
+    String type = "holding";
+    // one shard, so the one hand-off of the leave moves every id of the type
+    cluster = TestCluster.start(2, List.of(EntityType.of(type, HoldingCounter::new,
+            new EntityTypeOptions().setNumberOfShards(1).setMaxBufferedPerShard(perShard).setAskTimeoutMs(30_000))),
+        new StickyOptions().setHandOffTimeoutMs(30_000), o -> o.setStore("none"));
+    JsonObject increment = new JsonObject().put("op", "increment");
+    cluster.node(0).sticky().entityRef(type, "held").ask(increment).await(10, TimeUnit.SECONDS);
+    String home = cluster.node(0).sticky().allocations(type).await(5, TimeUnit.SECONDS).shards().get(0).node();
+    StickyNode oldHome = cluster.nodes().stream().filter(n -> n.nodeId().equals(home)).findFirst().orElseThrow();
+    StickyNode other = cluster.nodes().stream().filter(n -> n != oldHome).findFirst().orElseThrow();
+
+    HoldingCounter.holding = Promise.promise();
+    HoldingCounter.release = Promise.promise();
+    Future<JsonObject> heldReply = other.sticky().entityRef(type, "held").ask(new JsonObject().put("op", "hold"));
+    HoldingCounter.holding.future().await(10, TimeUnit.SECONDS);
+    Future<Void> left = oldHome.close(); // hands the shard off: its stop waits for the held message
+    await().atMost(Duration.ofSeconds(10)).until(() -> oldHome.sticky().stats(type).hostedShards() == 0);
+
+    ExecutorService clients = Executors.newFixedThreadPool(sent);
+    List<java.util.concurrent.Future<Response>> answers = new ArrayList<>();
+    for (int i = 0; i < sent; i++) {
+      answers.add(clients.submit(() -> Http.increment(other.httpPort(), type, "waiting")));
+    }
+    // the refused ones are answered while the shard is still held
+    await().atMost(Duration.ofSeconds(10)).until(() -> answers.stream().filter(java.util.concurrent.Future::isDone).count() == sent - perShard);
+    assertThat(heldReply.isComplete()).as("still held").isFalse();
+    HoldingCounter.releaseHeld();
+    left.await(30, TimeUnit.SECONDS);
+    clients.shutdown();
+
+    int ok = 0;
+    for (java.util.concurrent.Future<Response> f : answers) {
+      Response r = f.get(30, TimeUnit.SECONDS);
+      if (r.status() == 200) {
+        ok++;
+        continue;
+      }
+      assertThat(r.status()).as(r.toString()).isEqualTo(503);
+      assertThat(r.header("Retry-After")).as(r.toString()).isNotBlank();
+      assertThat(r.header("Content-Type")).startsWith("application/problem+json");
+      assertThat(r.json().getString("outcome")).as(r.toString()).isEqualTo("not-applied");
+    }
+    assertThat(ok).as("buffered, then applied on the new home").isEqualTo(perShard);
+    assertThat(heldReply.await(10, TimeUnit.SECONDS).getLong("value")).isEqualTo(1);
+    Response waiting = Http.get(other.httpPort(), "/entities/" + type + "/waiting");
+    assertThat(waiting.json().getLong("value")).as("each answered 200 applied once, each 503 never").isEqualTo(perShard);
+    assertThat(Http.get(other.httpPort(), "/entities/" + type + "/held").json().getLong("value")).isEqualTo(1);
   }
 
   /**
