@@ -584,6 +584,9 @@ public final class ShardCoordinator extends VerticleBase {
             log.warn("hand-off of {}/{} off leaving node {} failed (attempt {} of {}): {}; moving it again",
                 type, shard, node, attempt, LEAVE_ATTEMPTS, ar.cause().getMessage());
             queue.add(item);
+          } else if (membership.isMember(node) && node.equals(state.home(type, shard))) {
+            log.warn("hand-off of {}/{} off leaving node {} failed {} time(s): {}; the shard leaves with the node "
+                + "(its in-memory state is lost, as in a crash)", type, shard, node, attempt, ar.cause().getMessage());
           }
           pump[0].run();
         });
