@@ -188,10 +188,12 @@ public final class CoordinatorState {
   }
 
   private CoordinatorState withAllocation(String type, int shard, Allocation allocation) {
+    // One copy of the type's allocations per change, wrapped rather than copied again into an immutable
+    // map: this runs for every allocation and every hand-off on the coordinator's event loop.
     Map<String, Map<Integer, Allocation>> s = new HashMap<>(shards);
     Map<Integer, Allocation> byShard = new HashMap<>(shards.getOrDefault(type, Map.of()));
     byShard.put(shard, allocation);
-    s.put(type, Map.copyOf(byShard));
-    return new CoordinatorState(Map.copyOf(s), regions);
+    s.put(type, Collections.unmodifiableMap(byShard));
+    return new CoordinatorState(Collections.unmodifiableMap(s), regions);
   }
 }
