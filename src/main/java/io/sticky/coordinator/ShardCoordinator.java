@@ -38,7 +38,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Predicate;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -361,7 +360,11 @@ public final class ShardCoordinator extends VerticleBase {
    */
   private Map<String, Set<Integer>> candidates(String type, String except) {
     Map<String, Set<Integer>> planned = new TreeMap<>();
-    liveShardsByRegion(type, except).forEach((node, shards) -> planned.put(node, new HashSet<>(shards)));
+    state.shardsByRegion(type).forEach((node, shards) -> {
+      if (membership.isMember(node) && !leaving.contains(node) && !node.equals(except)) {
+        planned.put(node, new HashSet<>(shards));
+      }
+    });
     targets.forEach((key, target) -> {
       int shard = shardOf(type, key);
       if (shard >= 0) {
@@ -418,13 +421,6 @@ public final class ShardCoordinator extends VerticleBase {
   private static int shardOf(String type, String key) {
     return key.length() > type.length() && key.startsWith(type) && key.charAt(type.length()) == '/'
         ? Integer.parseInt(key.substring(type.length() + 1)) : -1;
-  }
-
-  /** Live regions of the type that may take shards (not leaving, not {@code except}), with their shards as the state lists them. */
-  private Map<String, Set<Integer>> liveShardsByRegion(String type, String except) {
-    return state.shardsByRegion(type).entrySet().stream()
-        .filter(e -> membership.isMember(e.getKey()) && !leaving.contains(e.getKey()) && !e.getKey().equals(except))
-        .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a, TreeMap::new));
   }
 
   // ---------------------------------------------------------------- rebalance and hand-off
@@ -578,15 +574,17 @@ public final class ShardCoordinator extends VerticleBase {
           running[0]--;
           if (ar.succeeded()) {
             moved[0]++;
-          } else if (attempt < LEAVE_ATTEMPTS && membership.isMember(node) && node.equals(state.home(type, shard))) {
+          } else if (membership.isMember(node) && node.equals(state.home(type, shard))) {
             // The abandoned move left the shard here (re-hosted from its snapshots): move it again, to
             // another node if the failed one is gone, rather than lose its state at this node's exit.
-            log.warn("hand-off of {}/{} off leaving node {} failed (attempt {} of {}): {}; moving it again",
-                type, shard, node, attempt, LEAVE_ATTEMPTS, ar.cause().getMessage());
-            queue.add(item);
-          } else if (membership.isMember(node) && node.equals(state.home(type, shard))) {
-            log.warn("hand-off of {}/{} off leaving node {} failed {} time(s): {}; the shard leaves with the node "
-                + "(its in-memory state is lost, as in a crash)", type, shard, node, attempt, ar.cause().getMessage());
+            if (attempt < LEAVE_ATTEMPTS) {
+              log.warn("hand-off of {}/{} off leaving node {} failed (attempt {} of {}): {}; moving it again",
+                  type, shard, node, attempt, LEAVE_ATTEMPTS, ar.cause().getMessage());
+              queue.add(item);
+            } else {
+              log.warn("hand-off of {}/{} off leaving node {} failed {} time(s): {}; the shard leaves with the node "
+                  + "(its in-memory state is lost, as in a crash)", type, shard, node, attempt, ar.cause().getMessage());
+            }
           }
           pump[0].run();
         });
