@@ -36,6 +36,17 @@ RUN groupadd --system --gid 10001 sticky \
 WORKDIR /app
 # Owned by root and read-only for the process user.
 COPY --from=build /build/target/sticky.jar /app/sticky.jar
+# Class-data-sharing archive: the training run (three nodes in one JVM on loopback that serve, hand shards
+# over and leave; about a minute) records every class and lambda proxy they loaded, so a node maps them
+# instead of loading, verifying and spinning them. On the 2-core test box a joining node was ready in 5.6 s
+# instead of 9.7 s, and its first hand-offs cost less (bench/README.md, "Results, session 7"). Made here, with this image's JVM and jar, because an archive only
+# applies to the JVM and jar it was made with. The build fails if the training run does (it checks its
+# counters). A node that cannot map the archive runs without it (-Xshare:auto, the default). The app archive
+# extends the JDK's base archive, which some JDK builds do not ship: -Xshare:dump makes it if missing.
+RUN if [ ! -f "$JAVA_HOME/lib/server/classes.jsa" ]; then java -Xshare:dump >/dev/null; fi \
+ && if ! java -Xmx512m -XX:ArchiveClassesAtExit=/app/sticky.jsa -jar /app/sticky.jar --training-run >/tmp/training.log 2>&1; \
+    then tail -50 /tmp/training.log; exit 1; fi \
+ && rm -f /tmp/training.log && chmod 444 /app/sticky.jsa
 USER 10001:10001
 
 # HTTP gateway; Hazelcast (first port 5701, auto-increment); event bus.
@@ -50,4 +61,5 @@ ENV JAVA_OPTS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -Djava.util.c
 
 # sh -c so JAVA_OPTS expands; exec so java is PID 1 and gets SIGTERM; "$@" passes `docker run` arguments
 # through as launcher flags (e.g. docker run sticky --http-port 8081).
-ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar /app/sticky.jar \"$@\"", "sticky"]
+# The archive's option is here, not in JAVA_OPTS, so that setting JAVA_OPTS does not drop it.
+ENTRYPOINT ["sh", "-c", "exec java -XX:SharedArchiveFile=/app/sticky.jsa $JAVA_OPTS -jar /app/sticky.jar \"$@\"", "sticky"]

@@ -72,3 +72,21 @@ stop_all() {
   done
   PIDS=()
 }
+
+# The class-data-sharing archive the Docker image ships (see the Dockerfile): CDS=1 (default) makes it from
+# $JAR with the image's training run when it is missing or older than the jar (about a minute, once per
+# build), and sets CDS_OPTS to the option that makes a node use it; CDS=0 leaves CDS_OPTS empty (a JVM with
+# only the JDK's own archive, as before session 7). Call after $OUT exists.
+CDS=${CDS:-1}
+CDS_ARCHIVE=${CDS_ARCHIVE:-target/sticky.jsa}
+CDS_OPTS=()
+prepare_cds() {
+  [[ $CDS == 1 ]] || return 0
+  if [[ ! -f $CDS_ARCHIVE || $CDS_ARCHIVE -ot $JAR ]]; then
+    log "making the class-data-sharing archive $CDS_ARCHIVE from $JAR (the image's training run, about a minute)"
+    rm -f "$CDS_ARCHIVE"
+    java -Xmx512m -XX:ArchiveClassesAtExit="$CDS_ARCHIVE" -jar "$JAR" --training-run >"$OUT/cds-training.log" 2>&1 \
+      || die "the training run failed; see $OUT/cds-training.log"
+  fi
+  CDS_OPTS=(-XX:SharedArchiveFile="$CDS_ARCHIVE")
+}

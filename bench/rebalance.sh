@@ -46,6 +46,8 @@ PROBE=${PROBE:-1}
 # join costs a JVM start and a Hazelcast join but moves no shard: the membership change's own cost.
 NODE4_PLAIN=${NODE4_PLAIN:-0}
 PROBE_INTERVAL_MS=${PROBE_INTERVAL_MS:-10}
+# CDS=1 (default): every node runs with the class-data-sharing archive the Docker image ships, made here from
+# the jar by its training run when missing or stale (bench/common.sh); CDS=0: without it.
 # Extra JVM options for every node, e.g. to record a profile of node N (N is substituted):
 #   NODE_JAVA_OPTS='-XX:StartFlightRecording=filename=node%N.jfr,settings=profile'
 NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-}
@@ -107,6 +109,7 @@ fi
 require_free_ports "${HTTP[@]}" "${CLUSTER[@]}"
 
 mkdir -p "$OUT"
+prepare_cds
 
 # ---------------------------------------------------------------- process handling
 PIDS=()
@@ -228,7 +231,7 @@ log "results in $OUT; cluster name $CLUSTER_NAME; load average at start: $LOAD_S
   echo "wrk: $(wrk -v 2>&1 | head -1)"; echo "jar: $(ls -l --time-style=+%F.%T $JAR | awk '{print $6, $5}')"
   echo "WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS THREADS=$THREADS"
   echo "HEAP=$HEAP WRK_TIMEOUT=$WRK_TIMEOUT COUNT_STATUS=$COUNT_STATUS ACTIVATE_PARALLEL=$ACTIVATE_PARALLEL PROBE=$PROBE PROBE_INTERVAL_MS=$PROBE_INTERVAL_MS NODE4_PLAIN=$NODE4_PLAIN"
-  echo "NODE_JAVA_OPTS=$NODE_JAVA_OPTS STICKY_STORE=${STICKY_STORE:-} STICKY_CONFIG=${STICKY_CONFIG:-}"
+  echo "NODE_JAVA_OPTS=$NODE_JAVA_OPTS STICKY_STORE=${STICKY_STORE:-} STICKY_CONFIG=${STICKY_CONFIG:-} CDS=$CDS"
   [[ -z ${STICKY_CONFIG:-} ]] || { echo "--- $STICKY_CONFIG:"; cat "$STICKY_CONFIG"; }
   echo "cluster name: $CLUSTER_NAME"; echo "load average at start: $LOAD_START"
 } >"$OUT/env.txt"
@@ -244,8 +247,10 @@ start_node() {
     start "node$((i + 1))" java -Xmx"$HEAP" "${extra[@]}" -cp "$JAR" bench/Ceiling.java echo \
       --cluster-name "$CLUSTER_NAME" --cluster-port "${CLUSTER[$i]}" --members "$MEMBERS"
   else
-    start "node$((i + 1))" java -Xmx"$HEAP" "${extra[@]}" -jar "$JAR" --http-host "$HOST" --http-port "${HTTP[$i]}" \
-      --host "$HOST" --cluster-name "$CLUSTER_NAME" --cluster-port "${CLUSTER[$i]}" --members "$MEMBERS"
+    # --passivate-after off: every counter stays active for the whole run (10k active entities), and with
+    # STICKY_STORE=none an idle counter's passivation would drop its value, which the read-back counts as lost.
+    start "node$((i + 1))" java -Xmx"$HEAP" "${CDS_OPTS[@]}" "${extra[@]}" -jar "$JAR" --http-host "$HOST" --http-port "${HTTP[$i]}" \
+      --host "$HOST" --cluster-name "$CLUSTER_NAME" --cluster-port "${CLUSTER[$i]}" --members "$MEMBERS" --passivate-after off
   fi
   NODE_PID[$i]=$LAST_PID
 }
@@ -589,5 +594,5 @@ ISSUES=$(log_issues "$STOP_AT" "$OUT"/node1.log "$OUT"/node2.log "$OUT"/node3.lo
   echo "load average: start $LOAD_START, end $LOAD_END ($(nproc) cores)"
   echo
   echo "raw wrk output, node logs and hand-off lists: $OUT/"
-  echo "rerun: WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS WRK_DELAY_MS=$WRK_DELAY_MS STICKY_STORE=${STICKY_STORE:-} STICKY_CONFIG=${STICKY_CONFIG:-} NODE4_PLAIN=$NODE4_PLAIN LEAVER=$LEAVER bench/rebalance.sh"
+  echo "rerun: WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS WRK_DELAY_MS=$WRK_DELAY_MS STICKY_STORE=${STICKY_STORE:-} STICKY_CONFIG=${STICKY_CONFIG:-} NODE4_PLAIN=$NODE4_PLAIN LEAVER=$LEAVER CDS=$CDS bench/rebalance.sh"
 } | tee "$OUT/summary.txt"

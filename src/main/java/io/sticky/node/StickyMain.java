@@ -1,6 +1,7 @@
 package io.sticky.node;
 
 import io.sticky.examples.Examples;
+import io.vertx.core.Future;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +23,13 @@ public final class StickyMain {
       if (a.equals("--help") || a.equals("-h")) {
         System.out.println("Usage: java -jar sticky.jar [options]\n\nRuns a Sticky node with the example entity types.\n"
             + "Every option may also be given as an environment variable; the command line wins.\n\n" + NodeOptions.describe()
-            + "  --help, --version");
+            + "  --help, --version\n"
+            + "  --training-run   run the class-data-sharing training workload (three nodes in this JVM, loopback only) and\n"
+            + "                   exit: java -XX:ArchiveClassesAtExit=sticky.jsa -jar sticky.jar --training-run (see Dockerfile)");
+        return;
+      }
+      if (a.equals("--training-run")) {
+        TrainingRun.main(args);
         return;
       }
       if (a.equals("--version")) {
@@ -53,8 +60,7 @@ public final class StickyMain {
     }
     StickyNode node;
     try {
-      node = StickyNode.start(options, config.sharding(), Examples.types().stream()
-          .map(t -> t.withOptions(config.typeOptions(t.name(), options.typeDefaults()))).toList()).await();
+      node = startNode(options, config).await();
     } catch (Exception e) {
       log.error("node failed to start: {}", e.getMessage(), e);
       System.exit(1);
@@ -68,5 +74,11 @@ public final class StickyMain {
         log.warn("clean shutdown did not finish: {}", e.toString());
       }
     }, "sticky-shutdown"));
+  }
+
+  /** Starts a node of the example types, each with its options from the config file over the node's defaults. */
+  static Future<StickyNode> startNode(NodeOptions options, NodeConfig config) {
+    return StickyNode.start(options, config.sharding(), Examples.types().stream()
+        .map(t -> t.withOptions(config.typeOptions(t.name(), options.typeDefaults()))).toList());
   }
 }

@@ -22,10 +22,13 @@ final class NodeProcess {
   }
 
   static NodeProcess start(String name, int httpPort, String clusterName, int clusterPort, List<String> members, String... extraArgs) {
-    String jar = System.getProperty("sticky.jar", "target/sticky.jar");
-    if (!new File(jar).isFile()) {
-      throw new IllegalStateException(jar + " is missing: multi-process tests run in `mvn verify`, after `package`");
-    }
+    return start(name, httpPort, clusterName, clusterPort, members, List.of(), extraArgs);
+  }
+
+  /** As above, with extra JVM options (before {@code -jar}). */
+  static NodeProcess start(String name, int httpPort, String clusterName, int clusterPort, List<String> members, List<String> jvmOptions,
+                           String... extraArgs) {
+    String jar = jar();
     Path logDir = Path.of("target", "it-logs");
     try {
       Files.createDirectories(logDir);
@@ -34,9 +37,10 @@ final class NodeProcess {
     }
     Path log = logDir.resolve(clusterName + "-" + name + ".log");
     List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-jar", jar,
+        java(),
+        "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of("-jar", jar,
         "--http-port", Integer.toString(httpPort),
         "--http-host", "127.0.0.1",
         "--cluster-name", clusterName,
@@ -49,6 +53,20 @@ final class NodeProcess {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The fat jar under test ({@code -Dsticky.jar}, set by failsafe). */
+  static String jar() {
+    String jar = System.getProperty("sticky.jar", "target/sticky.jar");
+    if (!new File(jar).isFile()) {
+      throw new IllegalStateException(jar + " is missing: multi-process tests run in `mvn verify`, after `package`");
+    }
+    return jar;
+  }
+
+  /** This JVM's java executable, for the forked ones. */
+  static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
   boolean ready() {

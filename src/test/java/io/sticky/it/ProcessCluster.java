@@ -30,7 +30,12 @@ final class ProcessCluster {
 
   /** Starts node {@code i} (its log file named after {@code label}) and waits until it reports ready. */
   NodeProcess startReady(int i, String label, String... extraArgs) {
-    NodeProcess node = NodeProcess.start(label, httpPorts.get(i), name, clusterPorts.get(i), members, extraArgs);
+    return startReady(i, label, List.of(), extraArgs);
+  }
+
+  /** As above, with extra JVM options. */
+  NodeProcess startReady(int i, String label, List<String> jvmOptions, String... extraArgs) {
+    NodeProcess node = NodeProcess.start(label, httpPorts.get(i), name, clusterPorts.get(i), members, jvmOptions, extraArgs);
     await(label + " ready (log: " + node.log + ")").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
         .until(node::ready);
     return node;

@@ -2,12 +2,9 @@ package io.sticky.testkit;
 
 import io.sticky.api.EntityType;
 import io.sticky.api.StickyOptions;
+import io.sticky.node.FreePorts;
 import io.sticky.node.NodeOptions;
 import io.sticky.node.StickyNode;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -115,22 +112,6 @@ public final class TestCluster implements AutoCloseable {
   }
 
   public static List<Integer> freePorts(int count) {
-    List<ServerSocket> sockets = new ArrayList<>();
-    try {
-      for (int i = 0; i < count; i++) {
-        sockets.add(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
-      }
-      return sockets.stream().map(ServerSocket::getLocalPort).toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
-      for (ServerSocket s : sockets) {
-        try {
-          s.close();
-        } catch (IOException ignored) {
-          // best effort
-        }
-      }
-    }
+    return FreePorts.onLoopback(count);
   }
 }
