@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * every kind, including bad ones; a third node joins (shards are handed to it), leaves gracefully (handed
  * back), the coordinator's node leaves (the next one takes over), and the last node leaves. It checks that
  * every counter holds what was sent and exits 0, or exits 1 so that an image build fails rather than ship a
- * node that cannot serve, move or leave. About 20-40 s.
+ * node that cannot serve, move or leave. About a minute on 2 cores.
  */
 public final class TrainingRun {
   private static final Logger log = LoggerFactory.getLogger(TrainingRun.class);
