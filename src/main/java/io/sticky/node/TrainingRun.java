@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -112,10 +113,9 @@ public final class TrainingRun {
     for (int i = 0; i < COUNTERS; i++) {
       int id = i;
       StickyNode via = nodes.get(i % nodes.size());
-      long delta = round;
-      calls.add(send(via, "POST", "/entities/counter/" + id, "{\"op\":\"increment\",\"delta\":" + delta + "}").thenAccept(r -> {
+      calls.add(send(via, "POST", "/entities/counter/" + id, "{\"op\":\"increment\",\"delta\":" + round + "}").thenAccept(r -> {
         expectStatus(r, 200);
-        expected.computeIfAbsent(id, k -> new AtomicLong()).addAndGet(delta);
+        expected.computeIfAbsent(id, k -> new AtomicLong()).addAndGet(round);
       }));
       if (i % 4 == 0) {
         calls.add(send(via, "GET", "/entities/counter/" + id, null).thenAccept(r -> expectStatus(r, 200)));
@@ -183,7 +183,7 @@ public final class TrainingRun {
     }
   }
 
-  private static void awaitCondition(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+  private static void awaitCondition(String what, BooleanSupplier condition) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STEP_TIMEOUT_SECONDS);
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {

@@ -2,7 +2,7 @@ package io.sticky.it;
 
 import static org.awaitility.Awaitility.await;
 
-import io.sticky.testkit.TestCluster;
+import io.sticky.node.FreePorts;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -19,8 +19,8 @@ final class ProcessCluster {
 
   private ProcessCluster(String prefix, int size) {
     this.name = prefix + "-" + UUID.randomUUID();
-    this.clusterPorts = TestCluster.freePorts(size);
-    this.httpPorts = TestCluster.freePorts(size);
+    this.clusterPorts = FreePorts.onLoopback(size);
+    this.httpPorts = FreePorts.onLoopback(size);
     this.members = clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList();
   }
 

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import io.sticky.node.FreePorts;
 import io.sticky.node.HazelcastConfigs;
 import io.sticky.node.NodeOptions;
-import io.sticky.testkit.TestCluster;
 import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.UUID;
@@ -23,7 +23,7 @@ class HazelcastStateStoreTest extends StateStoreContract {
   @Override
   protected StateStore createStore(Vertx vertx) {
     String cluster = "sticky-store-test-" + UUID.randomUUID();
-    List<Integer> ports = TestCluster.freePorts(2);
+    List<Integer> ports = FreePorts.onLoopback(2);
     List<String> members = ports.stream().map(p -> "127.0.0.1:" + p).toList();
     first = Hazelcast.newHazelcastInstance(HazelcastConfigs.create(member(cluster, ports.get(0), members)));
     second = Hazelcast.newHazelcastInstance(HazelcastConfigs.create(member(cluster, ports.get(1), members)));
@@ -45,7 +45,7 @@ class HazelcastStateStoreTest extends StateStoreContract {
   void acknowledgedWritesSurviveTheCrashOfEitherMember() throws Exception {
     // A third member, so the cluster keeps a backup after one dies; writes go through it.
     String cluster = first.getConfig().getClusterName();
-    List<Integer> ports = TestCluster.freePorts(1);
+    List<Integer> ports = FreePorts.onLoopback(1);
     List<String> members = List.of(first.getCluster().getLocalMember().getSocketAddress().getPort(),
             second.getCluster().getLocalMember().getSocketAddress().getPort(), ports.get(0))
         .stream().map(p -> "127.0.0.1:" + p).toList();

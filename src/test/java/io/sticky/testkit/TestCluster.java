@@ -24,7 +24,7 @@ public final class TestCluster implements AutoCloseable {
   private final UnaryOperator<NodeOptions> tweak;
 
   private TestCluster(int capacity, List<EntityType> types, StickyOptions stickyOptions, UnaryOperator<NodeOptions> tweak) {
-    this.clusterPorts = new ArrayList<>(freePorts(capacity));
+    this.clusterPorts = new ArrayList<>(FreePorts.onLoopback(capacity));
     this.types = types;
     this.stickyOptions = stickyOptions;
     this.tweak = tweak;
@@ -71,7 +71,7 @@ public final class TestCluster implements AutoCloseable {
       } catch (Exception e) {
         // A port found free a moment ago can be taken by another process before Hazelcast binds it: pick another.
         if (attempt < 3 && portTaken(e)) {
-          clusterPorts.set(index, freePorts(1).get(0));
+          clusterPorts.set(index, FreePorts.onLoopback(1).get(0));
           continue;
         }
         throw new IllegalStateException("node " + index + " did not start", e);
@@ -109,9 +109,5 @@ public final class TestCluster implements AutoCloseable {
         // already crashed or closed
       }
     }
-  }
-
-  public static List<Integer> freePorts(int count) {
-    return FreePorts.onLoopback(count);
   }
 }
