@@ -98,6 +98,23 @@ tod() { date +%H:%M:%S.%3N; }
 now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
 # The box's CPU counters (jiffies, all cores): "busy total"; busy = user+nice+system+irq+softirq+steal.
 cpu_jiffies() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
+# The JIT compiler threads of the node JVMs: one "tid jiffies" line per C1/C2 compiler thread (utime + stime).
+# On a small box the JIT is a large, changing share of the CPU (bench/README.md, session 8), so each window
+# records it apart from the rest.
+jit_threads() {
+  local pid t comm
+  for pid in "${NODE_PID[@]}"; do
+    [[ -n $pid ]] || continue
+    for t in /proc/"$pid"/task/*; do
+      { read -r comm <"$t/comm"; } 2>/dev/null || continue
+      [[ $comm == C[12]" CompilerThre"* ]] || continue
+      awk -v id="${t##*/}" '{ sub(/^.*\) /, ""); print id, $12 + $13 }' "$t/stat" 2>/dev/null || true
+    done
+  done
+}
+# jiffies the compiler threads used between two jit_threads snapshots (threads that started in between count
+# from 0; one that ended in between loses its last part)
+jit_delta() { printf '%s\n--\n%s\n' "$1" "$2" | awk '$1 == "--" { s = 1; next } !s { a[$1] = $2; next } NF == 2 { d += $2 - (($1 in a) ? a[$1] : 0) } END { print d + 0 }'; }
 
 # ---------------------------------------------------------------- prerequisites
 require_tools rebalance.sh
@@ -293,7 +310,7 @@ run_wrk warmup "$TARGET" "$WARMUP" 1
 # ---------------------------------------------------------------- 3. measured windows with a join and a leave
 NWIN=$(((TOTAL + WINDOW - 1) / WINDOW))
 log "measuring: $NWIN windows of ${WINDOW}s against node 2; node 4 joins at ~${JOIN_AT}s, node $LEAVER leaves (SIGTERM) at ~${LEAVE_AT}s"
-printf 'window\tstart\tend\tcpu\tphase\tevent\n' >"$OUT/windows.tsv"
+printf 'window\tstart\tend\tcpu\tjit\tphase\tevent\n' >"$OUT/windows.tsv"
 JOIN_TOD=""; LEAVE_TOD=""; SNAP2=""; PHASE=steady
 PROBE_PID=""
 if [[ $PROBE == 1 ]]; then
@@ -321,12 +338,14 @@ for ((w = 0; w < NWIN; w++)); do
     HELPER_PIDS+=($!)
     log "t=$(awk -v m="$el" 'BEGIN { printf "%.1f", m / 1000 }')s: sent SIGTERM to node $LEAVER (pid ${NODE_PID[LI]})"
   fi
-  ws=$(tod); read -r cb0 ct0 < <(cpu_jiffies)
+  jit0=$(jit_threads); ws=$(tod); read -r cb0 ct0 < <(cpu_jiffies)
   run_wrk "$(printf 'win%02d' "$w")" "$TARGET" "$WINDOW" "$COUNT_STATUS" quiet
-  read -r cb1 ct1 < <(cpu_jiffies)
+  read -r cb1 ct1 < <(cpu_jiffies); jit1=$(jit_threads)
   # the box's CPU use in the window (%, all cores): how close to saturation the window ran
   cpu=$(((cb1 - cb0) * 100 / (ct1 > ct0 ? ct1 - ct0 : 1)))
-  printf '%d\t%s\t%s\t%s\t%s\t%s\n' "$w" "$ws" "$(tod)" "$cpu" "$PHASE" "$event" >>"$OUT/windows.tsv"
+  # of that, the node JVMs' JIT compiler threads (same unit: % of the whole box)
+  jit=$(($(jit_delta "$jit0" "$jit1") * 100 / (ct1 > ct0 ? ct1 - ct0 : 1)))
+  printf '%d\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$ws" "$(tod)" "$cpu" "$jit" "$PHASE" "$event" >>"$OUT/windows.tsv"
 done
 log "windows done"
 # The probe's request in flight, if any, is written out as unanswered (-1) with the time it had waited.
@@ -463,9 +482,9 @@ N3_SHUTDOWN_WARN=$(grep -hE 'not all handed off|clean shutdown did not finish' "
 T0S=$(secs_of "$T0_TOD")
 WIN_TABLE=$OUT/windows.txt
 {
-  printf '%6s %7s %8s %8s %8s %7s %8s %11s %4s  %-23s %5s %-6s %s\n' "t(s)" "req/s" "p50 ms" "p99 ms" "max ms" non-2xx "sock.err" "probe max" "h-o" \
-    "served n1/n2/n3/n4 %" "cpu %" phase events
-  tail -n +2 "$OUT/windows.tsv" | while IFS=$'\t' read -r w ws we cpu phase event; do
+  printf '%6s %7s %8s %8s %8s %7s %8s %11s %4s  %-23s %5s %5s %-6s %s\n' "t(s)" "req/s" "p50 ms" "p99 ms" "max ms" non-2xx "sock.err" "probe max" "h-o" \
+    "served n1/n2/n3/n4 %" "cpu %" "jit %" phase events
+  tail -n +2 "$OUT/windows.tsv" | while IFS=$'\t' read -r w ws we cpu jit phase event; do
     f=$OUT/$(printf 'wrk-win%02d.txt' "$w")
     read -r rps p50 p99 max reqs non sock < <(parse "$f")
     # "connect0,read0,write0,timeout2" -> 2 (the details stay in the wrk file)
@@ -489,14 +508,14 @@ WIN_TABLE=$OUT/windows.txt
     # the slowest probe request that started in this window (it may have finished much later)
     pmax=-
     [[ -s $OUT/probe.txt ]] && pmax=$(awk -v a="$a" -v b="$b" '$1 >= a && $1 < b { n++; if ($2 > m) m = $2 } END { if (n) printf "%.0f", m; else print "-" }' "$OUT/probe.txt")
-    printf '%6.1f %7s %8s %8s %8s %7s %8s %11s %4s  %-23s %5s %-6s %s\n' "$(awk -v a="$a" -v s="$T0S" 'BEGIN { print a - s }')" \
-      "$rps" "$p50" "$p99" "$max" "$non" "$sock" "$pmax" "$ho" "$served" "$cpu" "$phase" "$ev"
+    printf '%6.1f %7s %8s %8s %8s %7s %8s %11s %4s  %-23s %5s %5s %-6s %s\n' "$(awk -v a="$a" -v s="$T0S" 'BEGIN { print a - s }')" \
+      "$rps" "$p50" "$p99" "$max" "$non" "$sock" "$pmax" "$ho" "$served" "$cpu" "$jit" "$phase" "$ev"
   done
 } >"$WIN_TABLE"
 
 # Phase figures from the table (columns: 1 t, 2 req/s, 3 p50, 4 p99, 5 max, 6 non-2xx, 7 sock, 8 probe max,
-# 9 h-o, 10 served, 11 cpu, 12 phase)
-col() { awk -v c="$1" -v p="$2" 'NR > 1 && $12 == p { print $c }' "$WIN_TABLE"; }
+# 9 h-o, 10 served, 11 cpu, 12 jit, 13 phase)
+col() { awk -v c="$1" -v p="$2" 'NR > 1 && $13 == p { print $c }' "$WIN_TABLE"; }
 read -r ST_N ST_P50 _ < <(col 3 steady | stats)
 read -r _ ST_P99 _ < <(col 4 steady | stats)
 read -r _ ST_RPS _ < <(col 2 steady | stats)
@@ -512,7 +531,9 @@ read -r _ _ HO_P99 < <(awk 'NR > 1 && $9 > 0 { print $4 }' "$WIN_TABLE" | stats)
 read -r _ _ HO_ONLY_P99 < <(awk 'NR > 1 && $9 > 0 && !/node4 started|node4 ready|node[13] exited/ { print $4 }' "$WIN_TABLE" | stats)
 read -r _ _ ST_PR < <(col 8 steady | stats)
 read -r _ ST_CPU _ < <(col 11 steady | stats)
+read -r _ ST_JIT _ < <(col 12 steady | stats)
 read -r _ _ HO_CPU < <(awk 'NR > 1 && $9 > 0 { print $11 }' "$WIN_TABLE" | stats)
+read -r _ _ HO_JIT < <(awk 'NR > 1 && $9 > 0 { print $12 }' "$WIN_TABLE" | stats)
 read -r _ _ J_PR < <(col 8 join | stats)
 read -r _ _ L_PR < <(col 8 leave | stats)
 # probe_report: requests, non-200, > 1 s, and the slowest ones with their start offset
@@ -528,7 +549,7 @@ probe_report() {
     printf "  first %s at t=%.1fs: %s\n", $3, $1 - t0, substr(d, 1, 250) }' "$OUT/probe.txt"
 }
 # share (%) of node N in the last window of a phase, from the served column
-share() { awk -v p="$1" -v n="$2" 'NR > 1 && $12 == p { s = $10 } END { if (s == "" || s == "-") print "?"; else { split(s, a, "/"); print a[n] } }' "$WIN_TABLE"; }
+share() { awk -v p="$1" -v n="$2" 'NR > 1 && $13 == p { s = $10 } END { if (s == "" || s == "-") print "?"; else { split(s, a, "/"); print a[n] } }' "$WIN_TABLE"; }
 N4_SHARE=$(share join 4); N3_SHARE=$(share leave "$LEAVER")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1f", a / b; else print "?" }'; }
 W_NON=$(awk 'NR > 1 { s += $6 } END { print s + 0 }' "$WIN_TABLE")
@@ -546,10 +567,10 @@ ISSUES=$(log_issues "$STOP_AT" "$OUT"/node1.log "$OUT"/node2.log "$OUT"/node3.lo
   cat "$WIN_TABLE"
   echo
   echo "latency (ms; median over the $ST_N steady windows, worst window of each move):"
-  printf '  steady        p50 %s  p99 %s  (median %s req/s; probe max %s; box CPU %s%%)\n' "$ST_P50" "$ST_P99" "$ST_RPS" "$ST_PR" "$ST_CPU"
+  printf '  steady        p50 %s  p99 %s  (median %s req/s; probe max %s; box CPU %s%%, of it JIT %s%%)\n' "$ST_P50" "$ST_P99" "$ST_RPS" "$ST_PR" "$ST_CPU" "$ST_JIT"
   printf '  join  worst   p99 %s  max %s  (median %s req/s; probe max %s)  worst-p99/steady-p99 %s\n' "$J_P99" "$J_MAX" "$J_RPS" "$J_PR" "$(ratio "$J_P99" "$ST_P99")"
   printf '  leave worst   p99 %s  max %s  (median %s req/s; probe max %s)  worst-p99/steady-p99 %s\n' "$L_P99" "$L_MAX" "$L_RPS" "$L_PR" "$(ratio "$L_P99" "$ST_P99")"
-  printf '  windows with hand-offs: worst p99 %s (x%s steady); box CPU up to %s%%\n' "$HO_P99" "$(ratio "$HO_P99" "$ST_P99")" "$HO_CPU"
+  printf '  windows with hand-offs: worst p99 %s (x%s steady); box CPU up to %s%%, JIT up to %s%%\n' "$HO_P99" "$(ratio "$HO_P99" "$ST_P99")" "$HO_CPU" "$HO_JIT"
   printf '  ... of them, windows where no node starts or exits: worst p99 %s (x%s steady)\n' "${HO_ONLY_P99:-?}" "$(ratio "${HO_ONLY_P99:-0}" "$ST_P99")"
   echo "probe (one GET at a time through node 2, every latency in full):"
   probe_report
