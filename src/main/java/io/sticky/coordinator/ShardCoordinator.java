@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,7 +70,7 @@ import org.slf4j.LoggerFactory;
  *   and the coordinator names B to nobody before A's reply. If A reports a failure (cannot stop S in time,
  *   or B refuses S or leaves) while still a member, the hand-off is abandoned: a newer allocation naming A goes to the
  *   table and to every region, and A re-hosts S from its snapshots (a leaving A is then asked to move S
- *   again, see {@link #LEAVE_ATTEMPTS}).</li>
+ *   again, see {@link #LEAVE_RETRY_PAUSE_MS}).</li>
  * </ul>
  *
  * <h2>When the guarantees do not hold</h2>
@@ -88,12 +89,15 @@ public final class ShardCoordinator extends VerticleBase {
   /** How long a rebalance leaves a shard alone after its hand-off failed. */
   static final long FAILED_MOVE_COOL_DOWN_MS = 5_000;
   /**
-   * How many times a leaving node's shard is handed off before it is left to leave with the node. A failed
-   * move (the new home crashed or refused it, or a stuck entity held the stop up) leaves the shard on the
-   * leaving node, with its snapshots: moved again, to another node, they survive; left there, they are lost
-   * at the node's exit as in a crash.
+   * A leaving node's failed move (the new home crashed or refused it, or a stuck entity held the stop up)
+   * leaves the shard on that node with its snapshots: moved again, to another node if need be, they survive;
+   * left there, they are lost at the node's exit, as in a crash. So a failed move is made again, after this
+   * pause doubled per failure (up to {@link #LEAVE_RETRY_MAX_PAUSE_MS}), for as long as a new try can still
+   * end before the node stops waiting for its leave ({@code leaveTimeoutMs}, less 3/4 of
+   * {@code handOffTimeoutMs}; at least half of {@code leaveTimeoutMs}).
    */
-  static final int LEAVE_ATTEMPTS = 3;
+  static final long LEAVE_RETRY_PAUSE_MS = 100;
+  static final long LEAVE_RETRY_MAX_PAUSE_MS = 2_000;
 
   private final Membership membership;
   private final ShardAllocationStrategy strategy;
@@ -540,18 +544,23 @@ public final class ShardCoordinator extends VerticleBase {
 
   /**
    * Hands off {@code work} (type, shard) from {@code node}, {@code rebalanceAbsoluteLimit} at a time as a
-   * sliding window, paced.
+   * sliding window, paced; a failed move is queued again after a pause (see {@link #LEAVE_RETRY_PAUSE_MS}).
    */
   private Future<Integer> handOffAll(String node, List<TypeShard> work) {
     Promise<Integer> done = Promise.promise();
     int parallelism = options.getRebalanceAbsoluteLimit();
     // Paced like a rebalance, but never so slowly that the leave could not end within half its timeout.
     Pace pace = new Pace(Math.max(options.getHandOffRatePerSecond(), work.size() * 2_000.0 / options.getLeaveTimeoutMs()));
+    // A move made again must be able to end (its old home gives up after 3/4 of the hand-off timeout) before
+    // the leaving node stops waiting, leaveTimeoutMs after it asked; and may be tried for half of that at least.
+    long retryWindowMs = Math.max(options.getLeaveTimeoutMs() / 2, options.getLeaveTimeoutMs() - options.getHandOffTimeoutMs() * 3 / 4);
+    long retryDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(retryWindowMs);
     List<TypeShard> queue = new ArrayList<>(work);
     Map<TypeShard, Integer> attempts = new HashMap<>();
     int[] next = {0};
     int[] running = {0};
     int[] moved = {0};
+    int[] pausing = {0};
     Runnable[] pump = new Runnable[1];
     pump[0] = () -> {
       while (running[0] < parallelism && next[0] < queue.size()) {
@@ -577,19 +586,28 @@ public final class ShardCoordinator extends VerticleBase {
           } else if (membership.isMember(node) && node.equals(state.home(type, shard))) {
             // The abandoned move left the shard here (re-hosted from its snapshots): move it again, to
             // another node if the failed one is gone, rather than lose its state at this node's exit.
-            if (attempt < LEAVE_ATTEMPTS) {
-              log.warn("hand-off of {}/{} off leaving node {} failed (attempt {} of {}): {}; moving it again",
-                  type, shard, node, attempt, LEAVE_ATTEMPTS, ar.cause().getMessage());
-              queue.add(item);
+            long pause = Math.min(LEAVE_RETRY_MAX_PAUSE_MS, LEAVE_RETRY_PAUSE_MS << Math.min(attempt - 1, 10));
+            if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause) < retryDeadline && !stopped) {
+              log.warn("hand-off of {}/{} off leaving node {} failed (attempt {}): {}; moving it again in {} ms",
+                  type, shard, node, attempt, ar.cause().getMessage(), pause);
+              pausing[0]++;
+              vertx.setTimer(pause, t -> {
+                pausing[0]--;
+                if (!stopped) {
+                  queue.add(item);
+                }
+                pump[0].run();
+              });
             } else {
-              log.warn("hand-off of {}/{} off leaving node {} failed {} time(s): {}; the shard leaves with the node "
-                  + "(its in-memory state is lost, as in a crash)", type, shard, node, attempt, ar.cause().getMessage());
+              log.warn("hand-off of {}/{} off leaving node {} failed {} time(s), the last: {}; out of time, the shard "
+                  + "leaves with the node (its in-memory state is lost, as in a crash)", type, shard, node, attempt,
+                  ar.cause().getMessage());
             }
           }
           pump[0].run();
         });
       }
-      if (running[0] == 0 && next[0] >= queue.size()) {
+      if (running[0] == 0 && pausing[0] == 0 && next[0] >= queue.size()) {
         done.tryComplete(moved[0]);
       }
     };
