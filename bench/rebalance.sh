@@ -25,6 +25,12 @@ TOTAL=${TOTAL:-40}
 JOIN_AT=${JOIN_AT:-10}
 LEAVE_AT=${LEAVE_AT:-26}
 WARMUP=${WARMUP:-20}
+# 0 (default): off. N: after the warm-up, keep warming in 10 s runs until one in which the node JVMs' JIT
+# compiler threads used less than N% of the box, for at most WARMUP_JIT_MAX seconds more. The steady windows
+# then measure compiled code rather than a JIT still at work (on the 2-core box that took about 2 minutes;
+# bench/README.md, session 8). The joining node still starts cold.
+WARMUP_JIT_BELOW=${WARMUP_JIT_BELOW:-0}
+WARMUP_JIT_MAX=${WARMUP_JIT_MAX:-300}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-1}
 HEAP=${HEAP:-512m}
@@ -246,7 +252,7 @@ log "results in $OUT; cluster name $CLUSTER_NAME; load average at start: $LOAD_S
 {
   echo "date: $(date -Iseconds)"; echo "host: $(uname -srm), $(nproc) cores"; echo "java: $(java -version 2>&1 | head -1)"
   echo "wrk: $(wrk -v 2>&1 | head -1)"; echo "jar: $(ls -l --time-style=+%F.%T $JAR | awk '{print $6, $5}')"
-  echo "WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS THREADS=$THREADS"
+  echo "WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP WARMUP_JIT_BELOW=$WARMUP_JIT_BELOW WARMUP_JIT_MAX=$WARMUP_JIT_MAX CONNECTIONS=$CONNECTIONS THREADS=$THREADS"
   echo "HEAP=$HEAP WRK_TIMEOUT=$WRK_TIMEOUT COUNT_STATUS=$COUNT_STATUS ACTIVATE_PARALLEL=$ACTIVATE_PARALLEL PROBE=$PROBE PROBE_INTERVAL_MS=$PROBE_INTERVAL_MS NODE4_PLAIN=$NODE4_PLAIN"
   echo "NODE_JAVA_OPTS=$NODE_JAVA_OPTS STICKY_STORE=${STICKY_STORE:-} STICKY_CONFIG=${STICKY_CONFIG:-} CDS=$CDS"
   [[ -z ${STICKY_CONFIG:-} ]] || { echo "--- $STICKY_CONFIG:"; cat "$STICKY_CONFIG"; }
@@ -305,7 +311,29 @@ log "$ACT_LINE"
 # compiles it again; measured in bench/README.md, session 8). In the warm-up that cost is absorbed, in the
 # steady windows it would inflate the baseline.
 cluster_snapshot 1-before
+# The probe's GETs run in the warm-up too: the first GETs after a warm-up of POSTs alone made the nodes
+# compile again (the JIT at 33-60% of the box in the first steady windows, 153637).
+WARMUP_PROBE_PID=""
+if [[ $PROBE == 1 ]]; then
+  python3 bench/probe.py "$HOST" "$TARGET" 900 "$PROBE_INTERVAL_MS" "$OUT/probe-warmup.txt" 2>"$OUT/probe-warmup.err" &
+  WARMUP_PROBE_PID=$!; HELPER_PIDS+=("$WARMUP_PROBE_PID")
+fi
 run_wrk warmup "$TARGET" "$WARMUP" 1
+WARMUP_JIT_LINE=""
+if ((WARMUP_JIT_BELOW > 0)); then
+  extra=0; k=0
+  while :; do
+    jw0=$(jit_threads); read -r _ tw0 < <(cpu_jiffies)
+    run_wrk "warmup-jit$k" "$TARGET" 10 1 quiet
+    read -r _ tw1 < <(cpu_jiffies); jw1=$(jit_threads)
+    jit_share=$(($(jit_delta "$jw0" "$jw1") * 100 / (tw1 > tw0 ? tw1 - tw0 : 1)))
+    extra=$((extra + 10)); k=$((k + 1))
+    log "extra warm-up $k (10 s): the JIT used ${jit_share}% of the box"
+    ((jit_share < WARMUP_JIT_BELOW || extra >= WARMUP_JIT_MAX)) && break
+  done
+  WARMUP_JIT_LINE="extra warm-up until the JIT used < ${WARMUP_JIT_BELOW}% of the box in 10 s: ${extra} s (JIT in the last 10 s: ${jit_share}%)"
+fi
+if [[ -n $WARMUP_PROBE_PID ]]; then kill -TERM "$WARMUP_PROBE_PID" 2>/dev/null || true; wait "$WARMUP_PROBE_PID" 2>/dev/null || true; fi
 
 # ---------------------------------------------------------------- 3. measured windows with a join and a leave
 NWIN=$(((TOTAL + WINDOW - 1) / WINDOW))
@@ -325,9 +353,10 @@ for ((w = 0; w < NWIN; w++)); do
     JOIN_TOD=$(tod); PHASE=join; event="node4 started"
     log "t=$(awk -v m="$el" 'BEGIN { printf "%.1f", m / 1000 }')s: started node 4 (pid ${NODE_PID[3]})"
   fi
-  # The allocation before the leave, one window ahead of it: the management call (every region's state and
-  # a large JSON, cold code) would otherwise cost the leave's first window.
-  if [[ -z $SNAP2 ]] && ((el >= (LEAVE_AT - WINDOW) * 1000)); then
+  # The allocation before the leave, three windows ahead of it (not before the join): the management call is
+  # first-run code on node 4, and its JIT work (several seconds of a core on the 2-core box) would otherwise
+  # fall in the leave's first windows.
+  if [[ -z $SNAP2 ]] && ((el >= (LEAVE_AT - 3 * WINDOW > JOIN_AT ? LEAVE_AT - 3 * WINDOW : JOIN_AT) * 1000)) && [[ -n $JOIN_TOD ]]; then
     cluster_snapshot 2-before-leave; SNAP2=1
   fi
   if [[ -z $LEAVE_TOD ]] && ((el >= LEAVE_AT * 1000)); then
@@ -555,7 +584,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%
 W_NON=$(awk 'NR > 1 { s += $6 } END { print s + 0 }' "$WIN_TABLE")
 W_SOCK=$(awk 'NR > 1 { n += $7 } END { print n + 0 }' "$WIN_TABLE")
 read -r WU_RPS WU_P50 WU_P99 WU_MAX WU_REQ WU_NON WU_SOCK < <(parse "$OUT/wrk-warmup.txt")
-STATUS_ALL=$(cat "$OUT"/wrk-win*.txt "$OUT/wrk-warmup.txt" | awk '$1 == "STATUS" { c[$2] += $3 } END { for (k in c) printf "%s x%d  ", k, c[k] }')
+STATUS_ALL=$(cat "$OUT"/wrk-win*.txt "$OUT"/wrk-warmup*.txt | awk '$1 == "STATUS" { c[$2] += $3 } END { for (k in c) printf "%s x%d  ", k, c[k] }')
 ISSUES=$(log_issues "$STOP_AT" "$OUT"/node1.log "$OUT"/node2.log "$OUT"/node3.log "$OUT"/node4.log)
 
 # ---------------------------------------------------------------- 5. summary
@@ -607,10 +636,11 @@ ISSUES=$(log_issues "$STOP_AT" "$OUT"/node1.log "$OUT"/node2.log "$OUT"/node3.lo
   [[ -z $STATUS_ALL ]] || echo "status counts (warm-up and windows): $STATUS_ALL"
   if [[ $W_NON != 0 || $WU_NON != 0 ]]; then
     echo "NOTE: non-2xx responses; sample bodies:"
-    cat "$OUT"/wrk-win*.txt "$OUT/wrk-warmup.txt" | grep '^SAMPLE ' | sort -u -k2,2 | sed 's/^/  /' || true
+    cat "$OUT"/wrk-win*.txt "$OUT"/wrk-warmup*.txt | grep '^SAMPLE ' | sort -u -k2,2 | sed 's/^/  /' || true
   fi
   echo "$ACT_LINE"
   printf 'warm-up (%ss, random ids): %s req/s, p50 %s ms, p99 %s ms, max %s ms\n' "$WARMUP" "$WU_RPS" "$WU_P50" "$WU_P99" "$WU_MAX"
+  [[ -z $WARMUP_JIT_LINE ]] || echo "$WARMUP_JIT_LINE"
   echo "consistency: $CONSISTENCY"
   ((RB_ZERO == 0)) || echo "  $RB_ZERO ids read back as 0 although each got at least 1 increment: their state was lost"
   [[ -z $RB_FIRST ]] || { echo "  first read-back pass, not 200 (then retried):"; head -5 <<<"$RB_FIRST" | cut -c1-300 | sed 's/^/    /'; }
@@ -619,5 +649,5 @@ ISSUES=$(log_issues "$STOP_AT" "$OUT"/node1.log "$OUT"/node2.log "$OUT"/node3.lo
   echo "load average: start $LOAD_START, end $LOAD_END ($(nproc) cores)"
   echo
   echo "raw wrk output, node logs and hand-off lists: $OUT/"
-  echo "rerun: WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS WRK_DELAY_MS=$WRK_DELAY_MS STICKY_STORE=${STICKY_STORE:-} STICKY_CONFIG=${STICKY_CONFIG:-} NODE4_PLAIN=$NODE4_PLAIN LEAVER=$LEAVER CDS=$CDS bench/rebalance.sh"
+  echo "rerun: WINDOW=$WINDOW TOTAL=$TOTAL JOIN_AT=$JOIN_AT LEAVE_AT=$LEAVE_AT WARMUP=$WARMUP WARMUP_JIT_BELOW=$WARMUP_JIT_BELOW CONNECTIONS=$CONNECTIONS WRK_DELAY_MS=$WRK_DELAY_MS STICKY_STORE=${STICKY_STORE:-} STICKY_CONFIG=${STICKY_CONFIG:-} NODE4_PLAIN=$NODE4_PLAIN LEAVER=$LEAVER CDS=$CDS bench/rebalance.sh"
 } | tee "$OUT/summary.txt"
