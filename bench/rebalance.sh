@@ -6,6 +6,8 @@
 #   bench/rebalance.sh                         # about 3 minutes
 #   JOIN_AT=8 LEAVE_AT=30 TOTAL=50 bench/rebalance.sh
 #   LEAVER=1 bench/rebalance.sh                # the coordinator's node leaves instead of node 3
+#   WARMUP_JIT_BELOW=10 LEAVE_AT=60 TOTAL=70 bench/rebalance.sh   # steady windows after the JIT settled, and
+#                                              # the leave after the join's JIT work is over (session 8)
 #
 # 1. 3 nodes (java -jar target/sticky.jar), HTTP 18180-18182, Hazelcast 15901-15903; --members lists all four
 #    cluster ports (15901-15904), so the 4th node (HTTP 18183) can join later.
