@@ -29,8 +29,8 @@ LEAVE_AT=${LEAVE_AT:-26}
 WARMUP=${WARMUP:-20}
 # 0 (default): off. N: after the warm-up, keep warming in 10 s runs until one in which the node JVMs' JIT
 # compiler threads used less than N% of the box, for at most WARMUP_JIT_MAX seconds more. The steady windows
-# then measure compiled code rather than a JIT still at work (on the 2-core box that took about 2 minutes;
-# bench/README.md, session 8). The joining node still starts cold.
+# then measure compiled code rather than a JIT still at work (on the 2-core box 10-40 s more, with 20 s of
+# WARMUP; bench/README.md, session 8). The joining node still starts cold.
 WARMUP_JIT_BELOW=${WARMUP_JIT_BELOW:-0}
 WARMUP_JIT_MAX=${WARMUP_JIT_MAX:-300}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -120,9 +120,13 @@ jit_threads() {
     done
   done
 }
-# jiffies the compiler threads used between two jit_threads snapshots (threads that started in between count
-# from 0; one that ended in between loses its last part)
-jit_delta() { printf '%s\n--\n%s\n' "$1" "$2" | awk '$1 == "--" { s = 1; next } !s { a[$1] = $2; next } NF == 2 { d += $2 - (($1 in a) ? a[$1] : 0) } END { print d + 0 }'; }
+# jit_pct BEFORE AFTER BOX_JIFFIES: the % of the box (BOX_JIFFIES: all cores' jiffies in between, from
+# cpu_jiffies) the compiler threads used between two jit_threads snapshots (threads that started in between
+# count from 0; one that ended in between loses its last part)
+jit_pct() {
+  printf '%s\n--\n%s\n' "$1" "$2" | awk -v total="$3" '$1 == "--" { s = 1; next } !s { a[$1] = $2; next }
+    NF == 2 { d += $2 - (($1 in a) ? a[$1] : 0) } END { print (total > 0 ? int(d * 100 / total) : 0) }'
+}
 
 # ---------------------------------------------------------------- prerequisites
 require_tools rebalance.sh
@@ -328,7 +332,7 @@ if ((WARMUP_JIT_BELOW > 0)); then
     jw0=$(jit_threads); read -r _ tw0 < <(cpu_jiffies)
     run_wrk "warmup-jit$k" "$TARGET" 10 1 quiet
     read -r _ tw1 < <(cpu_jiffies); jw1=$(jit_threads)
-    jit_share=$(($(jit_delta "$jw0" "$jw1") * 100 / (tw1 > tw0 ? tw1 - tw0 : 1)))
+    jit_share=$(jit_pct "$jw0" "$jw1" $((tw1 - tw0)))
     extra=$((extra + 10)); k=$((k + 1))
     log "extra warm-up $k (10 s): the JIT used ${jit_share}% of the box"
     ((jit_share < WARMUP_JIT_BELOW || extra >= WARMUP_JIT_MAX)) && break
@@ -375,7 +379,7 @@ for ((w = 0; w < NWIN; w++)); do
   # the box's CPU use in the window (%, all cores): how close to saturation the window ran
   cpu=$(((cb1 - cb0) * 100 / (ct1 > ct0 ? ct1 - ct0 : 1)))
   # of that, the node JVMs' JIT compiler threads (same unit: % of the whole box)
-  jit=$(($(jit_delta "$jit0" "$jit1") * 100 / (ct1 > ct0 ? ct1 - ct0 : 1)))
+  jit=$(jit_pct "$jit0" "$jit1" $((ct1 - ct0)))
   printf '%d\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$ws" "$(tod)" "$cpu" "$jit" "$PHASE" "$event" >>"$OUT/windows.tsv"
 done
 log "windows done"
