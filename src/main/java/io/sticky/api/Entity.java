@@ -359,7 +359,7 @@ public abstract class Entity<S> extends VerticleBase {
       restoredState = null;
       loaded = Future.succeededFuture(apply(carried.version(), carried.schemaVersion(), carried.data(), carried.dirty()));
     } else if (store != null) {
-      loaded = here(store.load(typeName, id)).transform(ar -> {
+      loaded = here(store.load(typeName, id, epoch)).transform(ar -> {
         if (ar.failed()) {
           return Future.failedFuture(new EntityException(StickyError.UNAVAILABLE,
               "state store " + store.name() + " could not load " + typeName + "/" + id + ": " + ar.cause().getMessage() + "; retry"));

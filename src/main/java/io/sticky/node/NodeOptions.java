@@ -37,7 +37,7 @@ public final class NodeOptions {
       new Option("--members", "STICKY_MEMBERS", "<host>:<cluster-port>..+4", "comma-separated host:port list of members to join through (TCP/IP join, no multicast)"),
       new Option("--max-body-bytes", "STICKY_MAX_BODY_BYTES", Integer.toString(GatewayOptions.DEFAULT_MAX_BODY_BYTES), "largest accepted request body; larger ones get 413"),
       new Option("--http-instances", "STICKY_HTTP_INSTANCES", Integer.toString(GatewayOptions.DEFAULT_INSTANCES), "HTTP server verticle instances"),
-      new Option("--store", "STICKY_STORE", StickyOptions.DEFAULT_DEFAULT_STORE, "state store of entity types left at store: default (hazelcast, postgres, memory or none)"),
+      new Option("--store", "STICKY_STORE", StickyOptions.DEFAULT_DEFAULT_STORE, "state store of entity types left at store: default (replicated, hazelcast, postgres, memory or none)"),
       new Option("--postgres-uri", "STICKY_POSTGRES_URI", "(none)", "PostgreSQL for the postgres store, e.g. postgresql://user:secret@db:5432/sticky (table created if missing)"),
       new Option("--postgres-pool-size", "STICKY_POSTGRES_POOL_SIZE", Integer.toString(PostgresStoreOptions.DEFAULT_POOL_SIZE), "connections per node for the postgres store"),
       new Option("--kubernetes-service-dns", "STICKY_KUBERNETES_SERVICE_DNS", "(none)",
@@ -152,7 +152,7 @@ public final class NodeOptions {
       case "--max-body-bytes" -> gateway.setMaxBodyBytes(intValue(source, value, 1, 64 * 1024 * 1024));
       case "--http-instances" -> gateway.setInstances(intValue(source, value, 1, 64));
       case "--config" -> configFile = nonBlank(source, value);
-      case "--store" -> store = oneOf(source, value, "hazelcast", "postgres", "memory", "none");
+      case "--store" -> store = oneOf(source, value, "hazelcast", "replicated", "postgres", "memory", "none");
       case "--postgres-uri" -> postgres = postgresOptions(source, value);
       case "--postgres-pool-size" -> postgresPoolSize = intValue(source, value, 1, 1024);
       case "--max-active-entities" -> maxActiveEntities = intValue(source, value, 1, Integer.MAX_VALUE);
@@ -385,7 +385,7 @@ public final class NodeOptions {
   }
 
   public NodeOptions setStore(String store) {
-    this.store = oneOf("store", store, "hazelcast", "postgres", "memory", "none");
+    this.store = oneOf("store", store, "hazelcast", "replicated", "postgres", "memory", "none");
     return this;
   }
 

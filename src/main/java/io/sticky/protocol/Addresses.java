@@ -16,4 +16,9 @@ public final class Addresses {
   public static String region(String type, String node) {
     return "sticky.region." + type + "." + node;
   }
+
+  /** Clustered: the replicated state store's endpoint on {@code node} (copies of shards' states). */
+  public static String replica(String node) {
+    return "sticky.replica." + node;
+  }
 }

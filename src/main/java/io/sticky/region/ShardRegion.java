@@ -526,7 +526,11 @@ public final class ShardRegion extends VerticleBase {
         // an abandoned hand-off: the shard stays here, its entities resume from their snapshots
         transferred.putAll(stopped);
       }
-      if (hosted.put(home.shard(), home) == null) {
+      ShardHome before = hosted.put(home.shard(), home);
+      if (store != null && (before == null || before.epoch() != home.epoch())) {
+        store.hosting(type.name(), home.shard(), home.epoch());
+      }
+      if (before == null) {
         hostedShards.incrementAndGet();
         if (remembered != null) {
           remembered.hosting(home.shard());

@@ -25,6 +25,7 @@ import io.sticky.store.HazelcastStateStore;
 import io.sticky.store.InMemoryStateStore;
 import io.sticky.store.StateStore;
 import io.sticky.store.TimedStateStore;
+import io.sticky.store.replicated.ReplicatedStateStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -170,6 +171,7 @@ public final class StickyImpl implements Sticky {
     // Built-in stores, unless the user registered their own under these names.
     stores.putIfAbsent("memory", new InMemoryStateStore());
     stores.computeIfAbsent("hazelcast", n -> membership.clustered() ? new HazelcastStateStore(membership.hazelcast()) : stores.get("memory"));
+    stores.computeIfAbsent(ReplicatedStateStore.NAME, n -> new ReplicatedStateStore(vertx, membership, this::numberOfShards));
     Map<String, StateStore> typeStores = new LinkedHashMap<>();
     // One timing wrapper per store, however many types share it (metrics off: the stores themselves).
     Map<StateStore, StateStore> timed = new java.util.IdentityHashMap<>();
@@ -184,7 +186,11 @@ public final class StickyImpl implements Sticky {
     typeStores.values().stream().filter(java.util.Objects::nonNull).forEach(storesInUse::add);
     context = vertx.getOrCreateContext();
     Promise<Void> done = Promise.promise();
-    context.runOnContext(v -> {
+    // The replicated store answers other nodes' fetches before any region here hosts a shard.
+    Future<Void> storesStarted = stores.get(ReplicatedStateStore.NAME) instanceof ReplicatedStateStore replicated
+        && storesInUse.stream().anyMatch(st -> st.name().equals(ReplicatedStateStore.NAME))
+        ? replicated.start() : Future.succeededFuture();
+    storesStarted.onFailure(done::fail).onSuccess(started -> context.runOnContext(v -> {
       singleton = new CoordinatorSingleton(vertx, membership, strategy, options);
       singleton.start();
       List<Future<?>> registered = new ArrayList<>();
@@ -202,7 +208,7 @@ public final class StickyImpl implements Sticky {
             .compose(id -> region.registered()));
       }
       Future.all(registered).<Void>mapEmpty().onComplete(done);
-    });
+    }));
     return done.future();
   }
 

@@ -12,6 +12,13 @@ public final class StateConflictException extends RuntimeException {
     this.expectedVersion = expectedVersion;
   }
 
+  /** A conflict over a whole shard: another node hosts it at a newer allocation epoch. */
+  public StateConflictException(String message) {
+    super(message);
+    this.expectedVersion = -1;
+  }
+
+  /** The version the write expected to replace; -1 for a shard-wide conflict. */
   public long expectedVersion() {
     return expectedVersion;
   }

@@ -24,8 +24,25 @@ public interface StateStore {
   /** Reads an entity's state; {@code null} if none was ever written. */
   Future<StoredState> load(String type, String id);
 
+  /**
+   * Reads an entity's state for an instance hosted at allocation {@code epoch} of its shard. Stores that keep
+   * shards on their hosting node (the replicated store) take the shard over at a newer epoch first, and refuse
+   * an older one with {@link StateConflictException}; others ignore the epoch.
+   */
+  default Future<StoredState> load(String type, String id, long epoch) {
+    return load(type, id);
+  }
+
   /** Writes {@code next} if the stored version is {@code next.version() - 1}; else fails with {@link StateConflictException}. */
   Future<Void> write(String type, String id, StoredState next);
+
+  /**
+   * Told by a region when this node starts hosting {@code shard} of {@code type} at {@code epoch}, before its
+   * entities run. A hint: a store may prepare the shard (the replicated store takes its copy over now rather
+   * than at the first write); loads and writes must stay correct without it.
+   */
+  default void hosting(String type, int shard, long epoch) {
+  }
 
   /** Succeeds if the store can serve requests now (readiness). */
   Future<Void> ping();

@@ -33,6 +33,16 @@ public final class TimedStateStore implements StateStore {
   }
 
   @Override
+  public Future<StoredState> load(String type, String id, long epoch) {
+    return timed("load", () -> delegate.load(type, id, epoch));
+  }
+
+  @Override
+  public void hosting(String type, int shard, long epoch) {
+    delegate.hosting(type, shard, epoch);
+  }
+
+  @Override
   public Future<Void> write(String type, String id, StoredState next) {
     return timed("write", () -> delegate.write(type, id, next));
   }

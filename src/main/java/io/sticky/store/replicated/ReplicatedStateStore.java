@@ -1,0 +1,563 @@
+package io.sticky.store.replicated;
+
+import io.sticky.cluster.Membership;
+import io.sticky.protocol.Addresses;
+import io.sticky.region.ShardId;
+import io.sticky.store.StateConflictException;
+import io.sticky.store.StateStore;
+import io.sticky.store.StoredState;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToIntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The entity's node holds the primary copy of its state; one other node, the shard's standby, holds the
+ * second. A write is acknowledged once both have it, so {@code kill -9} of any one node loses no
+ * acknowledged write, and no store operation is on the write path: one event-bus round trip to the standby,
+ * shared by every write of the same event-loop turn to the same standby.
+ *
+ * <p>How it stays one copy per shard, and safe:
+ * <ul>
+ *   <li><b>Acquire.</b> The first load or write of a shard at an allocation epoch newer than this node's copy
+ *   (the shard was just placed here) asks every other member for its copy ({@code FETCH} at that epoch) and
+ *   keeps the highest version of each entity. A node answering a fetch refuses, from then on, writes and copies
+ *   of older epochs: an old home that still runs cannot write, and its standby rejects it.</li>
+ *   <li><b>Standby.</b> The standby of a shard is the member after its primary in the member list (oldest
+ *   first, wrapping round). A new standby first gets the whole shard ({@code SNAPSHOT}); writes wait for it.
+ *   When the snapshot is in, the other members drop older copies ({@code RELEASE}).</li>
+ *   <li><b>Order does not matter.</b> Copies merge by keeping each entity's higher version, so batches, retries
+ *   and snapshots may arrive in any order.</li>
+ * </ul>
+ * Lost with the whole cluster, and when the primary and its standby die before a new standby holds the shard.
+ * The wire format is {@link ReplicaWire}; docs/design.md has the full protocol.
+ */
+public final class ReplicatedStateStore implements StateStore {
+  public static final String NAME = "replicated";
+  private static final Logger log = LoggerFactory.getLogger(ReplicatedStateStore.class);
+  /** A fetch or snapshot not answered in this time is sent again (a hung member holds its shards up). */
+  static final long REQUEST_TIMEOUT_MS = 5_000;
+  /** A write that no standby acknowledged in this time fails with an unknown outcome. */
+  static final long WRITE_GIVE_UP_MS = 30_000;
+  private static final long RETRY_MIN_MS = 20;
+  private static final long RETRY_MAX_MS = 1_000;
+
+  private final Vertx vertx;
+  private final Membership membership;
+  private final ToIntFunction<String> shardsOf;
+  private final ConcurrentMap<ShardKey, ShardCopy> copies = new ConcurrentHashMap<>();
+  /** Writes of the current event-loop turn, per standby, on each event-loop thread. */
+  private final ThreadLocal<Map<String, List<PendingWrite>>> turn = ThreadLocal.withInitial(HashMap::new);
+  private volatile String deploymentId;
+
+  /**
+   * @param shardsOf the number of shards of an entity type (it must be what the type's regions use)
+   */
+  public ReplicatedStateStore(Vertx vertx, Membership membership, ToIntFunction<String> shardsOf) {
+    this.vertx = vertx;
+    this.membership = membership;
+    this.shardsOf = shardsOf;
+  }
+
+  /** Registers this node's replica endpoint; the store answers other nodes only once this completed. */
+  public Future<Void> start() {
+    return vertx.deployVerticle(new Endpoint()).onSuccess(id -> deploymentId = id).mapEmpty();
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Future<StoredState> load(String type, String id) {
+    return load(type, id, 0);
+  }
+
+  @Override
+  public Future<StoredState> load(String type, String id, long epoch) {
+    return primary(key(type, id), epoch).map(copy -> copy.states.get(id));
+  }
+
+  @Override
+  public Future<Void> write(String type, String id, StoredState next) {
+    return primary(key(type, id), next.epoch()).compose(copy -> writeTo(copy, id, next));
+  }
+
+  @Override
+  public void hosting(String type, int shard, long epoch) {
+    // Acquire now rather than at the shard's first write: the old home's copy may leave with it (a clean leave).
+    primary(new ShardKey(type, shard), epoch).onFailure(err ->
+        log.debug("shard {}/{} not acquired at epoch {} yet: {}", type, shard, epoch, err.getMessage()));
+  }
+
+  @Override
+  public Future<Void> ping() {
+    return deploymentId != null ? Future.succeededFuture() : Future.failedFuture("replica endpoint not started");
+  }
+
+  @Override
+  public Future<Void> close() {
+    String id = deploymentId;
+    deploymentId = null;
+    return id == null ? Future.succeededFuture() : vertx.undeploy(id);
+  }
+
+  /** Entity states held here, primary and replica copies (tests, metrics). */
+  public int size() {
+    return copies.values().stream().mapToInt(c -> c.states.size()).sum();
+  }
+
+  private ShardKey key(String type, String id) {
+    return new ShardKey(type, ShardId.of(id, shardsOf.applyAsInt(type)));
+  }
+
+  // ---------------------------------------------------------------- primary side
+
+  /**
+   * This node's primary copy of the shard at {@code epoch} (0: whatever epoch it has), acquiring it first if
+   * needed. Fails with a conflict for an epoch older than one this node has seen.
+   */
+  private Future<ShardCopy> primary(ShardKey key, long epoch) {
+    ShardCopy copy = copies.computeIfAbsent(key, ShardCopy::new);
+    synchronized (copy) {
+      if (epoch != 0 && (epoch < copy.epoch || epoch < copy.fence)) {
+        return Future.failedFuture(stale(key, epoch, Math.max(copy.epoch, copy.fence)));
+      }
+      if (copy.primary && (epoch == 0 || epoch == copy.epoch)) {
+        return copy.ready;
+      }
+      if (copy.acquiring != null && (epoch == 0 || epoch == copy.acquiringEpoch)) {
+        return copy.acquiring;
+      }
+      return acquire(copy, epoch == 0 ? Math.max(copy.epoch, copy.fence) : epoch);
+    }
+  }
+
+  /** Holds the copy's monitor. */
+  private Future<ShardCopy> acquire(ShardCopy copy, long epoch) {
+    Promise<ShardCopy> acquired = Promise.promise();
+    copy.acquiring = acquired.future();
+    copy.acquiringEpoch = epoch;
+    List<Future<Map<String, StoredState>>> fetches = new ArrayList<>();
+    for (String node : others()) {
+      fetches.add(fetch(node, copy.key, epoch, 1));
+    }
+    Future.all(fetches).onComplete(ar -> {
+      String standby;
+      synchronized (copy) {
+        if (copy.acquiringEpoch != epoch) {
+          acquired.fail(stale(copy.key, epoch, copy.acquiringEpoch));
+          return;
+        }
+        copy.acquiring = null;
+        if (ar.failed()) {
+          acquired.fail(ar.cause());
+          return;
+        }
+        if (epoch < copy.fence || epoch < copy.epoch) {
+          acquired.fail(stale(copy.key, epoch, Math.max(copy.epoch, copy.fence)));
+          return;
+        }
+        fetches.forEach(f -> copy.mergeAll(f.result()));
+        copy.primary = true;
+        copy.epoch = epoch;
+        copy.fence = epoch;
+        copy.ready = Future.succeededFuture(copy);
+        standby = successor();
+        assignStandby(copy, standby);
+      }
+      if (standby != null) {
+        syncStandby(copy, standby, epoch, 0);
+      }
+      acquired.complete(copy);
+    });
+    return acquired.future();
+  }
+
+  /** Asks {@code node} for its copy of the shard (and to refuse older epochs from now on). */
+  private Future<Map<String, StoredState>> fetch(String node, ShardKey key, long epoch, int attempt) {
+    Buffer msg = ReplicaWire.shardMessage(ReplicaWire.FETCH, key, epoch);
+    return vertx.eventBus().<Buffer>request(Addresses.replica(node), msg, new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS))
+        .<Map<String, StoredState>>transform(ar -> {
+          if (ar.succeeded()) {
+            ReplicaWire.Reader r = new ReplicaWire.Reader(ar.result().body(), 0);
+            if (r.readByte() == ReplicaWire.STALE) {
+              return Future.failedFuture(stale(key, epoch, r.readLong()));
+            }
+            r.readLong(); // the copy's epoch: informational
+            Map<String, StoredState> states = new HashMap<>();
+            r.readStates(states);
+            return Future.succeededFuture(states);
+          }
+          if (noHandlers(ar.cause()) || !membership.isMember(node)) {
+            // Not serving copies (starting, or stopping after its clean leave): it holds nothing we need.
+            return Future.succeededFuture(Map.of());
+          }
+          if (attempt >= 3) {
+            return Future.failedFuture("member " + node + " did not hand over its copy of shard " + key + ": " + ar.cause().getMessage());
+          }
+          return fetch(node, key, epoch, attempt + 1);
+        });
+  }
+
+  /** Holds the copy's monitor. A writer waiting for the previous standby's snapshot tries again with this one. */
+  private void assignStandby(ShardCopy copy, String standby) {
+    if (copy.standbySynced != null) {
+      copy.standbySynced.tryFail("standby of " + copy.key + " changed to " + standby);
+    }
+    copy.standby = standby;
+    copy.standbySynced = standby == null ? null : Promise.promise();
+  }
+
+  /** Sends the whole shard to its standby; once it is there, older copies elsewhere can go. */
+  private void syncStandby(ShardCopy copy, String standby, long epoch, int attempt) {
+    Buffer msg;
+    Promise<Void> synced;
+    synchronized (copy) {
+      if (!copy.primary || copy.epoch != epoch || !standby.equals(copy.standby)) {
+        return;
+      }
+      synced = copy.standbySynced;
+      msg = ReplicaWire.shardMessage(ReplicaWire.SNAPSHOT, copy.key, epoch);
+      ReplicaWire.putStates(msg, copy.states);
+    }
+    vertx.eventBus().<Buffer>request(Addresses.replica(standby), msg, new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS))
+        .onComplete(ar -> {
+          if (ar.succeeded() && ar.result().body().getByte(0) == ReplicaWire.OK) {
+            synced.tryComplete();
+            release(copy.key, epoch, standby);
+          } else if (ar.succeeded()) {
+            synchronized (copy) {
+              copy.demote(epoch + 1);
+            }
+            log.warn("shard {} at epoch {}: its standby {} knows a newer epoch; this copy takes no more writes", copy.key, epoch, standby);
+          } else {
+            log.debug("shard {}: snapshot to standby {} failed (attempt {}): {}", copy.key, standby, attempt, ar.cause().getMessage());
+            vertx.setTimer(backoff(attempt), t -> syncStandby(copy, standby, epoch, attempt + 1));
+          }
+        });
+  }
+
+  /** Tells every member but this one and the standby to drop copies of the shard older than {@code epoch}. */
+  private void release(ShardKey key, long epoch, String standby) {
+    Buffer msg = ReplicaWire.shardMessage(ReplicaWire.RELEASE, key, epoch);
+    for (String node : others()) {
+      if (!node.equals(standby)) {
+        vertx.eventBus().send(Addresses.replica(node), msg);
+      }
+    }
+  }
+
+  private Future<Void> writeTo(ShardCopy copy, String id, StoredState next) {
+    long epoch;
+    synchronized (copy) {
+      if (!copy.primary || (next.epoch() != 0 && next.epoch() != copy.epoch)) {
+        return Future.failedFuture(stale(copy.key, next.epoch(), Math.max(copy.epoch, copy.fence)));
+      }
+      if (!StoredState.canReplace(copy.states.get(id), next)) {
+        return Future.failedFuture(new StateConflictException(copy.key.type(), id, next.version() - 1));
+      }
+      copy.states.put(id, next);
+      epoch = copy.epoch;
+    }
+    PendingWrite write = new PendingWrite(copy, epoch, id, next, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WRITE_GIVE_UP_MS));
+    replicate(write);
+    return write.done.future();
+  }
+
+  /** A write applied to the primary copy, on its way to the standby. */
+  private static final class PendingWrite {
+    final ShardCopy copy;
+    final long epoch;
+    final String id;
+    final StoredState state;
+    final long deadline;
+    final Promise<Void> done = Promise.promise();
+    int attempt;
+
+    PendingWrite(ShardCopy copy, long epoch, String id, StoredState state, long deadline) {
+      this.copy = copy;
+      this.epoch = epoch;
+      this.id = id;
+      this.state = state;
+      this.deadline = deadline;
+    }
+
+    void failUnknown(String why) {
+      done.tryFail(new IllegalStateException("write of " + copy.key.type() + "/" + id + " not confirmed by a standby (" + why + "): outcome unknown"));
+    }
+  }
+
+  /** Sends the write to the shard's current standby once that standby holds the shard. */
+  private void replicate(PendingWrite w) {
+    String standby;
+    Future<Void> ready;
+    synchronized (w.copy) {
+      if (!w.copy.primary || w.copy.epoch != w.epoch) {
+        w.failUnknown("the shard is hosted elsewhere now");
+        return;
+      }
+      standby = w.copy.standby;
+      ready = w.copy.standbyReady();
+    }
+    if (standby == null) {
+      w.done.tryComplete(); // no other member: this copy is the only one there can be
+      return;
+    }
+    if (System.nanoTime() > w.deadline) {
+      w.failUnknown("gave up after " + WRITE_GIVE_UP_MS + " ms");
+      return;
+    }
+    if (ready.succeeded()) {
+      enqueue(standby, w);
+    } else {
+      ready.onComplete(ar -> {
+        if (ar.succeeded()) {
+          enqueue(standby, w);
+        } else {
+          retryLater(w);
+        }
+      });
+    }
+  }
+
+  private void retryLater(PendingWrite w) {
+    vertx.setTimer(backoff(w.attempt++), t -> replicate(w));
+  }
+
+  /** Batches the write with the others of this event-loop turn to the same standby. */
+  private void enqueue(String standby, PendingWrite w) {
+    Context ctx = Vertx.currentContext();
+    if (ctx == null || !ctx.isEventLoopContext()) {
+      send(standby, List.of(w));
+      return;
+    }
+    Map<String, List<PendingWrite>> open = turn.get();
+    List<PendingWrite> batch = open.get(standby);
+    if (batch == null) {
+      batch = new ArrayList<>();
+      open.put(standby, batch);
+      ctx.runOnContext(v -> send(standby, open.remove(standby)));
+    }
+    batch.add(w);
+  }
+
+  private void send(String standby, List<PendingWrite> batch) {
+    Buffer msg = Buffer.buffer(64 + 96 * batch.size()).appendByte(ReplicaWire.REPLICATE).appendInt(batch.size());
+    for (PendingWrite w : batch) {
+      ReplicaWire.putString(msg, w.copy.key.type());
+      msg.appendInt(w.copy.key.shard()).appendLong(w.epoch);
+      ReplicaWire.putString(msg, w.id);
+      ReplicaWire.putState(msg, w.state);
+    }
+    vertx.eventBus().<Buffer>request(Addresses.replica(standby), msg, new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            log.debug("replication of {} writes to {} failed: {}", batch.size(), standby, ar.cause().getMessage());
+            batch.forEach(this::retryLater);
+            return;
+          }
+          Buffer statuses = ar.result().body();
+          for (int i = 0; i < batch.size(); i++) {
+            PendingWrite w = batch.get(i);
+            switch (statuses.getByte(i)) {
+              case ReplicaWire.OK -> w.done.tryComplete();
+              case ReplicaWire.NEED_SNAPSHOT -> {
+                resync(w.copy, w.epoch, standby);
+                retryLater(w);
+              }
+              default -> {
+                synchronized (w.copy) {
+                  w.copy.demote(w.epoch + 1);
+                }
+                w.failUnknown("standby " + standby + " knows a newer epoch of the shard");
+              }
+            }
+          }
+        });
+  }
+
+  /** The standby lost or never got the shard although it acknowledged a snapshot: send it again. */
+  private void resync(ShardCopy copy, long epoch, String standby) {
+    synchronized (copy) {
+      if (!copy.primary || copy.epoch != epoch || !standby.equals(copy.standby) || !copy.standbyReady().isComplete()) {
+        return;
+      }
+      assignStandby(copy, standby);
+    }
+    syncStandby(copy, standby, epoch, 0);
+  }
+
+  // ---------------------------------------------------------------- membership
+
+  /** The member after this one, oldest first, wrapping round; null when this node is alone. */
+  private String successor() {
+    List<String> members = membership.members();
+    int i = members.indexOf(membership.self());
+    return i < 0 || members.size() < 2 ? null : members.get((i + 1) % members.size());
+  }
+
+  private List<String> others() {
+    List<String> members = membership.members();
+    List<String> others = new ArrayList<>(members.size());
+    for (String m : members) {
+      if (!m.equals(membership.self())) {
+        others.add(m);
+      }
+    }
+    return others;
+  }
+
+  /** A member came or went: primaries whose standby changed send their shard to the new one. */
+  private void onMembershipChange(Membership.Change change) {
+    String next = successor();
+    for (ShardCopy copy : copies.values()) {
+      long epoch;
+      synchronized (copy) {
+        if (!copy.primary || Objects.equals(next, copy.standby)) {
+          continue;
+        }
+        assignStandby(copy, next);
+        epoch = copy.epoch;
+      }
+      if (next != null) {
+        syncStandby(copy, next, epoch, 0);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- replica side
+
+  /** The node's replica endpoint: one clustered consumer, on one event loop. */
+  private final class Endpoint extends VerticleBase {
+    private Runnable unsubscribe;
+
+    @Override
+    public Future<?> start() {
+      unsubscribe = membership.subscribe(vertx, ReplicatedStateStore.this::onMembershipChange);
+      return vertx.eventBus().<Buffer>consumer(Addresses.replica(membership.self()), this::onMessage).completion();
+    }
+
+    @Override
+    public Future<?> stop() {
+      if (unsubscribe != null) {
+        unsubscribe.run();
+      }
+      return Future.succeededFuture();
+    }
+
+    private void onMessage(Message<Buffer> msg) {
+      Buffer body = msg.body();
+      ReplicaWire.Reader r = new ReplicaWire.Reader(body, 1);
+      switch (body.getByte(0)) {
+        case ReplicaWire.REPLICATE -> {
+          int n = r.readInt();
+          Buffer statuses = Buffer.buffer(n);
+          for (int i = 0; i < n; i++) {
+            ShardKey key = r.readShard();
+            long epoch = r.readLong();
+            statuses.appendByte(applyWrite(key, epoch, r.readString(), r.readState()));
+          }
+          msg.reply(statuses);
+        }
+        case ReplicaWire.SNAPSHOT -> {
+          ShardKey key = r.readShard();
+          long epoch = r.readLong();
+          Map<String, StoredState> states = new HashMap<>();
+          r.readStates(states);
+          msg.reply(Buffer.buffer(1).appendByte(applySnapshot(key, epoch, states)));
+        }
+        case ReplicaWire.FETCH -> msg.reply(answerFetch(r.readShard(), r.readLong()));
+        case ReplicaWire.RELEASE -> applyRelease(r.readShard(), r.readLong());
+        default -> msg.fail(400, "unknown replica message kind " + body.getByte(0));
+      }
+    }
+  }
+
+  private byte applyWrite(ShardKey key, long epoch, String id, StoredState state) {
+    ShardCopy copy = copies.computeIfAbsent(key, ShardCopy::new);
+    synchronized (copy) {
+      if (epoch < copy.fence || epoch < copy.epoch || (copy.primary && epoch == copy.epoch)) {
+        return ReplicaWire.STALE;
+      }
+      if (copy.primary || copy.epoch < epoch) {
+        return ReplicaWire.NEED_SNAPSHOT;
+      }
+      copy.merge(id, state);
+      return ReplicaWire.OK;
+    }
+  }
+
+  private byte applySnapshot(ShardKey key, long epoch, Map<String, StoredState> states) {
+    ShardCopy copy = copies.computeIfAbsent(key, ShardCopy::new);
+    synchronized (copy) {
+      if (epoch < copy.fence || epoch < copy.epoch || (copy.primary && epoch == copy.epoch)) {
+        return ReplicaWire.STALE;
+      }
+      copy.demote(epoch);
+      copy.mergeAll(states);
+      copy.epoch = epoch;
+      return ReplicaWire.OK;
+    }
+  }
+
+  private Buffer answerFetch(ShardKey key, long epoch) {
+    ShardCopy copy = copies.computeIfAbsent(key, ShardCopy::new);
+    synchronized (copy) {
+      if (epoch < copy.fence || epoch < copy.epoch || (copy.primary && epoch == copy.epoch)) {
+        return Buffer.buffer(9).appendByte(ReplicaWire.STALE).appendLong(Math.max(copy.epoch, copy.fence));
+      }
+      copy.demote(epoch);
+      Buffer reply = Buffer.buffer(64 + 96 * copy.states.size()).appendByte(ReplicaWire.OK).appendLong(copy.epoch);
+      ReplicaWire.putStates(reply, copy.states);
+      return reply;
+    }
+  }
+
+  private void applyRelease(ShardKey key, long epoch) {
+    ShardCopy copy = copies.get(key);
+    if (copy == null) {
+      return;
+    }
+    synchronized (copy) {
+      if (copy.epoch < epoch && (copy.acquiring == null || copy.acquiringEpoch < epoch)) {
+        copy.demote(epoch);
+        copy.states.clear();
+        copy.epoch = 0;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private static StateConflictException stale(ShardKey key, long epoch, long newer) {
+    return new StateConflictException("shard " + key.shard() + " of " + key.type() + " is hosted elsewhere since epoch " + newer
+        + " (this instance is at epoch " + epoch + "): written elsewhere");
+  }
+
+  private static boolean noHandlers(Throwable t) {
+    return t instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS;
+  }
+
+  private static long backoff(int attempt) {
+    return Math.min(RETRY_MAX_MS, RETRY_MIN_MS << Math.min(attempt, 10));
+  }
+}
