@@ -45,10 +45,11 @@ public class StickyOptions {
   /** How long a node leaving cleanly waits for its shards to be handed off before it leaves anyway. */
   public static final long DEFAULT_LEAVE_TIMEOUT_MS = 20_000;
   /**
-   * The store of entity types whose {@code store} is "default": "hazelcast" (the cluster's memory, one
-   * synchronous backup; "memory" on a non-clustered Vert.x), "memory", "postgres" (once registered) or "none".
+   * The store of entity types whose {@code store} is "default": "replicated" (each state on its entity's node
+   * and on its shard's standby node), "hazelcast" (the cluster's memory, one synchronous backup; "memory" on a
+   * non-clustered Vert.x), "memory", "postgres" (once registered) or "none".
    */
-  public static final String DEFAULT_DEFAULT_STORE = "hazelcast";
+  public static final String DEFAULT_DEFAULT_STORE = "replicated";
 
   private long rebalanceIntervalMs = DEFAULT_REBALANCE_INTERVAL_MS;
   private int rebalanceAbsoluteLimit = DEFAULT_REBALANCE_ABSOLUTE_LIMIT;

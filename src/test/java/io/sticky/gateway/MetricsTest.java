@@ -80,7 +80,7 @@ class MetricsTest {
     // A histogram (for histogram_quantile), with sub-millisecond buckets.
     assertThat(page.samples("sticky_requests_seconds_bucket", "type", "counter", "outcome", "ok"))
         .extracting(s -> s.labels().get("le")).contains("+Inf").anyMatch(le -> !le.equals("+Inf") && Double.parseDouble(le) < 0.001);
-    assertThat(page.samples("sticky_store_seconds_count", "store", "memory", "op", "write", "outcome", "ok")).hasSize(1);
+    assertThat(page.samples("sticky_store_seconds_count", "store", "replicated", "op", "write", "outcome", "ok")).hasSize(1);
     assertThat(page.text()).contains("# TYPE sticky_entities_active gauge").contains("# TYPE sticky_activations_total counter")
         .contains("# TYPE sticky_requests_seconds histogram");
   }
@@ -117,7 +117,7 @@ class MetricsTest {
     assertThat(after.value("sticky_shards_hosted", "type", "counter")).isEqualTo(stats.hostedShards()).isPositive();
     assertThat(after.value("sticky_messages_buffered", "type", "counter")).isEqualTo(stats.bufferedMessages()).isZero();
     // Every change is written before its reply (9 asks that increment; the tell may still be on its way).
-    assertThat(delta(before, after, "sticky_store_seconds_count", "store", "memory", "op", "write", "outcome", "ok"))
+    assertThat(delta(before, after, "sticky_store_seconds_count", "store", "replicated", "op", "write", "outcome", "ok"))
         .isGreaterThanOrEqualTo(9);
     // The HTTP server's own series moves with the same requests: 8 increments + 1 view answered 200, 1 answered 400.
     assertThat(delta(before, after, "vertx_http_server_requests_total", "route", ENTITIES_ROUTE, "code", "200")).isEqualTo(9);

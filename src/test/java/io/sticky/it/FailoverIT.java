@@ -18,10 +18,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Crash failover with the default Hazelcast store: three fat-jar JVMs under steady HTTP increments, kill -9 of
+ * Crash failover with each store that keeps two copies in the cluster: three fat-jar JVMs under steady HTTP increments, kill -9 of
  * a node that is not the entry node. Every acknowledged increment must survive (lost acknowledged writes =
  * 0), no counter may exceed its attempts, and the few requests that fail during the failover carry a problem
  * body. Prints the failover time (kill -> first success on an id the dead node hosted).
@@ -36,11 +37,12 @@ class FailoverIT {
     ProcessCluster.killAlive(nodes);
   }
 
-  @Test
-  void killingANodeLosesNoAcknowledgedIncrement() throws Exception {
+  @ParameterizedTest(name = "--store {0}")
+  @ValueSource(strings = {"replicated", "hazelcast"})
+  void killingANodeLosesNoAcknowledgedIncrement(String store) throws Exception {
     ProcessCluster cluster = ProcessCluster.of("sticky-failover", 3);
     for (int i = 0; i < 3; i++) {
-      nodes.add(cluster.startReady(i, "node" + i, "--store", "hazelcast"));
+      nodes.add(cluster.startReady(i, "node" + i, "--store", store));
     }
     NodeProcess entry = nodes.get(0);
     NodeProcess victim = nodes.get(2);
@@ -117,7 +119,7 @@ class FailoverIT {
       assertThat(f.json().getString("detail")).isNotBlank();
     }
     double failoverMs = (firstMovedSuccess.get() - killedAt.get()) / 1e6;
-    System.out.printf("FailoverIT: %d acknowledged increments, lost %d; %d failed requests during failover; failover %.0f ms (kill -> first success on a moved id)%n",
+    System.out.printf("FailoverIT (--store " + store + "): %d acknowledged increments, lost %d; %d failed requests during failover; failover %.0f ms (kill -> first success on a moved id)%n",
         totalAcked, lost, failures.size(), failoverMs);
     assertThat(lost).as("lost acknowledged increments").isZero();
     assertThat(failures.size()).as("failed requests are few").isLessThan(Math.max(50, (int) (totalAcked / 10)));

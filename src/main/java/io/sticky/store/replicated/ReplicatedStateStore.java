@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
@@ -52,8 +53,14 @@ import org.slf4j.LoggerFactory;
 public final class ReplicatedStateStore implements StateStore {
   public static final String NAME = "replicated";
   private static final Logger log = LoggerFactory.getLogger(ReplicatedStateStore.class);
-  /** A fetch or snapshot not answered in this time is sent again (a hung member holds its shards up). */
-  static final long REQUEST_TIMEOUT_MS = 5_000;
+  /**
+   * A fetch, snapshot or batch not answered in this time is sent again (all are idempotent). Well below the
+   * ask timeout: a message to a node that is stopping can be lost without an answer, and the write waiting on
+   * it must still be acknowledged in time by the next standby.
+   */
+  static final long REQUEST_TIMEOUT_MS = 1_000;
+  /** Attempts at fetching one member's copy before the acquisition fails (the load or write then fails, not applied). */
+  static final int FETCH_ATTEMPTS = 4;
   /** A write that no standby acknowledged in this time fails with an unknown outcome. */
   static final long WRITE_GIVE_UP_MS = 30_000;
   private static final long RETRY_MIN_MS = 20;
@@ -65,6 +72,8 @@ public final class ReplicatedStateStore implements StateStore {
   private final ConcurrentMap<ShardKey, ShardCopy> copies = new ConcurrentHashMap<>();
   /** Writes of the current event-loop turn, per standby, on each event-loop thread. */
   private final ThreadLocal<Map<String, List<PendingWrite>>> turn = ThreadLocal.withInitial(HashMap::new);
+  /** Batches sent and not answered yet, per standby: sent again at once if that standby leaves the cluster. */
+  private final ConcurrentMap<String, Set<InFlight>> unanswered = new ConcurrentHashMap<>();
   private volatile String deploymentId;
 
   /**
@@ -211,10 +220,13 @@ public final class ReplicatedStateStore implements StateStore {
             // Not serving copies (starting, or stopping after its clean leave): it holds nothing we need.
             return Future.succeededFuture(Map.of());
           }
-          if (attempt >= 3) {
+          if (attempt >= FETCH_ATTEMPTS) {
             return Future.failedFuture("member " + node + " did not hand over its copy of shard " + key + ": " + ar.cause().getMessage());
           }
-          return fetch(node, key, epoch, attempt + 1);
+          // Unreachable but still a member: it may be leaving the membership right now (a crash), so wait a little.
+          Promise<Map<String, StoredState>> again = Promise.promise();
+          vertx.setTimer(backoff(attempt + 2), t -> fetch(node, key, epoch, attempt + 1).onComplete(again));
+          return again.future();
         });
   }
 
@@ -306,8 +318,24 @@ public final class ReplicatedStateStore implements StateStore {
     }
   }
 
+  /** A batch on its way to a standby (identity, not content, tells batches apart). */
+  private record InFlight(List<PendingWrite> writes) {
+    @Override
+    public boolean equals(Object o) {
+      return this == o;
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(this);
+    }
+  }
+
   /** Sends the write to the shard's current standby once that standby holds the shard. */
   private void replicate(PendingWrite w) {
+    if (w.done.future().isComplete()) {
+      return; // answered by a standby that was given up on too early, or sent twice
+    }
     String standby;
     Future<Void> ready;
     synchronized (w.copy) {
@@ -368,8 +396,14 @@ public final class ReplicatedStateStore implements StateStore {
       ReplicaWire.putString(msg, w.id);
       ReplicaWire.putState(msg, w.state);
     }
+    Set<InFlight> waiting = unanswered.computeIfAbsent(standby, s -> ConcurrentHashMap.newKeySet());
+    InFlight sent = new InFlight(batch);
+    waiting.add(sent);
     vertx.eventBus().<Buffer>request(Addresses.replica(standby), msg, new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS))
         .onComplete(ar -> {
+          if (!waiting.remove(sent)) {
+            return; // the standby left the cluster and the batch was sent to its successor already
+          }
           if (ar.failed()) {
             log.debug("replication of {} writes to {} failed: {}", batch.size(), standby, ar.cause().getMessage());
             batch.forEach(this::retryLater);
@@ -429,6 +463,17 @@ public final class ReplicatedStateStore implements StateStore {
   /** A member came or went: primaries whose standby changed send their shard to the new one. */
   private void onMembershipChange(Membership.Change change) {
     String next = successor();
+    // A crashed standby never answers: its batches would wait out the request timeout (as long as the ask's).
+    for (String gone : change.removed()) {
+      Set<InFlight> lost = unanswered.remove(gone);
+      if (lost != null) {
+        for (InFlight sent : lost) {
+          if (lost.remove(sent)) {
+            sent.writes.forEach(this::retryLater);
+          }
+        }
+      }
+    }
     for (ShardCopy copy : copies.values()) {
       long epoch;
       synchronized (copy) {
