@@ -78,4 +78,31 @@ class ReplicatedStoreFencingTest {
       assertThat(await(b.load("counter", "id-" + i, 2))).as("id-" + i).isEqualTo(state(1, 1, i));
     }
   }
+  @Test
+  void onceTheNewStandbyHoldsTheShardOtherCopiesAreDropped() throws Exception {
+    ReplicatedStateStore a = stores.get(0);
+    ReplicatedStateStore b = stores.get(1);
+    ReplicatedStateStore c = stores.get(2);
+    // One shard (ids of the same shard), hosted by a at epoch 1: a's standby is b.
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; ids.size() < 20; i++) {
+      if (io.sticky.region.ShardId.of("s-" + i, 8) == 3) {
+        ids.add("s-" + i);
+      }
+    }
+    for (String id : ids) {
+      await(a.write("counter", id, state(1, 1, 1)));
+    }
+    assertThat(b.size()).as("b holds the standby copy").isEqualTo(ids.size());
+    // c takes the shard over at epoch 2; its standby is a (the member after c, wrapping round).
+    for (String id : ids) {
+      await(c.write("counter", id, state(2, 2, 2)));
+    }
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> b.size() == 0);
+    assertThat(a.size()).as("a now holds c's standby copy").isEqualTo(ids.size());
+    assertThat(c.size()).isEqualTo(ids.size());
+    for (String id : ids) {
+      assertThat(await(c.load("counter", id, 2))).isEqualTo(state(2, 2, 2));
+    }
+  }
 }

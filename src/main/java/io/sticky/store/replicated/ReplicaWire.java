@@ -14,15 +14,15 @@ import java.util.Map;
  *   <caption>Messages</caption>
  *   <tr><th>kind</th><th>sender -> receiver</th><th>body</th><th>reply</th></tr>
  *   <tr><td>{@link #REPLICATE}</td><td>primary -> its standby</td><td>entries, each (type, shard, epoch, id, state):
- *   the writes of one event-loop turn to that standby</td><td>one status per entry: {@link #OK},
+ *   a batch of writes to that standby</td><td>one status per entry: {@link #OK},
  *   {@link #STALE} (a newer epoch of the shard exists) or {@link #NEED_SNAPSHOT} (no copy at that epoch yet)</td></tr>
- *   <tr><td>{@link #SNAPSHOT}</td><td>primary -> its (new) standby</td><td>type, shard, epoch, every state of the
- *   shard</td><td>status</td></tr>
+ *   <tr><td>{@link #SNAPSHOT}</td><td>primary -> its (new) standby</td><td>type, shard, epoch, term (which standby
+ *   assignment of the epoch), every state of the shard</td><td>status</td></tr>
  *   <tr><td>{@link #FETCH}</td><td>new primary -> every other member</td><td>type, shard, epoch: "I host the shard
  *   from this epoch; give me your copy and refuse writes of older epochs"</td><td>status, the copy's epoch and
  *   states (none if no copy)</td></tr>
- *   <tr><td>{@link #RELEASE}</td><td>primary -> every member but its standby</td><td>type, shard, epoch: "drop
- *   copies older than this epoch"; sent once its standby holds the shard</td><td>none</td></tr>
+ *   <tr><td>{@link #RELEASE}</td><td>primary -> every member but its standby</td><td>type, shard, epoch, term: "drop
+ *   copies older than this epoch and term"; sent once its standby holds the shard</td><td>none</td></tr>
  * </table>
  */
 final class ReplicaWire {

@@ -6,7 +6,6 @@ import io.sticky.region.ShardId;
 import io.sticky.store.StateConflictException;
 import io.sticky.store.StateStore;
 import io.sticky.store.StoredState;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -21,10 +20,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * The entity's node holds the primary copy of its state; one other node, the shard's standby, holds the
  * second. A write is acknowledged once both have it, so {@code kill -9} of any one node loses no
  * acknowledged write, and no store operation is on the write path: one event-bus round trip to the standby,
- * shared by every write of the same event-loop turn to the same standby.
+ * shared by every write to the same standby that arrived while the previous batches were on their way.
  *
  * <p>How it stays one copy per shard, and safe:
  * <ul>
@@ -63,6 +65,14 @@ public final class ReplicatedStateStore implements StateStore {
   static final int FETCH_ATTEMPTS = 4;
   /** A write that no standby acknowledged in this time fails with an unknown outcome. */
   static final long WRITE_GIVE_UP_MS = 30_000;
+  /**
+   * Batches to one standby that may be unanswered at once. Writes that arrive meanwhile wait and go together
+   * in the next batch, so a batch holds what arrived during one round trip: under load, many writes share one
+   * message (each costs CPU on both nodes, which is what limits a small machine); when idle, a write goes at once.
+   */
+  static final int MAX_BATCHES_IN_FLIGHT = 2;
+  /** Writes in one batch, at most. */
+  static final int MAX_BATCH = 512;
   private static final long RETRY_MIN_MS = 20;
   private static final long RETRY_MAX_MS = 1_000;
 
@@ -70,8 +80,8 @@ public final class ReplicatedStateStore implements StateStore {
   private final Membership membership;
   private final ToIntFunction<String> shardsOf;
   private final ConcurrentMap<ShardKey, ShardCopy> copies = new ConcurrentHashMap<>();
-  /** Writes of the current event-loop turn, per standby, on each event-loop thread. */
-  private final ThreadLocal<Map<String, List<PendingWrite>>> turn = ThreadLocal.withInitial(HashMap::new);
+  /** Per standby: the writes waiting to go and how many batches are unanswered (group commit). */
+  private final ConcurrentMap<String, Lane> lanes = new ConcurrentHashMap<>();
   /** Batches sent and not answered yet, per standby: sent again at once if that standby leaves the cluster. */
   private final ConcurrentMap<String, Set<InFlight>> unanswered = new ConcurrentHashMap<>();
   private volatile String deploymentId;
@@ -236,6 +246,7 @@ public final class ReplicatedStateStore implements StateStore {
       copy.standbySynced.tryFail("standby of " + copy.key + " changed to " + standby);
     }
     copy.standby = standby;
+    copy.term++;
     copy.standbySynced = standby == null ? null : Promise.promise();
   }
 
@@ -243,19 +254,21 @@ public final class ReplicatedStateStore implements StateStore {
   private void syncStandby(ShardCopy copy, String standby, long epoch, int attempt) {
     Buffer msg;
     Promise<Void> synced;
+    long term;
     synchronized (copy) {
       if (!copy.primary || copy.epoch != epoch || !standby.equals(copy.standby)) {
         return;
       }
       synced = copy.standbySynced;
-      msg = ReplicaWire.shardMessage(ReplicaWire.SNAPSHOT, copy.key, epoch);
+      term = copy.term;
+      msg = ReplicaWire.shardMessage(ReplicaWire.SNAPSHOT, copy.key, epoch).appendLong(term);
       ReplicaWire.putStates(msg, copy.states);
     }
     vertx.eventBus().<Buffer>request(Addresses.replica(standby), msg, new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS))
         .onComplete(ar -> {
           if (ar.succeeded() && ar.result().body().getByte(0) == ReplicaWire.OK) {
             synced.tryComplete();
-            release(copy.key, epoch, standby);
+            release(copy.key, epoch, term, standby);
           } else if (ar.succeeded()) {
             synchronized (copy) {
               copy.demote(epoch + 1);
@@ -268,9 +281,9 @@ public final class ReplicatedStateStore implements StateStore {
         });
   }
 
-  /** Tells every member but this one and the standby to drop copies of the shard older than {@code epoch}. */
-  private void release(ShardKey key, long epoch, String standby) {
-    Buffer msg = ReplicaWire.shardMessage(ReplicaWire.RELEASE, key, epoch);
+  /** Tells every member but this one and the standby to drop copies older than this epoch and standby term. */
+  private void release(ShardKey key, long epoch, long term, String standby) {
+    Buffer msg = ReplicaWire.shardMessage(ReplicaWire.RELEASE, key, epoch).appendLong(term);
     for (String node : others()) {
       if (!node.equals(standby)) {
         vertx.eventBus().send(Addresses.replica(node), msg);
@@ -371,24 +384,51 @@ public final class ReplicatedStateStore implements StateStore {
     vertx.setTimer(backoff(w.attempt++), t -> replicate(w));
   }
 
-  /** Batches the write with the others of this event-loop turn to the same standby. */
-  private void enqueue(String standby, PendingWrite w) {
-    Context ctx = Vertx.currentContext();
-    if (ctx == null || !ctx.isEventLoopContext()) {
-      send(standby, List.of(w));
-      return;
+  /** The writes on their way to one standby. */
+  private static final class Lane {
+    final String standby;
+    final Queue<PendingWrite> waiting = new ConcurrentLinkedQueue<>();
+    final AtomicInteger inFlight = new AtomicInteger();
+
+    Lane(String standby) {
+      this.standby = standby;
     }
-    Map<String, List<PendingWrite>> open = turn.get();
-    List<PendingWrite> batch = open.get(standby);
-    if (batch == null) {
-      batch = new ArrayList<>();
-      open.put(standby, batch);
-      ctx.runOnContext(v -> send(standby, open.remove(standby)));
-    }
-    batch.add(w);
   }
 
-  private void send(String standby, List<PendingWrite> batch) {
+  private void enqueue(String standby, PendingWrite w) {
+    Lane lane = lanes.computeIfAbsent(standby, Lane::new);
+    lane.waiting.add(w);
+    drain(lane);
+  }
+
+  /**
+   * Sends what waits for the lane's standby while fewer than {@link #MAX_BATCHES_IN_FLIGHT} batches are
+   * unanswered; every answer calls this again. Any thread: every write is followed by a call, and so is every
+   * answer, so nothing waits with a batch slot free.
+   */
+  private void drain(Lane lane) {
+    while (!lane.waiting.isEmpty()) {
+      int sending = lane.inFlight.get();
+      if (sending >= MAX_BATCHES_IN_FLIGHT) {
+        return;
+      }
+      if (!lane.inFlight.compareAndSet(sending, sending + 1)) {
+        continue;
+      }
+      List<PendingWrite> batch = new ArrayList<>();
+      for (PendingWrite w; batch.size() < MAX_BATCH && (w = lane.waiting.poll()) != null; ) {
+        batch.add(w);
+      }
+      if (batch.isEmpty()) {
+        lane.inFlight.decrementAndGet();
+      } else {
+        send(lane, batch);
+      }
+    }
+  }
+
+  private void send(Lane lane, List<PendingWrite> batch) {
+    String standby = lane.standby;
     Buffer msg = Buffer.buffer(64 + 96 * batch.size()).appendByte(ReplicaWire.REPLICATE).appendInt(batch.size());
     for (PendingWrite w : batch) {
       ReplicaWire.putString(msg, w.copy.key.type());
@@ -401,6 +441,8 @@ public final class ReplicatedStateStore implements StateStore {
     waiting.add(sent);
     vertx.eventBus().<Buffer>request(Addresses.replica(standby), msg, new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS))
         .onComplete(ar -> {
+          lane.inFlight.decrementAndGet();
+          drain(lane);
           if (!waiting.remove(sent)) {
             return; // the standby left the cluster and the batch was sent to its successor already
           }
@@ -465,6 +507,12 @@ public final class ReplicatedStateStore implements StateStore {
     String next = successor();
     // A crashed standby never answers: its batches would wait out the request timeout (as long as the ask's).
     for (String gone : change.removed()) {
+      Lane lane = lanes.remove(gone);
+      if (lane != null) {
+        for (PendingWrite w; (w = lane.waiting.poll()) != null; ) {
+          retryLater(w);
+        }
+      }
       Set<InFlight> lost = unanswered.remove(gone);
       if (lost != null) {
         for (InFlight sent : lost) {
@@ -526,12 +574,13 @@ public final class ReplicatedStateStore implements StateStore {
         case ReplicaWire.SNAPSHOT -> {
           ShardKey key = r.readShard();
           long epoch = r.readLong();
+          long term = r.readLong();
           Map<String, StoredState> states = new HashMap<>();
           r.readStates(states);
-          msg.reply(Buffer.buffer(1).appendByte(applySnapshot(key, epoch, states)));
+          msg.reply(Buffer.buffer(1).appendByte(applySnapshot(key, epoch, term, states)));
         }
         case ReplicaWire.FETCH -> msg.reply(answerFetch(r.readShard(), r.readLong()));
-        case ReplicaWire.RELEASE -> applyRelease(r.readShard(), r.readLong());
+        case ReplicaWire.RELEASE -> applyRelease(r.readShard(), r.readLong(), r.readLong());
         default -> msg.fail(400, "unknown replica message kind " + body.getByte(0));
       }
     }
@@ -551,7 +600,7 @@ public final class ReplicatedStateStore implements StateStore {
     }
   }
 
-  private byte applySnapshot(ShardKey key, long epoch, Map<String, StoredState> states) {
+  private byte applySnapshot(ShardKey key, long epoch, long term, Map<String, StoredState> states) {
     ShardCopy copy = copies.computeIfAbsent(key, ShardCopy::new);
     synchronized (copy) {
       if (epoch < copy.fence || epoch < copy.epoch || (copy.primary && epoch == copy.epoch)) {
@@ -559,6 +608,7 @@ public final class ReplicatedStateStore implements StateStore {
       }
       copy.demote(epoch);
       copy.mergeAll(states);
+      copy.term = copy.epoch == epoch ? Math.max(copy.term, term) : term;
       copy.epoch = epoch;
       return ReplicaWire.OK;
     }
@@ -577,13 +627,14 @@ public final class ReplicatedStateStore implements StateStore {
     }
   }
 
-  private void applyRelease(ShardKey key, long epoch) {
+  private void applyRelease(ShardKey key, long epoch, long term) {
     ShardCopy copy = copies.get(key);
     if (copy == null) {
       return;
     }
     synchronized (copy) {
-      if (copy.epoch < epoch && (copy.acquiring == null || copy.acquiringEpoch < epoch)) {
+      boolean older = copy.epoch < epoch || (copy.epoch == epoch && copy.term < term && !copy.primary);
+      if (older && (copy.acquiring == null || copy.acquiringEpoch < epoch)) {
         copy.demote(epoch);
         copy.states.clear();
         copy.epoch = 0;

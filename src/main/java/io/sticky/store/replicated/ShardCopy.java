@@ -19,6 +19,12 @@ final class ShardCopy {
 
   /** The allocation epoch this copy was written at (primary: the hosting epoch); 0 = holds nothing. */
   long epoch;
+  /**
+   * Which standby assignment of its epoch this copy belongs to: a primary counts its standby changes, a replica
+   * keeps the count of the snapshot it holds. A release names the assignment it follows, so it never drops a
+   * copy that a later snapshot made (a standby that went and came back).
+   */
+  long term;
   /** The highest epoch some node announced it hosts the shard at: writes and copies of older epochs are refused. */
   long fence;
   boolean primary;
