@@ -28,6 +28,11 @@ public class EntityTypeOptions {
   public static final int DEFAULT_MAX_ACTIVE_ENTITIES = 100_000;
   /** Which entity the limit passivates first. */
   public static final PassivationPolicy DEFAULT_PASSIVATION_POLICY = PassivationPolicy.W_TINY_LFU;
+  /**
+   * Passivate entities of a type without a store ({@code store: none}), which drops their state. Off: such
+   * entities are never passivated, and at {@code maxActiveEntities} a new one is refused (503) instead.
+   */
+  public static final boolean DEFAULT_PASSIVATE_WITHOUT_STORE = false;
   /** Re-activate the entities that were active when their shard moves or their node restarts (opt-in). */
   public static final boolean DEFAULT_REMEMBER_ENTITIES = false;
   /** Throttle of those re-activations, per region: never a thundering herd on the store. */
@@ -43,6 +48,7 @@ public class EntityTypeOptions {
   private long passivateAfterMs = DEFAULT_PASSIVATE_AFTER_MS;
   private int maxActiveEntities = DEFAULT_MAX_ACTIVE_ENTITIES;
   private PassivationPolicy passivationPolicy = DEFAULT_PASSIVATION_POLICY;
+  private boolean passivateWithoutStore = DEFAULT_PASSIVATE_WITHOUT_STORE;
   private boolean rememberEntities = DEFAULT_REMEMBER_ENTITIES;
   private int rememberActivationsPerSecond = DEFAULT_REMEMBER_ACTIVATIONS_PER_SECOND;
 
@@ -60,6 +66,7 @@ public class EntityTypeOptions {
     this.passivateAfterMs = other.passivateAfterMs;
     this.maxActiveEntities = other.maxActiveEntities;
     this.passivationPolicy = other.passivationPolicy;
+    this.passivateWithoutStore = other.passivateWithoutStore;
     this.rememberEntities = other.rememberEntities;
     this.rememberActivationsPerSecond = other.rememberActivationsPerSecond;
   }
@@ -76,6 +83,7 @@ public class EntityTypeOptions {
     setPassivateAfterMs(json.getLong("passivateAfterMs", DEFAULT_PASSIVATE_AFTER_MS));
     setMaxActiveEntities(json.getInteger("maxActiveEntities", DEFAULT_MAX_ACTIVE_ENTITIES));
     setPassivationPolicy(PassivationPolicy.parse(json.getString("passivationPolicy", DEFAULT_PASSIVATION_POLICY.configName())));
+    setPassivateWithoutStore(json.getBoolean("passivateWithoutStore", DEFAULT_PASSIVATE_WITHOUT_STORE));
     setRememberEntities(json.getBoolean("rememberEntities", DEFAULT_REMEMBER_ENTITIES));
     setRememberActivationsPerSecond(json.getInteger("rememberActivationsPerSecond", DEFAULT_REMEMBER_ACTIVATIONS_PER_SECOND));
   }
@@ -92,6 +100,7 @@ public class EntityTypeOptions {
         .put("passivateAfterMs", passivateAfterMs)
         .put("maxActiveEntities", maxActiveEntities)
         .put("passivationPolicy", passivationPolicy.configName())
+        .put("passivateWithoutStore", passivateWithoutStore)
         .put("rememberEntities", rememberEntities)
         .put("rememberActivationsPerSecond", rememberActivationsPerSecond);
   }
@@ -191,6 +200,16 @@ public class EntityTypeOptions {
 
   public EntityTypeOptions setPassivationPolicy(PassivationPolicy passivationPolicy) {
     this.passivationPolicy = java.util.Objects.requireNonNull(passivationPolicy, "passivationPolicy");
+    return this;
+  }
+
+  public boolean isPassivateWithoutStore() {
+    return passivateWithoutStore;
+  }
+
+  /** Whether entities of a type without a store may be passivated, losing their state (see the default). */
+  public EntityTypeOptions setPassivateWithoutStore(boolean passivateWithoutStore) {
+    this.passivateWithoutStore = passivateWithoutStore;
     return this;
   }
 

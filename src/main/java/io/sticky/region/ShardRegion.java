@@ -121,6 +121,8 @@ public final class ShardRegion extends VerticleBase {
   /** Active entities in recency order, and whom the limit passivates first. */
   private final ActiveEntities active;
   private final long passivateAfterNanos;
+  /** False for a type without a store that did not opt in to passivation: the active limit then refuses new entities. */
+  private final boolean passivates;
   private long idleTimer = -1;
   /** Remember-entities, when the type asks for it (else null). */
   private RememberedEntities remembered;
@@ -152,7 +154,9 @@ public final class ShardRegion extends VerticleBase {
     this.maxBufferedPerShard = typeOptions.getMaxBufferedPerShard();
     this.mailboxCapacity = typeOptions.getMailboxCapacity();
     this.active = ActiveEntities.create(typeOptions.getPassivationPolicy(), typeOptions.getMaxActiveEntities());
-    this.passivateAfterNanos = typeOptions.getPassivateAfterMs() * 1_000_000L;
+    // Passivating an entity of a type without a store would drop its state: only if the type says so.
+    this.passivates = store != null || typeOptions.isPassivateWithoutStore();
+    this.passivateAfterNanos = passivates ? typeOptions.getPassivateAfterMs() * 1_000_000L : 0;
   }
 
   @Override
@@ -671,6 +675,13 @@ public final class ShardRegion extends VerticleBase {
 
   /** Starts an instance of {@code id}; {@code first} (may be null) is the message that asked for it. */
   private void activate(String id, int shard, Envelope first) {
+    if (!passivates && active.size() >= typeOptions.getMaxActiveEntities()) {
+      if (first != null) {
+        first.fail(StickyError.UNAVAILABLE, type.name() + " has " + active.size() + " active entities on this node, its limit, and keeps"
+            + " state only in memory (store none, passivateWithoutStore false), so none is passivated to make room; retry later");
+      }
+      return;
+    }
     Entity<?> entity;
     EntityCell cell;
     try {

@@ -185,4 +185,32 @@ class PassivationTest {
       vertx.close().await(10, TimeUnit.SECONDS);
     }
   }
+  @Test
+  void aTypeWithoutAStoreIsNotPassivatedAndItsLimitRefusesNewEntitiesInsteadOfDroppingState() throws Exception {
+    StickyImpl sticky = start(EntityType.of("counter", CounterEntity::new,
+        new EntityTypeOptions().setStore("none").setPassivateAfterMs(200).setMaxActiveEntities(10)));
+    for (int i = 0; i < 10; i++) {
+      assertThat(value(sticky, "counter", "kept-" + i)).isEqualTo(1);
+    }
+    // Idle for several passivation periods: nothing is passivated, so nothing is lost.
+    await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(3)).until(() -> sticky.stats("counter").passivations() == 0);
+    // At the limit a new entity is refused (not applied: 503), rather than one of the ten losing its state.
+    Future<?> attempt = sticky.request("counter", "one-more", EntityAddress.KIND_ASK, increment());
+    attempt.otherwiseEmpty().await(10, TimeUnit.SECONDS);
+    assertThat(attempt.failed()).isTrue();
+    assertThat(io.sticky.api.StickyError.of(attempt.cause())).isEqualTo(io.sticky.api.StickyError.UNAVAILABLE);
+    for (int i = 0; i < 10; i++) {
+      assertThat(value(sticky, "counter", "kept-" + i)).as("kept-" + i).isEqualTo(2);
+    }
+    assertThat(sticky.stats("counter").evictions()).isZero();
+  }
+
+  @Test
+  void aTypeWithoutAStoreThatOptsInIsPassivatedAndStartsAfresh() throws Exception {
+    StickyImpl sticky = start(EntityType.of("counter", CounterEntity::new,
+        new EntityTypeOptions().setStore("none").setPassivateAfterMs(200).setPassivateWithoutStore(true)));
+    assertThat(value(sticky, "counter", "dropped")).isEqualTo(1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sticky.stats("counter").passivations() == 1);
+    assertThat(value(sticky, "counter", "dropped")).as("its state went with the passivated instance").isEqualTo(1);
+  }
 }
