@@ -711,6 +711,14 @@ public abstract class Entity<S> extends VerticleBase {
     onFenced.run();
   }
 
+  /**
+   * Runtime contract: this instance may no longer be the only one (its node lost the cluster's majority): it
+   * takes no more messages, writes nothing more, and the region is told to retire it, as after a conflict.
+   */
+  public final void fenceOff(String reason) {
+    context.runOnContext(v -> fence(reason));
+  }
+
   /** A future from elsewhere (store client, hook), completed back on this entity's context. */
   private <T> Future<T> here(Future<T> future) {
     Promise<T> promise = Promise.promise();

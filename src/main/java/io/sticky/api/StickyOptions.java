@@ -45,6 +45,11 @@ public class StickyOptions {
   /** How long a node leaving cleanly waits for its shards to be handed off before it leaves anyway. */
   public static final long DEFAULT_LEAVE_TIMEOUT_MS = 20_000;
   /**
+   * The cluster's intended size, for a static quorum: a node serves only while it reaches a majority of this
+   * many nodes. 0 (the default): a majority of the last membership that was stable for 10 s (see Quorum).
+   */
+  public static final int DEFAULT_EXPECTED_NODES = 0;
+  /**
    * The store of entity types whose {@code store} is "default": "replicated" (each state on its entity's node
    * and on its shard's standby node), "hazelcast" (the cluster's memory, one synchronous backup; "memory" on a
    * non-clustered Vert.x), "memory", "postgres" (once registered) or "none".
@@ -58,6 +63,7 @@ public class StickyOptions {
   private long rebalanceJoinDelayMs = DEFAULT_REBALANCE_JOIN_DELAY_MS;
   private long handOffTimeoutMs = DEFAULT_HAND_OFF_TIMEOUT_MS;
   private long leaveTimeoutMs = DEFAULT_LEAVE_TIMEOUT_MS;
+  private int expectedNodes = DEFAULT_EXPECTED_NODES;
   private String defaultStore = DEFAULT_DEFAULT_STORE;
   private int maxBufferedPerRegion = DEFAULT_MAX_BUFFERED_PER_REGION;
   private long coordinatorTimeoutMs = DEFAULT_COORDINATOR_TIMEOUT_MS;
@@ -83,6 +89,7 @@ public class StickyOptions {
     setRebalanceJoinDelayMs(json.getLong("rebalanceJoinDelayMs", DEFAULT_REBALANCE_JOIN_DELAY_MS));
     setHandOffTimeoutMs(json.getLong("handOffTimeoutMs", DEFAULT_HAND_OFF_TIMEOUT_MS));
     setLeaveTimeoutMs(json.getLong("leaveTimeoutMs", DEFAULT_LEAVE_TIMEOUT_MS));
+    setExpectedNodes(json.getInteger("expectedNodes", DEFAULT_EXPECTED_NODES));
     setDefaultStore(json.getString("defaultStore", DEFAULT_DEFAULT_STORE));
   }
 
@@ -99,6 +106,7 @@ public class StickyOptions {
         .put("rebalanceJoinDelayMs", rebalanceJoinDelayMs)
         .put("handOffTimeoutMs", handOffTimeoutMs)
         .put("leaveTimeoutMs", leaveTimeoutMs)
+        .put("expectedNodes", expectedNodes)
         .put("defaultStore", defaultStore);
   }
 
@@ -180,6 +188,16 @@ public class StickyOptions {
 
   public StickyOptions setLeaveTimeoutMs(long leaveTimeoutMs) {
     this.leaveTimeoutMs = EntityTypeOptions.requirePositive("leaveTimeoutMs", leaveTimeoutMs);
+    return this;
+  }
+
+  public int getExpectedNodes() {
+    return expectedNodes;
+  }
+
+  /** A static quorum of {@code expectedNodes} nodes; 0 counts the majority from the last stable membership. */
+  public StickyOptions setExpectedNodes(int expectedNodes) {
+    this.expectedNodes = EntityTypeOptions.requireNonNegative("expectedNodes", expectedNodes);
     return this;
   }
 

@@ -2,6 +2,7 @@ package io.sticky.coordinator;
 
 import io.sticky.api.StickyOptions;
 import io.sticky.cluster.Membership;
+import io.sticky.cluster.Quorum;
 import io.sticky.spi.ShardAllocationStrategy;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -10,13 +11,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps exactly one {@link ShardCoordinator} in the cluster: every node runs this watcher, and the one that
- * is the oldest member deploys the coordinator. Runs on the context it was started from.
+ * is the oldest member, if it holds the cluster's majority ({@link Quorum}), deploys the coordinator. Runs on
+ * the context it was started from.
  */
 public final class CoordinatorSingleton {
   private static final Logger log = LoggerFactory.getLogger(CoordinatorSingleton.class);
 
   private final Vertx vertx;
   private final Membership membership;
+  private final Quorum quorum;
   private final ShardAllocationStrategy strategy;
   private final StickyOptions options;
   private String deploymentId;
@@ -24,9 +27,10 @@ public final class CoordinatorSingleton {
   private boolean closed;
   private Runnable unsubscribe;
 
-  public CoordinatorSingleton(Vertx vertx, Membership membership, ShardAllocationStrategy strategy, StickyOptions options) {
+  public CoordinatorSingleton(Vertx vertx, Membership membership, Quorum quorum, ShardAllocationStrategy strategy, StickyOptions options) {
     this.vertx = vertx;
     this.membership = membership;
+    this.quorum = quorum;
     this.strategy = strategy;
     this.options = options;
   }
@@ -34,6 +38,8 @@ public final class CoordinatorSingleton {
   /** Call on a Vert.x context; membership changes are handled on it. */
   public void start() {
     unsubscribe = membership.subscribe(vertx, change -> check());
+    io.vertx.core.Context here = vertx.getOrCreateContext();
+    quorum.onChange(held -> here.runOnContext(v -> check()));
     check();
   }
 
@@ -45,7 +51,8 @@ public final class CoordinatorSingleton {
     if (closed || deploying) {
       return;
     }
-    boolean oldest = membership.self().equals(membership.oldest());
+    // Only on the majority side: a minority's oldest member must not place shards the majority places too.
+    boolean oldest = membership.self().equals(membership.oldest()) && quorum.held();
     if (oldest && deploymentId == null) {
       deploying = true;
       vertx.deployVerticle(new ShardCoordinator(membership, strategy, options)).onComplete(ar -> {

@@ -1,6 +1,7 @@
 package io.sticky.gateway;
 
 import io.sticky.api.Sticky;
+import io.sticky.cluster.Quorum;
 import io.sticky.runtime.StickyImpl;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -26,18 +27,19 @@ import java.util.Map;
  *   <li>{@code GET /health/live}: no checks. It answers while the HTTP event loop does; nothing outside the
  *   process may take it down (a store outage must not get the node restarted).</li>
  *   <li>{@code GET /health/ready}, in this order: {@value #CLUSTER} (Vert.x has joined its cluster; member
- *   count), {@value #REGIONS} (every entity type's region is registered with the coordinator),
+ *   count), {@value #QUORUM} (this node reaches a majority of the cluster; see {@code Quorum}), {@value #REGIONS} (every entity type's region is registered with the coordinator),
  *   {@value #STORES} (every state store in use answers a ping within {@value #STORE_PING_TIMEOUT_MS} ms) and
  *   {@value #LEAVING} (no clean leave has started).</li>
  * </ul>
  */
 final class NodeHealth {
   static final String CLUSTER = "cluster";
+  static final String QUORUM = "quorum";
   static final String REGIONS = "regions";
   static final String STORES = "stores";
   static final String LEAVING = "leaving";
   /** Order of the checks in the body (vertx-health-check's own order is a hash map's). */
-  private static final List<String> ORDER = List.of(CLUSTER, REGIONS, STORES, LEAVING);
+  private static final List<String> ORDER = List.of(CLUSTER, QUORUM, REGIONS, STORES, LEAVING);
   /**
    * How long readiness waits for one store's ping: a dead PostgreSQL makes the node not ready within this,
    * rather than hanging the probe until the orchestrator's own timeout.
@@ -57,6 +59,7 @@ final class NodeHealth {
     this.live = HealthChecks.create(vertx);
     this.ready = HealthChecks.create(vertx)
         .register(CLUSTER, CHECK_TIMEOUT_MS, this::cluster)
+        .register(QUORUM, CHECK_TIMEOUT_MS, this::quorum)
         .register(REGIONS, CHECK_TIMEOUT_MS, this::regions)
         .register(STORES, STORE_PING_TIMEOUT_MS + CHECK_TIMEOUT_MS, this::stores)
         .register(LEAVING, CHECK_TIMEOUT_MS, this::leaving);
@@ -125,6 +128,18 @@ final class NodeHealth {
       result.complete(Status.KO(new JsonObject().put("clustered", true).put("detail", "not a member of the cluster")));
     } else {
       result.complete(Status.OK(new JsonObject().put("clustered", true).put("members", cm.getNodes().size())));
+    }
+  }
+
+  private void quorum(Promise<Status> result) {
+    Quorum quorum = sticky instanceof StickyImpl impl ? impl.quorum() : null;
+    if (quorum == null) {
+      result.complete(Status.OK());
+    } else if (quorum.held()) {
+      result.complete(Status.OK(new JsonObject().put("base", quorum.base().size())));
+    } else {
+      result.complete(Status.KO(new JsonObject().put("base", quorum.base().size())
+          .put("detail", "cannot reach a majority of the cluster: serving no entity")));
     }
   }
 

@@ -17,6 +17,11 @@ public final class Addresses {
     return "sticky.region." + type + "." + node;
   }
 
+  /** Clustered: the quorum pings of {@code node} (see {@code Quorum}). */
+  public static String quorum(String node) {
+    return "sticky.quorum." + node;
+  }
+
   /** Clustered: the replicated state store's endpoint on {@code node} (copies of shards' states). */
   public static String replica(String node) {
     return "sticky.replica." + node;

@@ -10,6 +10,7 @@ import io.sticky.api.Sticky.RegionStats;
 import io.sticky.api.StickyError;
 import io.sticky.api.StickyOptions;
 import io.sticky.cluster.Membership;
+import io.sticky.cluster.Quorum;
 import io.sticky.protocol.Addresses;
 import io.sticky.protocol.Headers;
 import io.sticky.protocol.Protocol;
@@ -79,6 +80,8 @@ public final class ShardRegion extends VerticleBase {
   private final EntityTypeOptions typeOptions;
   /** The type's state store, or null when its state lives only in memory (and travels with hand-offs). */
   private final StateStore store;
+  /** Whether this node is on the cluster's majority side: without it, nothing is served (see {@link Quorum}). */
+  private final Quorum quorum;
   private final StickyOptions options;
   private final Membership membership;
   private final String self;
@@ -142,8 +145,9 @@ public final class ShardRegion extends VerticleBase {
   private long sweepTimer = -1;
   private Runnable unsubscribe;
 
-  public ShardRegion(EntityType type, StickyOptions options, Membership membership, StateStore store) {
+  public ShardRegion(EntityType type, StickyOptions options, Membership membership, StateStore store, Quorum quorum) {
     this.type = type;
+    this.quorum = quorum;
     this.typeOptions = type.options();
     this.store = store;
     this.options = options;
@@ -179,6 +183,14 @@ public final class ShardRegion extends VerticleBase {
     entry = eventBus.localConsumer(EntityAddress.of(type.name()), this::onEntry);
     inbox = eventBus.consumer(Addresses.region(type.name(), self), this::onInbox);
     unsubscribe = membership.subscribe(vertx, this::onMembershipChange);
+    Context regionContext = context;
+    quorum.onChange(held -> regionContext.runOnContext(v -> {
+      if (!held) {
+        onQuorumLost();
+      } else {
+        register();
+      }
+    }));
     register();
     return Future.all(entry.completion(), inbox.completion());
   }
@@ -283,6 +295,27 @@ public final class ShardRegion extends VerticleBase {
           }
           vertx.setTimer(backoff(attempt), t -> register(attempt + 1));
         });
+  }
+
+  /**
+   * This node lost the cluster's majority: the majority will give its shards to other nodes, so nothing here
+   * may serve or write any more. Every entity is retired without writing (as after a conflict), what waited
+   * is answered 503, and the region forgets what it hosted: after the majority is back it hosts only what the
+   * coordinator gives it again.
+   */
+  private void onQuorumLost() {
+    log.warn("{}: no majority; retiring {} entities of {} shard(s) without writing", type.name(), cells.size(), hosted.size());
+    for (EntityCell cell : new ArrayList<>(cells.all())) {
+      cell.entity.fenceOff("node " + self + " lost the cluster's majority");
+    }
+    hosted.clear();
+    homes.clear();
+    hostedShards.set(0);
+    transferred.clear();
+    stoppedStates.clear();
+    for (Integer shard : new ArrayList<>(waiting.keySet())) {
+      drainWaiting(shard, this::route); // answered 503 by route()
+    }
   }
 
   private void onMembershipChange(Membership.Change change) {
@@ -408,6 +441,11 @@ public final class ShardRegion extends VerticleBase {
   private void route(Envelope env) {
     if (closing) {
       failStopping(env);
+      return;
+    }
+    if (!quorum.held()) {
+      env.failRouting(StickyError.UNAVAILABLE, "node " + self + " cannot reach a majority of the cluster (network partition or"
+          + " pause), so it serves no entity; not applied, retry through another node");
       return;
     }
     if (handingOff.contains(env.shard)) {

@@ -10,6 +10,7 @@ import io.sticky.api.Sticky;
 import io.sticky.api.StickyError;
 import io.sticky.api.StickyOptions;
 import io.sticky.cluster.Membership;
+import io.sticky.cluster.Quorum;
 import io.sticky.coordinator.CoordinatorSingleton;
 import io.sticky.coordinator.LeastShardAllocationStrategy;
 import io.sticky.metrics.StickyMetrics;
@@ -70,6 +71,9 @@ public final class StickyImpl implements Sticky {
   private final StickyMetrics metrics;
   private final List<Meter> regionMeters = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile Membership membership;
+  private volatile Quorum quorum;
+  /** How long start() waits for the other members to answer this node's quorum pings (normally well under a second). */
+  private static final long QUORUM_WAIT_MS = 5_000;
   private volatile CoordinatorSingleton singleton;
   private volatile boolean started;
   private volatile boolean closing;
@@ -168,10 +172,15 @@ public final class StickyImpl implements Sticky {
     }
     started = true;
     membership = Membership.of(vertx);
+    quorum = new Quorum(vertx, membership, options.getExpectedNodes());
     // Built-in stores, unless the user registered their own under these names.
     stores.putIfAbsent("memory", new InMemoryStateStore());
     stores.computeIfAbsent("hazelcast", n -> membership.clustered() ? new HazelcastStateStore(membership.hazelcast()) : stores.get("memory"));
-    stores.computeIfAbsent(ReplicatedStateStore.NAME, n -> new ReplicatedStateStore(vertx, membership, this::numberOfShards));
+    stores.computeIfAbsent(ReplicatedStateStore.NAME, n -> {
+      ReplicatedStateStore replicated = new ReplicatedStateStore(vertx, membership, this::numberOfShards, quorum::held, quorum::reaches);
+      quorum.onReachabilityChange(reachable -> replicated.reachabilityChanged());
+      return replicated;
+    });
     Map<String, StateStore> typeStores = new LinkedHashMap<>();
     // One timing wrapper per store, however many types share it (metrics off: the stores themselves).
     Map<StateStore, StateStore> timed = new java.util.IdentityHashMap<>();
@@ -190,12 +199,12 @@ public final class StickyImpl implements Sticky {
     Future<Void> storesStarted = stores.get(ReplicatedStateStore.NAME) instanceof ReplicatedStateStore replicated
         && storesInUse.stream().anyMatch(st -> st.name().equals(ReplicatedStateStore.NAME))
         ? replicated.start() : Future.succeededFuture();
-    storesStarted.onFailure(done::fail).onSuccess(started -> context.runOnContext(v -> {
-      singleton = new CoordinatorSingleton(vertx, membership, strategy, options);
+    storesStarted.compose(v -> quorum.start(QUORUM_WAIT_MS)).onFailure(done::fail).onSuccess(started -> context.runOnContext(v -> {
+      singleton = new CoordinatorSingleton(vertx, membership, quorum, strategy, options);
       singleton.start();
       List<Future<?>> registered = new ArrayList<>();
       for (EntityType type : types.values()) {
-        ShardRegion region = new ShardRegion(type, options, membership, typeStores.get(type.name()));
+        ShardRegion region = new ShardRegion(type, options, membership, typeStores.get(type.name()), quorum);
         regions.put(type.name(), region);
         regionMeters.addAll(metrics.region(type.name(), region::stats));
         registered.add(vertx.deployVerticle(region)
@@ -230,6 +239,7 @@ public final class StickyImpl implements Sticky {
       }
       Future.join(stops).onComplete(ar -> {
         metrics.remove(regionMeters);
+        quorum.close();
         membership.close();
         done.complete();
       });
@@ -257,7 +267,13 @@ public final class StickyImpl implements Sticky {
 
   private Future<Void> doLeave() {
     regions.values().forEach(ShardRegion::markLeaving);
+    quorum.announceLeave();
     if (!membership.clustered() || membership.members().size() < 2 || regions.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    if (!quorum.held()) {
+      // Nothing to hand off: without the majority the regions retired their entities and hosted nothing since.
+      log.warn("node {} leaves without the cluster's majority: no hand-off", membership.self());
       return Future.succeededFuture();
     }
     long deadline = System.nanoTime() + options.getLeaveTimeoutMs() * 1_000_000L;
@@ -399,6 +415,11 @@ public final class StickyImpl implements Sticky {
   public boolean runsCoordinator() {
     CoordinatorSingleton s = singleton;
     return s != null && s.isActiveHere();
+  }
+
+  /** Whether this node is on the cluster's majority side (null before start). */
+  public Quorum quorum() {
+    return quorum;
   }
 
   public Membership membership() {

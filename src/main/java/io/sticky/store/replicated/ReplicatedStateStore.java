@@ -6,6 +6,7 @@ import io.sticky.region.ShardId;
 import io.sticky.store.StateConflictException;
 import io.sticky.store.StateStore;
 import io.sticky.store.StoredState;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -27,6 +28,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,6 +82,9 @@ public final class ReplicatedStateStore implements StateStore {
   private final Vertx vertx;
   private final Membership membership;
   private final ToIntFunction<String> shardsOf;
+  private final BooleanSupplier inQuorum;
+  private final Predicate<String> reachable;
+  private volatile Endpoint endpoint;
   private final ConcurrentMap<ShardKey, ShardCopy> copies = new ConcurrentHashMap<>();
   /** Per standby: the writes waiting to go and how many batches are unanswered (group commit). */
   private final ConcurrentMap<String, Lane> lanes = new ConcurrentHashMap<>();
@@ -90,9 +96,31 @@ public final class ReplicatedStateStore implements StateStore {
    * @param shardsOf the number of shards of an entity type (it must be what the type's regions use)
    */
   public ReplicatedStateStore(Vertx vertx, Membership membership, ToIntFunction<String> shardsOf) {
+    this(vertx, membership, shardsOf, () -> true, node -> true);
+  }
+
+  /**
+   * @param inQuorum whether this node is on the cluster's majority side: without it, this node neither
+   *                 acknowledges a write (its own or, as a standby, another's) nor hands its copies over
+   * @param reachable whether a member answers this node now: a standby is chosen among those, so that the
+   *                  writes of a majority do not wait for a member cut off from it until Hazelcast evicts it;
+   *                  call {@link #reachabilityChanged()} when the answer changes
+   */
+  public ReplicatedStateStore(Vertx vertx, Membership membership, ToIntFunction<String> shardsOf, BooleanSupplier inQuorum,
+                              Predicate<String> reachable) {
     this.vertx = vertx;
     this.membership = membership;
     this.shardsOf = shardsOf;
+    this.inQuorum = inQuorum;
+    this.reachable = reachable;
+  }
+
+  /** Some member became reachable or unreachable: primaries pick their standby again. */
+  public void reachabilityChanged() {
+    Endpoint endpoint = this.endpoint;
+    if (endpoint != null) {
+      endpoint.context().runOnContext(v -> reassignStandbys());
+    }
   }
 
   /** Registers this node's replica endpoint; the store answers other nodes only once this completed. */
@@ -155,6 +183,9 @@ public final class ReplicatedStateStore implements StateStore {
    * needed. Fails with a conflict for an epoch older than one this node has seen.
    */
   private Future<ShardCopy> primary(ShardKey key, long epoch) {
+    if (!inQuorum.getAsBoolean()) {
+      return Future.failedFuture(noQuorum());
+    }
     ShardCopy copy = copies.computeIfAbsent(key, ShardCopy::new);
     synchronized (copy) {
       if (epoch != 0 && (epoch < copy.epoch || epoch < copy.fence)) {
@@ -292,6 +323,9 @@ public final class ReplicatedStateStore implements StateStore {
   }
 
   private Future<Void> writeTo(ShardCopy copy, String id, StoredState next) {
+    if (!inQuorum.getAsBoolean()) {
+      return Future.failedFuture(noQuorum());
+    }
     long epoch;
     synchronized (copy) {
       if (!copy.primary || (next.epoch() != 0 && next.epoch() != copy.epoch)) {
@@ -484,11 +518,20 @@ public final class ReplicatedStateStore implements StateStore {
 
   // ---------------------------------------------------------------- membership
 
-  /** The member after this one, oldest first, wrapping round; null when this node is alone. */
+  /** The first reachable member after this one, oldest first, wrapping round; null when there is none. */
   private String successor() {
     List<String> members = membership.members();
     int i = members.indexOf(membership.self());
-    return i < 0 || members.size() < 2 ? null : members.get((i + 1) % members.size());
+    if (i < 0) {
+      return null;
+    }
+    for (int k = 1; k < members.size(); k++) {
+      String candidate = members.get((i + k) % members.size());
+      if (reachable.test(candidate)) {
+        return candidate;
+      }
+    }
+    return null;
   }
 
   private List<String> others() {
@@ -504,7 +547,6 @@ public final class ReplicatedStateStore implements StateStore {
 
   /** A member came or went: primaries whose standby changed send their shard to the new one. */
   private void onMembershipChange(Membership.Change change) {
-    String next = successor();
     // A crashed standby never answers: its batches would wait out the request timeout (as long as the ask's).
     for (String gone : change.removed()) {
       Lane lane = lanes.remove(gone);
@@ -522,6 +564,11 @@ public final class ReplicatedStateStore implements StateStore {
         }
       }
     }
+    reassignStandbys();
+  }
+
+  private void reassignStandbys() {
+    String next = successor();
     for (ShardCopy copy : copies.values()) {
       long epoch;
       synchronized (copy) {
@@ -543,8 +590,13 @@ public final class ReplicatedStateStore implements StateStore {
   private final class Endpoint extends VerticleBase {
     private Runnable unsubscribe;
 
+    Context context() {
+      return context;
+    }
+
     @Override
     public Future<?> start() {
+      endpoint = this;
       unsubscribe = membership.subscribe(vertx, ReplicatedStateStore.this::onMembershipChange);
       return vertx.eventBus().<Buffer>consumer(Addresses.replica(membership.self()), this::onMessage).completion();
     }
@@ -559,6 +611,11 @@ public final class ReplicatedStateStore implements StateStore {
 
     private void onMessage(Message<Buffer> msg) {
       Buffer body = msg.body();
+      if (!inQuorum.getAsBoolean() && body.getByte(0) != ReplicaWire.RELEASE) {
+        // On the minority side: acknowledging a write or handing a copy over could fork the shard's history.
+        msg.fail(503, "node " + membership.self() + " is not in the cluster's majority");
+        return;
+      }
       ReplicaWire.Reader r = new ReplicaWire.Reader(body, 1);
       switch (body.getByte(0)) {
         case ReplicaWire.REPLICATE -> {
@@ -647,6 +704,10 @@ public final class ReplicatedStateStore implements StateStore {
   private static StateConflictException stale(ShardKey key, long epoch, long newer) {
     return new StateConflictException("shard " + key.shard() + " of " + key.type() + " is hosted elsewhere since epoch " + newer
         + " (this instance is at epoch " + epoch + "): written elsewhere");
+  }
+
+  private IllegalStateException noQuorum() {
+    return new IllegalStateException("node " + membership.self() + " is not in the cluster's majority; not applied");
   }
 
   private static boolean noHandlers(Throwable t) {
