@@ -6,14 +6,13 @@ import io.sticky.region.ShardId;
 import io.sticky.store.StateConflictException;
 import io.sticky.store.StateStore;
 import io.sticky.store.StoredState;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.VerticleBase;
+
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
+
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import java.util.ArrayList;
@@ -21,13 +20,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.function.ToIntFunction;
@@ -66,16 +60,6 @@ public final class ReplicatedStateStore implements StateStore {
   static final long REQUEST_TIMEOUT_MS = 1_000;
   /** Attempts at fetching one member's copy before the acquisition fails (the load or write then fails, not applied). */
   static final int FETCH_ATTEMPTS = 4;
-  /** A write that no standby acknowledged in this time fails with an unknown outcome. */
-  static final long WRITE_GIVE_UP_MS = 30_000;
-  /**
-   * Batches to one standby that may be unanswered at once. Writes that arrive meanwhile wait and go together
-   * in the next batch, so a batch holds what arrived during one round trip: under load, many writes share one
-   * message (each costs CPU on both nodes, which is what limits a small machine); when idle, a write goes at once.
-   */
-  static final int MAX_BATCHES_IN_FLIGHT = 2;
-  /** Writes in one batch, at most. */
-  static final int MAX_BATCH = 512;
   private static final long RETRY_MIN_MS = 20;
   private static final long RETRY_MAX_MS = 1_000;
 
@@ -84,12 +68,9 @@ public final class ReplicatedStateStore implements StateStore {
   private final ToIntFunction<String> shardsOf;
   private final BooleanSupplier inQuorum;
   private final Predicate<String> reachable;
-  private volatile Endpoint endpoint;
+  private volatile ReplicaEndpoint endpoint;
   private final ConcurrentMap<ShardKey, ShardCopy> copies = new ConcurrentHashMap<>();
-  /** Per standby: the writes waiting to go and how many batches are unanswered (group commit). */
-  private final ConcurrentMap<String, Lane> lanes = new ConcurrentHashMap<>();
-  /** Batches sent and not answered yet, per standby: sent again at once if that standby leaves the cluster. */
-  private final ConcurrentMap<String, Set<InFlight>> unanswered = new ConcurrentHashMap<>();
+  private final StandbyWrites writes;
   private volatile String deploymentId;
 
   /**
@@ -113,11 +94,12 @@ public final class ReplicatedStateStore implements StateStore {
     this.shardsOf = shardsOf;
     this.inQuorum = inQuorum;
     this.reachable = reachable;
+    this.writes = new StandbyWrites(vertx, this::resync);
   }
 
   /** Some member became reachable or unreachable: primaries pick their standby again. */
   public void reachabilityChanged() {
-    Endpoint endpoint = this.endpoint;
+    ReplicaEndpoint endpoint = this.endpoint;
     if (endpoint != null) {
       endpoint.context().runOnContext(v -> reassignStandbys());
     }
@@ -125,7 +107,11 @@ public final class ReplicatedStateStore implements StateStore {
 
   /** Registers this node's replica endpoint; the store answers other nodes only once this completed. */
   public Future<Void> start() {
-    return vertx.deployVerticle(new Endpoint()).onSuccess(id -> deploymentId = id).mapEmpty();
+    ReplicaEndpoint replicas = new ReplicaEndpoint(membership, copies, inQuorum, this::onMembershipChange);
+    return vertx.deployVerticle(replicas).onSuccess(id -> {
+      endpoint = replicas;
+      deploymentId = id;
+    }).mapEmpty();
   }
 
   @Override
@@ -337,172 +323,7 @@ public final class ReplicatedStateStore implements StateStore {
       copy.states.put(id, next);
       epoch = copy.epoch;
     }
-    PendingWrite write = new PendingWrite(copy, epoch, id, next, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WRITE_GIVE_UP_MS));
-    replicate(write);
-    return write.done.future();
-  }
-
-  /** A write applied to the primary copy, on its way to the standby. */
-  private static final class PendingWrite {
-    final ShardCopy copy;
-    final long epoch;
-    final String id;
-    final StoredState state;
-    final long deadline;
-    final Promise<Void> done = Promise.promise();
-    int attempt;
-
-    PendingWrite(ShardCopy copy, long epoch, String id, StoredState state, long deadline) {
-      this.copy = copy;
-      this.epoch = epoch;
-      this.id = id;
-      this.state = state;
-      this.deadline = deadline;
-    }
-
-    void failUnknown(String why) {
-      done.tryFail(new IllegalStateException("write of " + copy.key.type() + "/" + id + " not confirmed by a standby (" + why + "): outcome unknown"));
-    }
-  }
-
-  /** A batch on its way to a standby (identity, not content, tells batches apart). */
-  private record InFlight(List<PendingWrite> writes) {
-    @Override
-    public boolean equals(Object o) {
-      return this == o;
-    }
-
-    @Override
-    public int hashCode() {
-      return System.identityHashCode(this);
-    }
-  }
-
-  /** Sends the write to the shard's current standby once that standby holds the shard. */
-  private void replicate(PendingWrite w) {
-    if (w.done.future().isComplete()) {
-      return; // answered by a standby that was given up on too early, or sent twice
-    }
-    String standby;
-    Future<Void> ready;
-    synchronized (w.copy) {
-      if (!w.copy.primary || w.copy.epoch != w.epoch) {
-        w.failUnknown("the shard is hosted elsewhere now");
-        return;
-      }
-      standby = w.copy.standby;
-      ready = w.copy.standbyReady();
-    }
-    if (standby == null) {
-      w.done.tryComplete(); // no other member: this copy is the only one there can be
-      return;
-    }
-    if (System.nanoTime() > w.deadline) {
-      w.failUnknown("gave up after " + WRITE_GIVE_UP_MS + " ms");
-      return;
-    }
-    if (ready.succeeded()) {
-      enqueue(standby, w);
-    } else {
-      ready.onComplete(ar -> {
-        if (ar.succeeded()) {
-          enqueue(standby, w);
-        } else {
-          retryLater(w);
-        }
-      });
-    }
-  }
-
-  private void retryLater(PendingWrite w) {
-    vertx.setTimer(backoff(w.attempt++), t -> replicate(w));
-  }
-
-  /** The writes on their way to one standby. */
-  private static final class Lane {
-    final String standby;
-    final Queue<PendingWrite> waiting = new ConcurrentLinkedQueue<>();
-    final AtomicInteger inFlight = new AtomicInteger();
-
-    Lane(String standby) {
-      this.standby = standby;
-    }
-  }
-
-  private void enqueue(String standby, PendingWrite w) {
-    Lane lane = lanes.computeIfAbsent(standby, Lane::new);
-    lane.waiting.add(w);
-    drain(lane);
-  }
-
-  /**
-   * Sends what waits for the lane's standby while fewer than {@link #MAX_BATCHES_IN_FLIGHT} batches are
-   * unanswered; every answer calls this again. Any thread: every write is followed by a call, and so is every
-   * answer, so nothing waits with a batch slot free.
-   */
-  private void drain(Lane lane) {
-    while (!lane.waiting.isEmpty()) {
-      int sending = lane.inFlight.get();
-      if (sending >= MAX_BATCHES_IN_FLIGHT) {
-        return;
-      }
-      if (!lane.inFlight.compareAndSet(sending, sending + 1)) {
-        continue;
-      }
-      List<PendingWrite> batch = new ArrayList<>();
-      for (PendingWrite w; batch.size() < MAX_BATCH && (w = lane.waiting.poll()) != null; ) {
-        batch.add(w);
-      }
-      if (batch.isEmpty()) {
-        lane.inFlight.decrementAndGet();
-      } else {
-        send(lane, batch);
-      }
-    }
-  }
-
-  private void send(Lane lane, List<PendingWrite> batch) {
-    String standby = lane.standby;
-    Buffer msg = Buffer.buffer(64 + 96 * batch.size()).appendByte(ReplicaWire.REPLICATE).appendInt(batch.size());
-    for (PendingWrite w : batch) {
-      ReplicaWire.putString(msg, w.copy.key.type());
-      msg.appendInt(w.copy.key.shard()).appendLong(w.epoch);
-      ReplicaWire.putString(msg, w.id);
-      ReplicaWire.putState(msg, w.state);
-    }
-    Set<InFlight> waiting = unanswered.computeIfAbsent(standby, s -> ConcurrentHashMap.newKeySet());
-    InFlight sent = new InFlight(batch);
-    waiting.add(sent);
-    vertx.eventBus().<Buffer>request(Addresses.replica(standby), msg, new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS))
-        .onComplete(ar -> {
-          lane.inFlight.decrementAndGet();
-          drain(lane);
-          if (!waiting.remove(sent)) {
-            return; // the standby left the cluster and the batch was sent to its successor already
-          }
-          if (ar.failed()) {
-            log.debug("replication of {} writes to {} failed: {}", batch.size(), standby, ar.cause().getMessage());
-            batch.forEach(this::retryLater);
-            return;
-          }
-          Buffer statuses = ar.result().body();
-          for (int i = 0; i < batch.size(); i++) {
-            PendingWrite w = batch.get(i);
-            switch (statuses.getByte(i)) {
-              case ReplicaWire.OK -> w.done.tryComplete();
-              case ReplicaWire.NEED_SNAPSHOT -> {
-                resync(w.copy, w.epoch, standby);
-                retryLater(w);
-              }
-              default -> {
-                synchronized (w.copy) {
-                  w.copy.demote(w.epoch + 1);
-                }
-                w.failUnknown("standby " + standby + " knows a newer epoch of the shard");
-              }
-            }
-          }
-        });
+    return writes.replicate(copy, epoch, id, next);
   }
 
   /** The standby lost or never got the shard although it acknowledged a snapshot: send it again. */
@@ -547,23 +368,7 @@ public final class ReplicatedStateStore implements StateStore {
 
   /** A member came or went: primaries whose standby changed send their shard to the new one. */
   private void onMembershipChange(Membership.Change change) {
-    // A crashed standby never answers: its batches would wait out the request timeout (as long as the ask's).
-    for (String gone : change.removed()) {
-      Lane lane = lanes.remove(gone);
-      if (lane != null) {
-        for (PendingWrite w; (w = lane.waiting.poll()) != null; ) {
-          retryLater(w);
-        }
-      }
-      Set<InFlight> lost = unanswered.remove(gone);
-      if (lost != null) {
-        for (InFlight sent : lost) {
-          if (lost.remove(sent)) {
-            sent.writes.forEach(this::retryLater);
-          }
-        }
-      }
-    }
+    change.removed().forEach(writes::standbyLeft);
     reassignStandbys();
   }
 
@@ -584,121 +389,6 @@ public final class ReplicatedStateStore implements StateStore {
     }
   }
 
-  // ---------------------------------------------------------------- replica side
-
-  /** The node's replica endpoint: one clustered consumer, on one event loop. */
-  private final class Endpoint extends VerticleBase {
-    private Runnable unsubscribe;
-
-    Context context() {
-      return context;
-    }
-
-    @Override
-    public Future<?> start() {
-      endpoint = this;
-      unsubscribe = membership.subscribe(vertx, ReplicatedStateStore.this::onMembershipChange);
-      return vertx.eventBus().<Buffer>consumer(Addresses.replica(membership.self()), this::onMessage).completion();
-    }
-
-    @Override
-    public Future<?> stop() {
-      if (unsubscribe != null) {
-        unsubscribe.run();
-      }
-      return Future.succeededFuture();
-    }
-
-    private void onMessage(Message<Buffer> msg) {
-      Buffer body = msg.body();
-      if (!inQuorum.getAsBoolean() && body.getByte(0) != ReplicaWire.RELEASE) {
-        // On the minority side: acknowledging a write or handing a copy over could fork the shard's history.
-        msg.fail(503, "node " + membership.self() + " is not in the cluster's majority");
-        return;
-      }
-      ReplicaWire.Reader r = new ReplicaWire.Reader(body, 1);
-      switch (body.getByte(0)) {
-        case ReplicaWire.REPLICATE -> {
-          int n = r.readInt();
-          Buffer statuses = Buffer.buffer(n);
-          for (int i = 0; i < n; i++) {
-            ShardKey key = r.readShard();
-            long epoch = r.readLong();
-            statuses.appendByte(applyWrite(key, epoch, r.readString(), r.readState()));
-          }
-          msg.reply(statuses);
-        }
-        case ReplicaWire.SNAPSHOT -> {
-          ShardKey key = r.readShard();
-          long epoch = r.readLong();
-          long term = r.readLong();
-          Map<String, StoredState> states = new HashMap<>();
-          r.readStates(states);
-          msg.reply(Buffer.buffer(1).appendByte(applySnapshot(key, epoch, term, states)));
-        }
-        case ReplicaWire.FETCH -> msg.reply(answerFetch(r.readShard(), r.readLong()));
-        case ReplicaWire.RELEASE -> applyRelease(r.readShard(), r.readLong(), r.readLong());
-        default -> msg.fail(400, "unknown replica message kind " + body.getByte(0));
-      }
-    }
-  }
-
-  private byte applyWrite(ShardKey key, long epoch, String id, StoredState state) {
-    ShardCopy copy = copies.computeIfAbsent(key, ShardCopy::new);
-    synchronized (copy) {
-      if (epoch < copy.fence || epoch < copy.epoch || (copy.primary && epoch == copy.epoch)) {
-        return ReplicaWire.STALE;
-      }
-      if (copy.primary || copy.epoch < epoch) {
-        return ReplicaWire.NEED_SNAPSHOT;
-      }
-      copy.merge(id, state);
-      return ReplicaWire.OK;
-    }
-  }
-
-  private byte applySnapshot(ShardKey key, long epoch, long term, Map<String, StoredState> states) {
-    ShardCopy copy = copies.computeIfAbsent(key, ShardCopy::new);
-    synchronized (copy) {
-      if (epoch < copy.fence || epoch < copy.epoch || (copy.primary && epoch == copy.epoch)) {
-        return ReplicaWire.STALE;
-      }
-      copy.demote(epoch);
-      copy.mergeAll(states);
-      copy.term = copy.epoch == epoch ? Math.max(copy.term, term) : term;
-      copy.epoch = epoch;
-      return ReplicaWire.OK;
-    }
-  }
-
-  private Buffer answerFetch(ShardKey key, long epoch) {
-    ShardCopy copy = copies.computeIfAbsent(key, ShardCopy::new);
-    synchronized (copy) {
-      if (epoch < copy.fence || epoch < copy.epoch || (copy.primary && epoch == copy.epoch)) {
-        return Buffer.buffer(9).appendByte(ReplicaWire.STALE).appendLong(Math.max(copy.epoch, copy.fence));
-      }
-      copy.demote(epoch);
-      Buffer reply = Buffer.buffer(64 + 96 * copy.states.size()).appendByte(ReplicaWire.OK).appendLong(copy.epoch);
-      ReplicaWire.putStates(reply, copy.states);
-      return reply;
-    }
-  }
-
-  private void applyRelease(ShardKey key, long epoch, long term) {
-    ShardCopy copy = copies.get(key);
-    if (copy == null) {
-      return;
-    }
-    synchronized (copy) {
-      boolean older = copy.epoch < epoch || (copy.epoch == epoch && copy.term < term && !copy.primary);
-      if (older && (copy.acquiring == null || copy.acquiringEpoch < epoch)) {
-        copy.demote(epoch);
-        copy.states.clear();
-        copy.epoch = 0;
-      }
-    }
-  }
-
   // ---------------------------------------------------------------- helpers
 
   private static StateConflictException stale(ShardKey key, long epoch, long newer) {
@@ -714,7 +404,7 @@ public final class ReplicatedStateStore implements StateStore {
     return t instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS;
   }
 
-  private static long backoff(int attempt) {
+  static long backoff(int attempt) {
     return Math.min(RETRY_MAX_MS, RETRY_MIN_MS << Math.min(attempt, 10));
   }
 }

@@ -3,6 +3,7 @@ package io.sticky.store.replicated;
 import io.sticky.store.StoredState;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -62,6 +63,61 @@ final class ShardCopy {
         standbySynced.tryFail("shard " + key + " is hosted elsewhere from epoch " + newEpoch);
         standbySynced = null;
       }
+    }
+  }
+
+  /**
+   * Whether a message of another node at {@code otherEpoch} comes from an older allocation than this copy
+   * knows of (or claims the epoch this node hosts the shard at): it is refused.
+   */
+  synchronized boolean refuses(long otherEpoch) {
+    return otherEpoch < fence || otherEpoch < epoch || (primary && otherEpoch == epoch);
+  }
+
+  // ------------------------------------------------------------ as a replica: what other nodes' messages do
+
+  /** A write of the primary at {@code writerEpoch}, once this copy holds that epoch's snapshot. */
+  synchronized byte applyWrite(long writerEpoch, String id, StoredState state) {
+    if (refuses(writerEpoch)) {
+      return ReplicaWire.STALE;
+    }
+    if (primary || epoch < writerEpoch) {
+      return ReplicaWire.NEED_SNAPSHOT;
+    }
+    merge(id, state);
+    return ReplicaWire.OK;
+  }
+
+  /** The whole shard from its primary at {@code primaryEpoch}: this copy becomes (or stays) its standby copy. */
+  synchronized byte applySnapshot(long primaryEpoch, long snapshotTerm, Map<String, StoredState> snapshot) {
+    if (refuses(primaryEpoch)) {
+      return ReplicaWire.STALE;
+    }
+    demote(primaryEpoch);
+    mergeAll(snapshot);
+    term = epoch == primaryEpoch ? Math.max(term, snapshotTerm) : snapshotTerm;
+    epoch = primaryEpoch;
+    return ReplicaWire.OK;
+  }
+
+  /** A node takes the shard over at {@code newEpoch}: this copy is handed over and refuses older epochs from now on. */
+  synchronized Buffer answerFetch(long newEpoch) {
+    if (refuses(newEpoch)) {
+      return Buffer.buffer(9).appendByte(ReplicaWire.STALE).appendLong(Math.max(epoch, fence));
+    }
+    demote(newEpoch);
+    Buffer reply = Buffer.buffer(64 + 96 * states.size()).appendByte(ReplicaWire.OK).appendLong(epoch);
+    ReplicaWire.putStates(reply, states);
+    return reply;
+  }
+
+  /** The primary at {@code primaryEpoch} has its standby: a copy older than that epoch and term is dropped. */
+  synchronized void applyRelease(long primaryEpoch, long standbyTerm) {
+    boolean older = epoch < primaryEpoch || (epoch == primaryEpoch && term < standbyTerm && !primary);
+    if (older && (acquiring == null || acquiringEpoch < primaryEpoch)) {
+      demote(primaryEpoch);
+      states.clear();
+      epoch = 0;
     }
   }
 
