@@ -10,13 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -48,46 +43,22 @@ class FailoverIT {
     NodeProcess victim = nodes.get(2);
     String victimId = Http.get(victim.httpPort, "/health/ready").json().getString("node");
 
-    AtomicLongArray attempts = new AtomicLongArray(IDS);
-    AtomicLongArray acked = new AtomicLongArray(IDS);
     Map<Integer, String> hostBeforeKill = new ConcurrentHashMap<>();
-    List<Response> failures = java.util.Collections.synchronizedList(new ArrayList<>());
     AtomicBoolean killed = new AtomicBoolean();
     AtomicLong killedAt = new AtomicLong();
     AtomicLong firstMovedSuccess = new AtomicLong();
-    AtomicBoolean stop = new AtomicBoolean();
     AtomicLong sentAfterRecovery = new AtomicLong();
-
-    ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
-    for (int w = 0; w < WORKERS; w++) {
-      pool.submit(() -> {
-        while (!stop.get()) {
-          int i = ThreadLocalRandom.current().nextInt(IDS);
-          attempts.incrementAndGet(i);
-          Response r;
-          try {
-            r = Http.increment(entry.httpPort, "counter", "f-" + i);
-          } catch (RuntimeException e) {
-            continue; // client-side error: counted as an attempt, not acknowledged
-          }
-          if (r.status() == 200) {
-            acked.incrementAndGet(i);
-            if (!killed.get()) {
-              hostBeforeKill.put(i, r.node());
-            } else if (victimId.equals(hostBeforeKill.get(i)) && !victimId.equals(r.node())) {
-              // served by a survivor (a reply from the victim itself may still arrive just after the kill)
-              firstMovedSuccess.compareAndSet(0, System.nanoTime());
-              if (firstMovedSuccess.get() != 0) {
-                sentAfterRecovery.incrementAndGet();
-              }
-            }
-          } else {
-            failures.add(r);
-          }
+    IncrementLoad load = new IncrementLoad("f", IDS).start(entry.httpPort, WORKERS, (i, r) -> {
+      if (!killed.get()) {
+        hostBeforeKill.put(i, r.node());
+      } else if (victimId.equals(hostBeforeKill.get(i)) && !victimId.equals(r.node())) {
+        // served by a survivor (a reply from the victim itself may still arrive just after the kill)
+        firstMovedSuccess.compareAndSet(0, System.nanoTime());
+        if (firstMovedSuccess.get() != 0) {
+          sentAfterRecovery.incrementAndGet();
         }
-        return null;
-      });
-    }
+      }
+    });
     // steady state with every id hosted somewhere, some on the victim
     await().atMost(Duration.ofSeconds(60)).until(() -> hostBeforeKill.size() == IDS);
     assertThat(hostBeforeKill.values()).contains(victimId);
@@ -97,31 +68,29 @@ class FailoverIT {
     victim.kill();
     await("an id of the dead node served again").atMost(Duration.ofSeconds(60)).until(() -> firstMovedSuccess.get() != 0);
     await("load continues after recovery").atMost(Duration.ofSeconds(60)).until(() -> sentAfterRecovery.get() >= 200);
-    stop.set(true);
-    pool.shutdown();
-    assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(load.stop()).isTrue();
 
     long lost = 0;
     long totalAcked = 0;
     for (int i = 0; i < IDS; i++) {
-      Response r = Http.get(entry.httpPort, "/entities/counter/f-" + i);
+      Response r = Http.get(entry.httpPort, "/entities/counter/" + load.id(i));
       assertThat(r.status()).as(r.toString()).isEqualTo(200);
       long value = r.json().getLong("value");
-      totalAcked += acked.get(i);
-      if (value < acked.get(i)) {
-        lost += acked.get(i) - value;
+      totalAcked += load.acked(i);
+      if (value < load.acked(i)) {
+        lost += load.acked(i) - value;
       }
-      assertThat(value).as("f-" + i + ": never above its attempts").isLessThanOrEqualTo(attempts.get(i));
+      assertThat(value).as(load.id(i) + ": never above its attempts").isLessThanOrEqualTo(load.attempts.get(i));
     }
-    for (Response f : failures) {
+    for (Response f : load.failures) {
       assertThat(f.status()).as(f.toString()).isIn(409, 502, 503, 504);
       assertThat(f.header("Content-Type")).isEqualTo("application/problem+json");
       assertThat(f.json().getString("detail")).isNotBlank();
     }
     double failoverMs = (firstMovedSuccess.get() - killedAt.get()) / 1e6;
     System.out.printf("FailoverIT (--store " + store + "): %d acknowledged increments, lost %d; %d failed requests during failover; failover %.0f ms (kill -> first success on a moved id)%n",
-        totalAcked, lost, failures.size(), failoverMs);
+        totalAcked, lost, load.failures.size(), failoverMs);
     assertThat(lost).as("lost acknowledged increments").isZero();
-    assertThat(failures.size()).as("failed requests are few").isLessThan(Math.max(50, (int) (totalAcked / 10)));
+    assertThat(load.failures.size()).as("failed requests are few").isLessThan(Math.max(50, (int) (totalAcked / 10)));
   }
 }

@@ -7,18 +7,13 @@ import io.sticky.testkit.Http;
 import io.sticky.testkit.Http.Response;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLongArray;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -58,33 +53,13 @@ class PauseIT {
     NodeProcess frozen = nodes.get(2);
     String frozenId = Http.get(frozen.httpPort, "/health/ready").json().getString("node");
 
-    AtomicLongArray attempts = new AtomicLongArray(IDS);
-    Map<Integer, List<Long>> ackedValues = new ConcurrentHashMap<>();
     Map<Integer, String> hostBefore = new ConcurrentHashMap<>();
     AtomicBoolean frozenNow = new AtomicBoolean();
-    AtomicBoolean stop = new AtomicBoolean();
-    ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
-    for (int w = 0; w < WORKERS; w++) {
-      pool.submit(() -> {
-        while (!stop.get()) {
-          int i = ThreadLocalRandom.current().nextInt(IDS);
-          attempts.incrementAndGet(i);
-          Response r;
-          try {
-            r = Http.increment(entry.httpPort, "counter", "p-" + i);
-          } catch (RuntimeException e) {
-            continue;
-          }
-          if (r.status() == 200) {
-            ackedValues.computeIfAbsent(i, k -> Collections.synchronizedList(new ArrayList<>())).add(r.json().getLong("value"));
-            if (!frozenNow.get()) {
-              hostBefore.put(i, r.node());
-            }
-          }
-        }
-        return null;
-      });
-    }
+    IncrementLoad load = new IncrementLoad("p", IDS).start(entry.httpPort, WORKERS, (i, r) -> {
+      if (!frozenNow.get()) {
+        hostBefore.put(i, r.node());
+      }
+    });
     await().atMost(Duration.ofSeconds(60)).until(() -> hostBefore.size() == IDS);
     assertThat(hostBefore.values()).contains(frozenId);
 
@@ -95,7 +70,9 @@ class PauseIT {
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() ->
         Http.get(entry.httpPort, "/cluster").json().getJsonArray("nodes").size() == 2);
     long evictedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - frozenAt);
-    Thread.sleep(2_000); // and load on the two others for a while
+    long atEviction = load.acks.get();
+    // and load served by the two others for a while
+    await().atMost(Duration.ofSeconds(60)).until(() -> load.acks.get() >= atEviction + 500);
     signal(frozen, "CONT");
 
     // Straight after thawing, the zombie is asked for the ids it hosted: it must not acknowledge anything.
@@ -103,31 +80,30 @@ class PauseIT {
     for (Map.Entry<Integer, String> e : hostBefore.entrySet()) {
       if (e.getValue().equals(frozenId)) {
         try {
-          fromZombie.add(Http.increment(frozen.httpPort, "counter", "p-" + e.getKey()));
+          fromZombie.add(Http.increment(frozen.httpPort, "counter", load.id(e.getKey())));
         } catch (RuntimeException ignored) {
           // no answer at all is fine
         }
       }
     }
-    Thread.sleep(3_000);
-    stop.set(true);
-    pool.shutdown();
-    assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+    long afterThaw = load.acks.get();
+    await().atMost(Duration.ofSeconds(60)).until(() -> load.acks.get() >= afterThaw + 500);
+    assertThat(load.stop()).isTrue();
 
     long acknowledged = 0;
     long lost = 0;
     long duplicated = 0;
     for (int i = 0; i < IDS; i++) {
-      Response r = Http.get(entry.httpPort, "/entities/counter/p-" + i);
+      Response r = Http.get(entry.httpPort, "/entities/counter/" + load.id(i));
       assertThat(r.status()).as(r.toString()).isEqualTo(200);
       long value = r.json().getLong("value");
-      List<Long> acks = ackedValues.getOrDefault(i, List.of());
+      List<Long> acks = load.ackedValues.getOrDefault(i, List.of());
       acknowledged += acks.size();
       lost += Math.max(0, acks.size() - value);
       Set<Long> distinct = new HashSet<>(acks);
       duplicated += acks.size() - distinct.size();
-      assertThat(value).as("p-" + i + " never above its attempts").isLessThanOrEqualTo(attempts.get(i));
-      assertThat(acks.stream().mapToLong(Long::longValue).max().orElse(0)).as("p-" + i + ": an acknowledged value above the final one")
+      assertThat(value).as(load.id(i) + " never above its attempts").isLessThanOrEqualTo(load.attempts.get(i));
+      assertThat(acks.stream().mapToLong(Long::longValue).max().orElse(0)).as(load.id(i) + ": an acknowledged value above the final one")
           .isLessThanOrEqualTo(value);
     }
     long zombieAcks = fromZombie.stream().filter(r -> r.status() == 200).count();
