@@ -39,9 +39,9 @@ COPY --from=build /build/target/sticky.jar /app/sticky.jar
 # Class-data-sharing archive: the training run (three nodes in one JVM on loopback that serve, hand shards
 # over and leave; about a minute) records every class and lambda proxy they loaded, so a node maps them
 # instead of loading, verifying and spinning them. On the 2-core test box a joining node was ready in 5.6 s
-# instead of 9.7 s, and its first hand-offs cost less (bench/README.md, "Results, session 7"). Made here,
-# with this image's JVM and jar, because an archive only applies to the JVM and jar it was made with. The build fails if the training run does (it checks its
-# counters). A node that cannot map the archive runs without it (-Xshare:auto, the default). The app archive
+# instead of 9.7 s, and its first hand-offs cost less (bench/README.md, "Results: a class-data-sharing
+# archive"). Made here, with this image's JVM and jar, because an archive only applies to the JVM and jar it
+# was made with. The build fails if the training run does (it checks its counters). A node that cannot map the archive runs without it (-Xshare:auto, the default). The app archive
 # extends the JDK's base archive, which some JDK builds do not ship: -Xshare:dump makes it if missing.
 RUN if [ ! -f "$JAVA_HOME/lib/server/classes.jsa" ]; then java -Xshare:dump >/dev/null; fi \
  && if ! java -Xmx512m -XX:ArchiveClassesAtExit=/app/sticky.jsa -jar /app/sticky.jar --training-run >/tmp/training.log 2>&1; \

@@ -94,7 +94,7 @@ stop_all() {
 # The class-data-sharing archive the Docker image ships (see the Dockerfile): CDS=1 (default) makes it from
 # $JAR with the image's training run when it is missing or older than the jar (about a minute, once per
 # build), and sets CDS_OPTS to the option that makes a node use it; CDS=0 leaves CDS_OPTS empty (a JVM with
-# only the JDK's own archive, as before session 7). Call after $OUT exists.
+# only the JDK's own archive). Call after $OUT exists.
 CDS=${CDS:-1}
 CDS_ARCHIVE=${CDS_ARCHIVE:-target/sticky.jsa}
 CDS_OPTS=()

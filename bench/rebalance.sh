@@ -7,7 +7,7 @@
 #   JOIN_AT=8 LEAVE_AT=30 TOTAL=50 bench/rebalance.sh
 #   LEAVER=1 bench/rebalance.sh                # the coordinator's node leaves instead of node 3
 #   WARMUP_JIT_BELOW=10 LEAVE_AT=60 TOTAL=70 bench/rebalance.sh   # steady windows after the JIT settled, and
-#                                              # the leave after the join's JIT work is over (session 8)
+#                                              # the leave after the join's JIT work is over
 #
 # 1. 3 nodes (java -jar target/sticky.jar), HTTP 18180-18182, Hazelcast 15901-15903; --members lists all four
 #    cluster ports (15901-15904), so the 4th node (HTTP 18183) can join later.
@@ -30,7 +30,7 @@ WARMUP=${WARMUP:-20}
 # 0 (default): off. N: after the warm-up, keep warming in 10 s runs until one in which the node JVMs' JIT
 # compiler threads used less than N% of the box, for at most WARMUP_JIT_MAX seconds more. The steady windows
 # then measure compiled code rather than a JIT still at work (on the 2-core box 10-40 s more, with 20 s of
-# WARMUP; bench/README.md, session 8). The joining node still starts cold.
+# WARMUP; bench/README.md, "Results: where the CPU of a move goes"). The joining node still starts cold.
 WARMUP_JIT_BELOW=${WARMUP_JIT_BELOW:-0}
 WARMUP_JIT_MAX=${WARMUP_JIT_MAX:-300}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -107,8 +107,8 @@ now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
 # The box's CPU counters (jiffies, all cores): "busy total"; busy = user+nice+system+irq+softirq+steal.
 cpu_jiffies() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
 # The JIT compiler threads of the node JVMs: one "tid jiffies" line per C1/C2 compiler thread (utime + stime).
-# On a small box the JIT is a large, changing share of the CPU (bench/README.md, session 8), so each window
-# records it apart from the rest.
+# On a small box the JIT is a large, changing share of the CPU (bench/README.md, "Results: where the CPU of
+# a move goes"), so each window records it apart from the rest.
 jit_threads() {
   local pid t comm
   for pid in "${NODE_PID[@]}"; do
@@ -314,8 +314,8 @@ log "$ACT_LINE"
 
 # The allocation before the join, taken before the warm-up: the first management call in a JVM costs its nodes
 # about a second of CPU each (the JIT throws away hot compiled code whose type profiles it breaks, then
-# compiles it again; measured in bench/README.md, session 8). In the warm-up that cost is absorbed, in the
-# steady windows it would inflate the baseline.
+# compiles it again; measured in bench/README.md, "Results: where the CPU of a move goes"). In the warm-up
+# that cost is absorbed, in the steady windows it would inflate the baseline.
 cluster_snapshot 1-before
 # The probe's GETs run in the warm-up too: the first GETs after a warm-up of POSTs alone made the nodes
 # compile again (the JIT at 33-60% of the box in the first steady windows, 153637).
