@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sticky.store.StateConflictException;
+import io.sticky.store.StateLostException;
 import io.sticky.store.StateStore;
 import io.sticky.store.StoredState;
 import io.vertx.core.Context;
@@ -84,6 +85,7 @@ public abstract class Entity<S> extends VerticleBase {
   private StateStore store;
   private WritePolicy writePolicy = EntityTypeOptions.DEFAULT_WRITE_POLICY;
   private long writeBehindDelayMs = EntityTypeOptions.DEFAULT_WRITE_BEHIND_DELAY_MS;
+  private boolean startFreshOnStateLoss = EntityTypeOptions.DEFAULT_START_FRESH_ON_STATE_LOSS;
   private long epoch;
   private Runnable onFenced = () -> { };
   /** Version of the state in the store as this instance knows it (0 = never written). */
@@ -360,6 +362,14 @@ public abstract class Entity<S> extends VerticleBase {
       loaded = Future.succeededFuture(apply(carried.version(), carried.schemaVersion(), carried.data(), carried.dirty()));
     } else if (store != null) {
       loaded = here(store.load(typeName, id, epoch)).transform(ar -> {
+        if (ar.failed() && ar.cause() instanceof StateLostException lost) {
+          if (!startFreshOnStateLoss) {
+            return Future.failedFuture(new EntityException(StickyError.STATE_LOST, lost.getMessage() + "; not applied. An operator"
+                + " can accept the loss (POST /cluster/types/" + typeName + "/accept-state-loss): the entity then starts fresh"));
+          }
+          log.warn("{}/{}: {}; starting from the initial state (startFreshOnStateLoss)", typeName, id, lost.getMessage());
+          return Future.succeededFuture(fresh());
+        }
         if (ar.failed()) {
           return Future.failedFuture(new EntityException(StickyError.UNAVAILABLE,
               "state store " + store.name() + " could not load " + typeName + "/" + id + ": " + ar.cause().getMessage() + "; retry"));
@@ -739,6 +749,7 @@ public abstract class Entity<S> extends VerticleBase {
     this.mailboxCapacity = options.getMailboxCapacity();
     this.writePolicy = options.getWritePolicy();
     this.writeBehindDelayMs = options.getWriteBehindDelayMs();
+    this.startFreshOnStateLoss = options.isStartFreshOnStateLoss();
   }
 
   /**

@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  *       Header {@value #KIND_HEADER}: {@code ask} (default) or {@code view} (read-only view, body ignored).</li>
  *   <li>Use {@code request} to get the reply (a {@code JsonObject}, with header {@value #NODE_HEADER} naming
  *       the hosting node) and {@code send} for fire-and-forget.</li>
- *   <li>Failures are {@code ReplyException}s whose {@code failureCode()} is a {@link StickyError#status()};
+ *   <li>Failures are {@code ReplyException}s whose {@code failureCode()} is a {@link StickyError#code()};
  *       classify them with {@link StickyError#of(Throwable)}.</li>
  * </ul>
  */

@@ -33,6 +33,12 @@ public class EntityTypeOptions {
    * entities are never passivated, and at {@code maxActiveEntities} a new one is refused (503) instead.
    */
   public static final boolean DEFAULT_PASSIVATE_WITHOUT_STORE = false;
+  /**
+   * When every stored copy of an entity's state is lost (nodes that held them failed together), start the
+   * entity from its initial state (with a warning). Off: it answers 503 {@code state-lost} until an operator
+   * accepts the loss.
+   */
+  public static final boolean DEFAULT_START_FRESH_ON_STATE_LOSS = false;
   /** Re-activate the entities that were active when their shard moves or their node restarts (opt-in). */
   public static final boolean DEFAULT_REMEMBER_ENTITIES = false;
   /** Throttle of those re-activations, per region: never a thundering herd on the store. */
@@ -49,6 +55,7 @@ public class EntityTypeOptions {
   private int maxActiveEntities = DEFAULT_MAX_ACTIVE_ENTITIES;
   private PassivationPolicy passivationPolicy = DEFAULT_PASSIVATION_POLICY;
   private boolean passivateWithoutStore = DEFAULT_PASSIVATE_WITHOUT_STORE;
+  private boolean startFreshOnStateLoss = DEFAULT_START_FRESH_ON_STATE_LOSS;
   private boolean rememberEntities = DEFAULT_REMEMBER_ENTITIES;
   private int rememberActivationsPerSecond = DEFAULT_REMEMBER_ACTIVATIONS_PER_SECOND;
 
@@ -67,6 +74,7 @@ public class EntityTypeOptions {
     this.maxActiveEntities = other.maxActiveEntities;
     this.passivationPolicy = other.passivationPolicy;
     this.passivateWithoutStore = other.passivateWithoutStore;
+    this.startFreshOnStateLoss = other.startFreshOnStateLoss;
     this.rememberEntities = other.rememberEntities;
     this.rememberActivationsPerSecond = other.rememberActivationsPerSecond;
   }
@@ -84,6 +92,7 @@ public class EntityTypeOptions {
     setMaxActiveEntities(json.getInteger("maxActiveEntities", DEFAULT_MAX_ACTIVE_ENTITIES));
     setPassivationPolicy(PassivationPolicy.parse(json.getString("passivationPolicy", DEFAULT_PASSIVATION_POLICY.configName())));
     setPassivateWithoutStore(json.getBoolean("passivateWithoutStore", DEFAULT_PASSIVATE_WITHOUT_STORE));
+    setStartFreshOnStateLoss(json.getBoolean("startFreshOnStateLoss", DEFAULT_START_FRESH_ON_STATE_LOSS));
     setRememberEntities(json.getBoolean("rememberEntities", DEFAULT_REMEMBER_ENTITIES));
     setRememberActivationsPerSecond(json.getInteger("rememberActivationsPerSecond", DEFAULT_REMEMBER_ACTIVATIONS_PER_SECOND));
   }
@@ -101,6 +110,7 @@ public class EntityTypeOptions {
         .put("maxActiveEntities", maxActiveEntities)
         .put("passivationPolicy", passivationPolicy.configName())
         .put("passivateWithoutStore", passivateWithoutStore)
+        .put("startFreshOnStateLoss", startFreshOnStateLoss)
         .put("rememberEntities", rememberEntities)
         .put("rememberActivationsPerSecond", rememberActivationsPerSecond);
   }
@@ -210,6 +220,16 @@ public class EntityTypeOptions {
   /** Whether entities of a type without a store may be passivated, losing their state (see the default). */
   public EntityTypeOptions setPassivateWithoutStore(boolean passivateWithoutStore) {
     this.passivateWithoutStore = passivateWithoutStore;
+    return this;
+  }
+
+  public boolean isStartFreshOnStateLoss() {
+    return startFreshOnStateLoss;
+  }
+
+  /** Whether an entity whose stored state is lost starts from its initial state (see the default). */
+  public EntityTypeOptions setStartFreshOnStateLoss(boolean startFreshOnStateLoss) {
+    this.startFreshOnStateLoss = startFreshOnStateLoss;
     return this;
   }
 

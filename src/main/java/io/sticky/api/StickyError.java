@@ -7,11 +7,16 @@ import io.vertx.core.eventbus.ReplyFailure;
  * Every way an ask can fail, with the HTTP status the gateway maps it to.
  *
  * <p>On the event bus a failure arrives as a {@link ReplyException} whose {@code failureCode()} is the
- * {@link #status()} below, so a caller using the plain event bus can tell them apart with
- * {@link #of(Throwable)}. What each failure says about the outcome matters: only {@link #TIMEOUT}
+ * {@link #code()} below (the HTTP status, except where two errors share one), so a caller using the plain
+ * event bus can tell them apart with {@link #of(Throwable)}. What each failure says about the outcome matters: only {@link #TIMEOUT}
  * (and {@link #ENTITY_FAILED}) leave it unknown; every other failure means the message was not applied.
  */
 public enum StickyError {
+  /**
+   * The caller asked to be sent to the entity's node rather than forwarded there (HTTP header
+   * {@code X-Sticky-Redirect: true}), and the entity lives on another node, which the failure names. Not applied.
+   */
+  REDIRECT(307, "redirect", "Entity lives on another node"),
   /** The entity rejected the message (unknown op, bad field). Not applied. */
   BAD_REQUEST(400, "bad-request", "Bad request"),
   /** The id is not 1-256 chars of {@code [A-Za-z0-9._:@-]}. Not applied. */
@@ -46,22 +51,41 @@ public enum StickyError {
    * may have landed); the entity instance is stopped, so the next message starts from what the store holds.
    */
   STORE_FAILED(502, "store-failed", "State store failed"),
+  /**
+   * The entity's stored state is lost: every copy of it was on nodes that failed together (both copies of the
+   * replicated store, or a Hazelcast partition's owner and backup). The entity is not started from its
+   * initial state without a word: it answers this until an operator accepts the loss
+   * ({@code POST /cluster/types/{type}/accept-state-loss}), unless its type opts in to starting fresh. Not
+   * applied; retrying does not help until then. Its event-bus code is not its status, which UNAVAILABLE has.
+   */
+  STATE_LOST(503, 1503, "state-lost", "Entity state lost"),
   /** No reply within the ask timeout. The message may or may not have been applied: outcome unknown. */
   TIMEOUT(504, "timeout", "Entity timeout");
 
   private final int status;
+  private final int code;
   private final String slug;
   private final String title;
 
   StickyError(int status, String slug, String title) {
+    this(status, status, slug, title);
+  }
+
+  StickyError(int status, int code, String slug, String title) {
     this.status = status;
+    this.code = code;
     this.slug = slug;
     this.title = title;
   }
 
-  /** HTTP status; also the {@link ReplyException#failureCode()} on the event bus. */
+  /** HTTP status. */
   public int status() {
     return status;
+  }
+
+  /** The {@link ReplyException#failureCode()} on the event bus: the HTTP status, unless another error has that status. */
+  public int code() {
+    return code;
   }
 
   /** Problem type URI used in {@code application/problem+json} bodies. */
@@ -85,7 +109,7 @@ public enum StickyError {
 
   /** An event-bus failure carrying this error. */
   public ReplyException exception(String detail) {
-    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, status, detail, true);
+    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, code, detail, true);
   }
 
   /**
@@ -109,9 +133,9 @@ public enum StickyError {
     return ENTITY_FAILED;
   }
 
-  private static StickyError byStatus(int status) {
+  private static StickyError byStatus(int code) {
     for (StickyError e : values()) {
-      if (e.status == status && e != INVALID_ID) {
+      if (e.code == code && e != INVALID_ID) {
         return e;
       }
     }

@@ -16,6 +16,8 @@ public class GatewayOptions {
   private String host = DEFAULT_HOST;
   private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
   private int instances = DEFAULT_INSTANCES;
+  /** Null: derived from the bind host (or, when that is a wildcard, the cluster host) and the actual port. */
+  private String advertiseUrl;
 
   public GatewayOptions() {
   }
@@ -25,10 +27,11 @@ public class GatewayOptions {
     host = json.getString("host", DEFAULT_HOST);
     maxBodyBytes = json.getInteger("maxBodyBytes", DEFAULT_MAX_BODY_BYTES);
     instances = json.getInteger("instances", DEFAULT_INSTANCES);
+    advertiseUrl = json.getString("advertiseUrl");
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("port", port).put("host", host).put("maxBodyBytes", maxBodyBytes).put("instances", instances);
+    return new JsonObject().put("port", port).put("host", host).put("maxBodyBytes", maxBodyBytes).put("instances", instances).put("advertiseUrl", advertiseUrl);
   }
 
   public int getPort() {
@@ -62,6 +65,28 @@ public class GatewayOptions {
     }
     this.maxBodyBytes = maxBodyBytes;
     return this;
+  }
+
+  /** The URL clients and other nodes reach this gateway at, or null to derive it (see {@link #advertisedUrl}). */
+  public String getAdvertiseUrl() {
+    return advertiseUrl;
+  }
+
+  public GatewayOptions setAdvertiseUrl(String advertiseUrl) {
+    this.advertiseUrl = advertiseUrl;
+    return this;
+  }
+
+  /**
+   * The URL to advertise: {@link #getAdvertiseUrl()} if set, else {@code http://<bind host>:<port>}, with
+   * {@code clusterHost} in place of a wildcard bind host (0.0.0.0 or ::), as other nodes reach this one there.
+   */
+  public String advertisedUrl(String clusterHost, int actualPort) {
+    if (advertiseUrl != null) {
+      return advertiseUrl;
+    }
+    String h = host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") ? clusterHost : host;
+    return "http://" + (h.contains(":") && !h.startsWith("[") ? "[" + h + "]" : h) + ":" + actualPort;
   }
 
   public int getInstances() {

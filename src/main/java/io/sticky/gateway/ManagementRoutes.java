@@ -25,11 +25,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The read-only management API, on every node's gateway:
+ * The management API, on every node's gateway:
  * <pre>
  * GET /cluster                          nodes (address, coordinator, shards and active entities per type)
  * GET /cluster/shards[?type=]           the coordinator's allocation, with epochs and entity counts
  * GET /cluster/entities/{type}/{id}     where an entity lives (or would live), without activating it
+ * POST /cluster/types/{type}/accept-state-loss   the type's lost states are accepted as gone (its entities start fresh)
  * </pre>
  * Regions are asked directly ({@link GetRegionState} in their inbox) and the coordinator for the table;
  * a node that does not answer within the timeout is listed as unreachable rather than failing the request.
@@ -49,6 +50,41 @@ final class ManagementRoutes {
     router.get("/cluster").handler(this::cluster);
     router.get("/cluster/shards").handler(this::shards);
     router.get("/cluster/entities/:type/:id").handler(this::entity);
+    router.post("/cluster/types/:type/accept-state-loss").handler(this::acceptStateLoss);
+  }
+
+  /**
+   * Every node's store forgets the lost states of the type (docs/guarantees.md#lost-state): its entities that
+   * answered 503 state-lost start fresh. Answers which nodes cleared how many lost shards or partitions, and
+   * which did not answer (ask again: it is idempotent).
+   */
+  private void acceptStateLoss(RoutingContext ctx) {
+    String type = ctx.pathParam("type");
+    if (!sticky.typeNames().contains(type)) {
+      Problem.send(ctx.response(), StickyError.UNKNOWN_TYPE, "no entity type '" + type + "'", ctx.request().path());
+      return;
+    }
+    List<String> members = sticky.membership().members();
+    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(QUERY_TIMEOUT_MS).addHeader(Headers.CONTROL, "1");
+    List<Future<Protocol.StateLossAccepted>> asks = new ArrayList<>();
+    for (String node : members) {
+      asks.add(vertx.eventBus().<JsonObject>request(Addresses.region(type, node), Protocol.encode(new Protocol.AcceptStateLoss(type)), opts)
+          .map(m -> Protocol.decode(m.body(), Protocol.StateLossAccepted.class)));
+    }
+    Future.join(asks).onComplete(done -> {
+      JsonObject cleared = new JsonObject();
+      JsonArray unanswered = new JsonArray();
+      for (int i = 0; i < members.size(); i++) {
+        Future<Protocol.StateLossAccepted> f = asks.get(i);
+        if (f.succeeded()) {
+          cleared.put(members.get(i), f.result().cleared());
+        } else {
+          unanswered.add(members.get(i));
+        }
+      }
+      RestGateway.json(ctx, 200, new JsonObject().put("type", type).put("complete", unanswered.isEmpty()).put("cleared", cleared)
+          .put("unanswered", unanswered));
+    });
   }
 
   private void cluster(RoutingContext ctx) {

@@ -7,6 +7,7 @@ import io.sticky.api.Sticky;
 import io.sticky.api.StickyError;
 import io.sticky.metrics.StickyMetrics;
 import io.sticky.protocol.Failures;
+import io.sticky.runtime.StickyImpl;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -38,11 +39,18 @@ import org.slf4j.LoggerFactory;
  * GET  /openapi.json           the OpenAPI 3 document of all of these (resource {@value #OPENAPI_RESOURCE})
  * </pre>
  *
- * Responses produced by an entity carry {@code X-Sticky-Node}. Every error is
+ * Responses produced by an entity carry {@code X-Sticky-Node} and {@code X-Sticky-Owner} (that node's
+ * advertised URL). A request with {@code X-Sticky-Redirect: true} whose entity lives on another node gets
+ * {@code 307} to it, applied nowhere; {@code /cluster/routing} serves the table a client needs to go there
+ * directly ({@link RoutingRoutes}, docs/routing.md). Every error is
  * {@code application/problem+json} ({@link Problem}); bad input never produces a 500.
  */
 public final class RestGateway extends VerticleBase {
   public static final String NODE_HEADER = "X-Sticky-Node";
+  /** The advertised URL of the node named by {@link #NODE_HEADER} (docs/routing.md). */
+  public static final String OWNER_HEADER = "X-Sticky-Owner";
+  /** Request header: {@code true} asks for a 307 to the entity's node instead of forwarding there. */
+  public static final String REDIRECT_HEADER = "X-Sticky-Redirect";
   private static final Logger log = LoggerFactory.getLogger(RestGateway.class);
   private static final long SHUTDOWN_GRACE_SECONDS = 5;
   /** Classpath resource served at GET /openapi.json; OpenApiTest keeps it in step with the routes. */
@@ -53,11 +61,15 @@ public final class RestGateway extends VerticleBase {
   private final IntConsumer onListening;
   private HttpServer server;
   private Router router;
+  /** The runtime's node-level API (routing table, owner URLs), or null for another {@link Sticky} implementation. */
+  private final StickyImpl impl;
+  private RoutingRoutes routing;
 
   public RestGateway(Sticky sticky, GatewayOptions options, IntConsumer onListening) {
     this.sticky = sticky;
     this.options = options;
     this.onListening = onListening;
+    this.impl = sticky instanceof StickyImpl i ? i : null;
   }
 
   @Override
@@ -80,8 +92,10 @@ public final class RestGateway extends VerticleBase {
     new NodeHealth(vertx, sticky).install(router);
     router.get("/metrics").handler(metricsHandler());
     router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json").end(openApi));
-    if (sticky instanceof io.sticky.runtime.StickyImpl impl) {
+    if (impl != null) {
       new ManagementRoutes(vertx, impl).install(router);
+      routing = new RoutingRoutes(vertx, impl);
+      routing.install(router);
     }
     router.route().handler(ctx -> Problem.send(ctx.response(), 404, "Not found", "no route for " + ctx.request().path(), ctx.request().path()));
     router.route().failureHandler(this::failure);
@@ -110,6 +124,9 @@ public final class RestGateway extends VerticleBase {
   /** Stops accepting connections and lets in-flight requests finish (bounded). */
   @Override
   public Future<?> stop() {
+    if (routing != null) {
+      routing.close();
+    }
     return server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
   }
 
@@ -158,21 +175,47 @@ public final class RestGateway extends VerticleBase {
       Problem.send(ctx.response(), StickyError.INVALID_ID, EntityAddress.INVALID_ID_DETAIL, path);
       return;
     }
-    sticky.request(type, id, kind, message).onComplete(ar -> {
+    boolean redirect = impl != null && "true".equalsIgnoreCase(ctx.request().getHeader(REDIRECT_HEADER));
+    Future<EntityReply> reply = redirect ? impl.request(type, id, kind, message, true) : sticky.request(type, id, kind, message);
+    reply.onComplete(ar -> {
       if (ar.succeeded()) {
-        EntityReply reply = ar.result();
-        if (reply.node() != null) {
-          ctx.response().putHeader(NODE_HEADER, reply.node());
-        }
-        json(ctx, 200, reply.body());
-      } else {
-        String node = Failures.node(ar.cause());
-        if (node != null) {
-          ctx.response().putHeader(NODE_HEADER, node);
-        }
-        Problem.send(ctx.response(), StickyError.of(ar.cause()), Failures.detail(ar.cause()), path);
+        nameNode(ctx, ar.result().node());
+        json(ctx, 200, ar.result().body());
+        return;
       }
+      StickyError error = StickyError.of(ar.cause());
+      String node = Failures.node(ar.cause());
+      String owner = node == null || impl == null ? null : impl.httpUrl(node);
+      if (error == StickyError.REDIRECT && owner == null) {
+        // The owner advertises no URL to send the client to: serve the request the usual way instead.
+        sticky.request(type, id, kind, message).onComplete(again -> {
+          if (again.succeeded()) {
+            nameNode(ctx, again.result().node());
+            json(ctx, 200, again.result().body());
+          } else {
+            nameNode(ctx, Failures.node(again.cause()));
+            Problem.send(ctx.response(), StickyError.of(again.cause()), Failures.detail(again.cause()), path);
+          }
+        });
+        return;
+      }
+      nameNode(ctx, node);
+      if (error == StickyError.REDIRECT) {
+        ctx.response().putHeader("Location", owner + ctx.request().uri());
+      }
+      Problem.send(ctx.response(), error, Failures.detail(ar.cause()), path);
     });
+  }
+
+  /** Names the node that produced a reply and, when it advertises one, its URL. */
+  private void nameNode(RoutingContext ctx, String node) {
+    if (node != null) {
+      ctx.response().putHeader(NODE_HEADER, node);
+      String owner = impl == null ? null : impl.httpUrl(node);
+      if (owner != null) {
+        ctx.response().putHeader(OWNER_HEADER, owner);
+      }
+    }
   }
 
   /** Scrapes the Vert.x instance's Prometheus registry; a node without metrics says so with a 404. */

@@ -5,6 +5,8 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MultiMapConfig;
 import com.hazelcast.config.NetworkConfig;
+import io.sticky.cluster.MergePolicies;
+import io.sticky.cluster.QuorumGate;
 import io.sticky.coordinator.ShardCoordinator;
 import io.sticky.store.HazelcastStateStore;
 
@@ -40,10 +42,23 @@ public final class HazelcastConfigs {
    * takes; our partitions hold kilobytes to a few megabytes.
    */
   static final String MIGRATION_FRAGMENTS_ENABLED = "false";
+  /**
+   * After a network partition heals, how soon Hazelcast looks for the other side to merge with, and how
+   * often after that (Hazelcast's defaults: 300 s and 120 s). Until then the minority stays a cluster of its
+   * own, fenced and answering 503. A lookup is one join attempt against the member list.
+   */
+  static final String MERGE_FIRST_RUN_DELAY_SECONDS = "10";
+  static final String MERGE_NEXT_RUN_DELAY_SECONDS = "10";
   /** How long one DNS lookup of the Kubernetes service may take (Hazelcast's default). */
   static final String KUBERNETES_DNS_TIMEOUT_SECONDS = "5";
 
   private HazelcastConfigs() {
+  }
+
+  private static MapConfig protectedMap(String name, Class<?> mergePolicy) {
+    MapConfig map = new MapConfig(name).setBackupCount(1).setAsyncBackupCount(0).setSplitBrainProtectionName(QuorumGate.NAME);
+    map.getMergePolicyConfig().setPolicy(mergePolicy.getName());
+    return map;
   }
 
   public static Config create(NodeOptions options) {
@@ -57,6 +72,8 @@ public final class HazelcastConfigs {
     cfg.setProperty("hazelcast.max.no.heartbeat.seconds", MAX_NO_HEARTBEAT_SECONDS);
     cfg.setProperty("hazelcast.operation.backup.timeout.millis", BACKUP_TIMEOUT_MILLIS);
     cfg.setProperty("hazelcast.partition.migration.fragments.enabled", MIGRATION_FRAGMENTS_ENABLED);
+    cfg.setProperty("hazelcast.merge.first.run.delay.seconds", MERGE_FIRST_RUN_DELAY_SECONDS);
+    cfg.setProperty("hazelcast.merge.next.run.delay.seconds", MERGE_NEXT_RUN_DELAY_SECONDS);
 
     NetworkConfig net = cfg.getNetworkConfig();
     net.setPort(options.getClusterPort()).setPortAutoIncrement(options.isClusterPortAutoIncrement()).setPortCount(20);
@@ -86,13 +103,18 @@ public final class HazelcastConfigs {
         .setValueCollectionType(MultiMapConfig.ValueCollectionType.SET));
     cfg.addMapConfig(new MapConfig("__vertx.haInfo").setBackupCount(1));
     cfg.addMapConfig(new MapConfig("__vertx.nodeInfo").setBackupCount(1));
+    // Sticky's maps refuse operations on a member without quorum (QuorumGate), and after a split heals the newer
+    // entry of each key wins (MergePolicies), not the larger side's.
+    cfg.addSplitBrainProtectionConfig(QuorumGate.config());
     // The shard allocation table: one synchronous backup, so it survives the loss of any one node.
-    cfg.addMapConfig(new MapConfig(ShardCoordinator.TABLE).setBackupCount(1).setAsyncBackupCount(0));
+    cfg.addMapConfig(protectedMap(ShardCoordinator.TABLE, MergePolicies.HigherEpoch.class));
     // Entity states (the "hazelcast" store): one synchronous backup, so a write is acknowledged only once two
     // members hold it and kill -9 of any one node loses no acknowledged write.
-    cfg.addMapConfig(new MapConfig(HazelcastStateStore.MAP_PREFIX + "*").setBackupCount(1).setAsyncBackupCount(0));
-    // Remember-entities: per type and shard, the ids that were active. One synchronous backup.
-    cfg.addMapConfig(new MapConfig("sticky.remembered.*").setBackupCount(1).setAsyncBackupCount(0));
+    cfg.addMapConfig(protectedMap(HazelcastStateStore.MAP_PREFIX + "*", MergePolicies.HigherStateVersion.class));
+    // Remember-entities: per type and shard, the ids that were active. One synchronous backup; the merge keeps
+    // either side's list (Hazelcast's default), as a list only makes entities start early.
+    cfg.addMapConfig(new MapConfig("sticky.remembered.*").setBackupCount(1).setAsyncBackupCount(0)
+        .setSplitBrainProtectionName(QuorumGate.NAME));
     return cfg;
   }
 }

@@ -30,6 +30,8 @@ public final class NodeOptions {
   static final List<Option> OPTIONS = List.of(
       new Option("--http-port", "STICKY_HTTP_PORT", Integer.toString(GatewayOptions.DEFAULT_PORT), "HTTP gateway port (0 = any free port)"),
       new Option("--http-host", "STICKY_HTTP_HOST", GatewayOptions.DEFAULT_HOST, "interface the HTTP gateway binds"),
+      new Option("--advertise-http", "STICKY_ADVERTISE_HTTP", "http://<host>:<http-port>",
+          "URL at which clients and other nodes reach this node's HTTP gateway (routing table, X-Sticky-Owner, redirects)"),
       new Option("--cluster-name", "STICKY_CLUSTER_NAME", DEFAULT_CLUSTER_NAME, "Hazelcast cluster name: only nodes with the same name join"),
       new Option("--host", "STICKY_HOST", DEFAULT_HOST, "interface for cluster traffic (Hazelcast and event bus), advertised to other nodes"),
       new Option("--cluster-port", "STICKY_CLUSTER_PORT", Integer.toString(DEFAULT_CLUSTER_PORT), "first Hazelcast port to try (up to +19 if busy)"),
@@ -131,10 +133,26 @@ public final class NodeOptions {
     return o;
   }
 
+  private static String httpUrl(String source, String value) {
+    String url = nonBlank(source, value);
+    try {
+      java.net.URI uri = new java.net.URI(url);
+      if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null
+          && (uri.getPath() == null || uri.getPath().isEmpty() || uri.getPath().equals("/")) && uri.getQuery() == null) {
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+      }
+    } catch (java.net.URISyntaxException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(source + " must be an http(s) URL with a host and no path, e.g. http://10.0.0.5:8080; got '"
+        + value + "'");
+  }
+
   private void set(String flag, String value, String source) {
     switch (flag) {
       case "--http-port" -> gateway.setPort(intValue(source, value, 0, 65535));
       case "--http-host" -> gateway.setHost(nonBlank(source, value));
+      case "--advertise-http" -> gateway.setAdvertiseUrl(httpUrl(source, value));
       case "--cluster-name" -> clusterName = nonBlank(source, value);
       case "--host" -> host = nonBlank(source, value);
       case "--cluster-port" -> clusterPort = intValue(source, value, 1, 65535);

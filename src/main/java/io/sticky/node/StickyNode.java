@@ -71,7 +71,10 @@ public final class StickyNode {
     AtomicInteger port = new AtomicInteger();
     DeploymentOptions gatewayDeployment = new DeploymentOptions().setInstances(options.getGateway().getInstances());
     return vertx.deployVerticle(() -> new RestGateway(sticky, options.getGateway(), port::set), gatewayDeployment)
-        .compose(id -> sticky.start().map(id))
+        .compose(id -> {
+          sticky.advertiseHttp(options.getGateway().advertisedUrl(options.getHost(), port.get()));
+          return sticky.start().map(id);
+        })
         .map(id -> new StickyNode(vertx, cm, sticky, port.get(), id, postgres))
         .onSuccess(node -> log.info("node {} ready: HTTP on port {}, cluster '{}' with {} member(s), types and stores {}",
             node.nodeId(), node.httpPort(), options.getClusterName(), sticky.membership().members().size(), sticky.storesByType()));

@@ -8,7 +8,7 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * How failures travel on the event bus: {@code fail(status, message)} where status is a
- * {@link StickyError#status()} and message is {@code {"detail": "...", "node": "<hosting node or null>"}},
+ * {@link StickyError#code()} and message is {@code {"detail": "...", "node": "<hosting node or null>"}},
  * so the gateway can still name the node for errors an entity produced.
  */
 public final class Failures {
@@ -17,7 +17,7 @@ public final class Failures {
 
   public static void fail(Message<?> message, StickyError error, String detail, String node) {
     if (message.replyAddress() != null) {
-      message.fail(error.status(), encode(detail, node));
+      message.fail(error.code(), encode(detail, node));
     }
   }
 

@@ -26,15 +26,26 @@ public final class Protocol {
    * Sent to a region's inbox (with header {@link Headers#CONTROL}) by the coordinator, or by the old home of a
    * shard being handed off. The reply is named on the record; {@link ShardHome} is sent without one.
    */
-  public sealed interface RegionCommand permits HandOff, HostShard, ShardHome, GetRegionState {
+  public sealed interface RegionCommand permits HandOff, HostShard, ShardHome, GetRegionState, AcceptStateLoss {
   }
 
   /** Replies of regions to {@link RegionCommand}s. */
-  public sealed interface RegionReply permits ShardStopped, ShardStarted, RegionState {
+  public sealed interface RegionReply permits ShardStopped, ShardStarted, RegionState, StateLossAccepted {
   }
 
   /** Management -> a region: what do you host? Reply: {@link RegionState}. Read-only. */
   public record GetRegionState(String type) implements RegionCommand {
+  }
+
+  /**
+   * Management (an operator) -> every region of a type: the lost states of the type's entities are accepted as
+   * gone; their entities start fresh. Reply: {@link StateLossAccepted}.
+   */
+  public record AcceptStateLoss(String type) implements RegionCommand {
+  }
+
+  /** A region's answer to {@link AcceptStateLoss}: how many lost shards (or store partitions) its node's store cleared. */
+  public record StateLossAccepted(String type, String node, int cleared) implements RegionReply {
   }
 
   /** A region's hosted shards with their active entity counts, and its counters. */
@@ -225,6 +236,8 @@ public final class Protocol {
       case "GracefulShutdownReq" -> GracefulShutdownReq.class;
       case "GetRegionState" -> GetRegionState.class;
       case "RegionState" -> RegionState.class;
+      case "AcceptStateLoss" -> AcceptStateLoss.class;
+      case "StateLossAccepted" -> StateLossAccepted.class;
       case "GracefulShutdownAck" -> GracefulShutdownAck.class;
       default -> throw new IllegalArgumentException("unknown protocol message kind: " + kind);
     };

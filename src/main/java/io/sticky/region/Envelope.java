@@ -33,21 +33,24 @@ final class Envelope implements Delivery {
   /** Epoch the sending region believed the shard to be at (remote only). */
   final long senderEpoch;
   final String self;
+  /** A local caller's wish: if the entity lives on another node, fail with {@link StickyError#REDIRECT} instead of forwarding. */
+  final boolean redirect;
   int attempts;
   private boolean answered;
 
   Envelope(String id, int shard, String kind, JsonObject body, Message<?> origin, long timeoutMs,
            boolean fromRemote, long senderEpoch, String self) {
-    this(id, shard, kind, body, origin, null, timeoutMs, fromRemote, senderEpoch, self);
+    this(id, shard, kind, body, origin, null, timeoutMs, fromRemote, senderEpoch, self, false);
   }
 
   /** A request or tell from this node's own API ({@code local} is null for a tell). */
-  Envelope(String id, int shard, String kind, JsonObject body, Promise<EntityReply> local, long timeoutMs, String self) {
-    this(id, shard, kind, body, null, local, timeoutMs, false, 0, self);
+  Envelope(String id, int shard, String kind, JsonObject body, Promise<EntityReply> local, long timeoutMs, String self,
+           boolean redirect) {
+    this(id, shard, kind, body, null, local, timeoutMs, false, 0, self, redirect);
   }
 
   private Envelope(String id, int shard, String kind, JsonObject body, Message<?> origin, Promise<EntityReply> local,
-                   long timeoutMs, boolean fromRemote, long senderEpoch, String self) {
+                   long timeoutMs, boolean fromRemote, long senderEpoch, String self, boolean redirect) {
     this.id = id;
     this.shard = shard;
     this.kind = kind;
@@ -58,6 +61,7 @@ final class Envelope implements Delivery {
     this.fromRemote = fromRemote;
     this.senderEpoch = senderEpoch;
     this.self = self;
+    this.redirect = redirect;
   }
 
   /** Fails a message that never became an envelope (bad id, bad kind). */
@@ -124,7 +128,7 @@ final class Envelope implements Delivery {
       if (origin != null) {
         Failures.fail(origin, error, detail, node);
       } else if (local != null) {
-        local.tryFail(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, error.status(), Failures.encode(detail, node), true));
+        local.tryFail(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, error.code(), Failures.encode(detail, node), true));
       }
     }
   }

@@ -377,7 +377,7 @@ public final class ShardRegion extends VerticleBase {
    * {@link ReplyException} the event bus would deliver; {@code callerTimeoutMs} bounds the wait whatever
    * happens inside (the region's own deadline is the type's ask timeout).
    */
-  public Future<EntityReply> ask(String id, String kind, JsonObject body, long callerTimeoutMs) {
+  public Future<EntityReply> ask(String id, String kind, JsonObject body, long callerTimeoutMs, boolean redirect) {
     ContextInternal caller = ((VertxInternal) vertx).getOrCreateContext();
     Promise<EntityReply> reply = caller.promise();
     String k = kind == null ? EntityAddress.KIND_ASK : kind;
@@ -387,7 +387,7 @@ public final class ShardRegion extends VerticleBase {
       return reply.future();
     }
     Envelope env = new Envelope(id, ShardId.of(id, numberOfShards), k, EntityAddress.KIND_VIEW.equals(k) ? null : body,
-        reply, typeOptions.getAskTimeoutMs(), self);
+        reply, typeOptions.getAskTimeoutMs(), self, redirect);
     // Scheduled and cancelled on the caller's event loop: a plain Netty task, cheaper than a Vert.x timer
     // (no timer id, no shared timer map), which counts at one per request.
     ScheduledFuture<?> deadline = caller.nettyEventLoop().schedule(() -> env.fail(StickyError.TIMEOUT,
@@ -400,7 +400,7 @@ public final class ShardRegion extends VerticleBase {
   /** A one-way message through this node's own API: routed like {@link #ask}, never answered. */
   public void tell(String id, JsonObject body) {
     onRegionContext(new Envelope(id, ShardId.of(id, numberOfShards), EntityAddress.KIND_ASK, body, null,
-        typeOptions.getAskTimeoutMs(), self));
+        typeOptions.getAskTimeoutMs(), self, false));
   }
 
   private void onRegionContext(Envelope env) {
@@ -477,6 +477,8 @@ public final class ShardRegion extends VerticleBase {
         log.debug("wrong home for {}/{}: hosted by {} at epoch {}, sender thought epoch {}", type.name(), env.id, home.node(), home.epoch(), env.senderEpoch);
         env.failRouting(StickyError.WRONG_HOME, "shard " + env.shard + " of " + type.name() + " is hosted by " + home.node());
       }
+    } else if (env.redirect) {
+      env.fail(StickyError.REDIRECT, "shard " + env.shard + " of " + type.name() + " lives on node " + home.node(), home.node());
     } else {
       forward(env, home);
     }
@@ -649,10 +651,10 @@ public final class ShardRegion extends VerticleBase {
         return;
       }
       ReplyException failure = ar.cause() instanceof ReplyException re ? re
-          : new ReplyException(ReplyFailure.ERROR, StickyError.ENTITY_FAILED.status(), ar.cause().getMessage());
+          : new ReplyException(ReplyFailure.ERROR, StickyError.ENTITY_FAILED.code(), ar.cause().getMessage());
       if (failure.failureType() == ReplyFailure.TIMEOUT) {
         env.failRouting(StickyError.TIMEOUT, "no reply from node " + home.node() + " within " + remaining + " ms; outcome unknown");
-      } else if (failure.failureType() == ReplyFailure.NO_HANDLERS || failure.failureCode() == StickyError.WRONG_HOME.status()) {
+      } else if (failure.failureType() == ReplyFailure.NO_HANDLERS || failure.failureCode() == StickyError.WRONG_HOME.code()) {
         // Not delivered: the node has gone or no longer hosts the shard. Safe to route again.
         if (homes.get(env.shard) == home) {
           homes.remove(env.shard);
@@ -933,6 +935,15 @@ public final class ShardRegion extends VerticleBase {
       hosted.keySet().forEach(shard -> byShard.put(shard, 0));
       byShard.putAll(cells.countByShard());
       msg.reply(Protocol.encode(new Protocol.RegionState(type.name(), self, byShard, activeEntities.get(), activations.get(), buffered.get())));
+    } else if (command instanceof Protocol.AcceptStateLoss) {
+      Future<Integer> cleared = store == null ? Future.succeededFuture(0) : store.acceptStateLoss(type.name());
+      cleared.onComplete(ar -> {
+        if (ar.succeeded()) {
+          msg.reply(Protocol.encode(new Protocol.StateLossAccepted(type.name(), self, ar.result())));
+        } else {
+          msg.fail(500, "the store did not accept the loss: " + ar.cause().getMessage());
+        }
+      });
     } else {
       msg.fail(400, "not a region command: " + command.getClass().getSimpleName());
     }

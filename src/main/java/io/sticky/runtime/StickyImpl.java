@@ -10,6 +10,8 @@ import io.sticky.api.Sticky;
 import io.sticky.api.StickyError;
 import io.sticky.api.StickyOptions;
 import io.sticky.cluster.Membership;
+import io.sticky.cluster.NodeDirectory;
+import io.sticky.cluster.QuorumGate;
 import io.sticky.cluster.Quorum;
 import io.sticky.coordinator.CoordinatorSingleton;
 import io.sticky.coordinator.LeastShardAllocationStrategy;
@@ -72,6 +74,8 @@ public final class StickyImpl implements Sticky {
   private final List<Meter> regionMeters = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile Membership membership;
   private volatile Quorum quorum;
+  private volatile NodeDirectory directory;
+  private volatile String advertisedHttp;
   /** How long start() waits for the other members to answer this node's quorum pings (normally well under a second). */
   private static final long QUORUM_WAIT_MS = 5_000;
   private volatile CoordinatorSingleton singleton;
@@ -173,6 +177,7 @@ public final class StickyImpl implements Sticky {
     started = true;
     membership = Membership.of(vertx);
     quorum = new Quorum(vertx, membership, options.getExpectedNodes());
+    directory = new NodeDirectory(vertx, membership);
     // Built-in stores, unless the user registered their own under these names.
     stores.putIfAbsent("memory", new InMemoryStateStore());
     stores.computeIfAbsent("hazelcast", n -> membership.clustered() ? new HazelcastStateStore(membership.hazelcast()) : stores.get("memory"));
@@ -199,7 +204,11 @@ public final class StickyImpl implements Sticky {
     Future<Void> storesStarted = stores.get(ReplicatedStateStore.NAME) instanceof ReplicatedStateStore replicated
         && storesInUse.stream().anyMatch(st -> st.name().equals(ReplicatedStateStore.NAME))
         ? replicated.start() : Future.succeededFuture();
-    storesStarted.compose(v -> quorum.start(QUORUM_WAIT_MS)).onFailure(done::fail).onSuccess(started -> context.runOnContext(v -> {
+    storesStarted.compose(v -> directory.publish(advertisedHttp))
+        .compose(v -> quorum.start(QUORUM_WAIT_MS))
+        .onSuccess(v -> gateHazelcastOnQuorum())
+        .onFailure(done::fail)
+        .onSuccess(started -> context.runOnContext(v -> {
       singleton = new CoordinatorSingleton(vertx, membership, quorum, strategy, options);
       singleton.start();
       List<Future<?>> registered = new ArrayList<>();
@@ -221,6 +230,26 @@ public final class StickyImpl implements Sticky {
     return done.future();
   }
 
+  /**
+   * Hazelcast's split-brain protection follows this node's quorum from the first time it holds it: a joining
+   * member owns partitions before its own pings are answered, and refusing their operations until then would
+   * stall writes for nothing.
+   */
+  private void gateHazelcastOnQuorum() {
+    if (!membership.clustered()) {
+      return;
+    }
+    if (quorum.held()) {
+      QuorumGate.bind(membership.hazelcast(), quorum::held);
+    } else {
+      quorum.onChange(now -> {
+        if (now) {
+          QuorumGate.bind(membership.hazelcast(), quorum::held);
+        }
+      });
+    }
+  }
+
   @Override
   public Future<Void> close() {
     if (!started || closing) {
@@ -240,6 +269,7 @@ public final class StickyImpl implements Sticky {
       Future.join(stops).onComplete(ar -> {
         metrics.remove(regionMeters);
         quorum.close();
+        directory.close();
         membership.close();
         done.complete();
       });
@@ -350,6 +380,14 @@ public final class StickyImpl implements Sticky {
 
   @Override
   public Future<EntityReply> request(String typeName, String id, String kind, JsonObject message) {
+    return request(typeName, id, kind, message, false);
+  }
+
+  /**
+   * As {@link #request(String, String, String, JsonObject)}; with {@code redirect}, a message whose entity
+   * lives on another node is not forwarded there but fails with {@link StickyError#REDIRECT} naming that node.
+   */
+  public Future<EntityReply> request(String typeName, String id, String kind, JsonObject message, boolean redirect) {
     EntityType type = types.get(typeName);
     if (type == null) {
       return Future.failedFuture(StickyError.UNKNOWN_TYPE.exception("no entity type '" + typeName + "' on this node"));
@@ -373,7 +411,7 @@ public final class StickyImpl implements Sticky {
     }
     // The caller keeps its object: the entity gets a copy, as an event-bus message would give it.
     Future<EntityReply> reply = region.ask(id, kind, message == null ? null : message.copy(),
-        type.askTimeoutMs() + CALLER_TIMEOUT_MARGIN_MS);
+        type.askTimeoutMs() + CALLER_TIMEOUT_MARGIN_MS, redirect);
     return metrics.enabled()
         ? reply.andThen(ar -> metrics.request(typeName, kindLabel, ar.succeeded() ? "ok" : StickyError.of(ar.cause()).slug(),
             System.nanoTime() - start))
@@ -424,5 +462,25 @@ public final class StickyImpl implements Sticky {
 
   public Membership membership() {
     return membership;
+  }
+
+  /**
+   * The URL this node's HTTP gateway advertises to clients and other nodes; set before {@link #start()},
+   * published to the {@link NodeDirectory} when it starts.
+   */
+  public void advertiseHttp(String url) {
+    this.advertisedHttp = url;
+  }
+
+  /** The advertised HTTP URL of a current member, or null (not started, unknown node, or none advertised). */
+  public String httpUrl(String node) {
+    NodeDirectory d = directory;
+    return d == null ? null : d.url(node);
+  }
+
+  /** Every current member's advertised HTTP URL, oldest first (empty before start). */
+  public Map<String, String> httpUrls() {
+    NodeDirectory d = directory;
+    return d == null ? Map.of() : d.urls();
   }
 }

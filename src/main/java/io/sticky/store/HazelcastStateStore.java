@@ -18,14 +18,22 @@ import java.util.Map;
  * {@code kill -9} of any one node loses no acknowledged write. Lost if the whole cluster stops.
  *
  * <p>The version check runs inside the partition's owner as an entry processor, atomically with the write.
+ *
+ * <p>If a partition loses its owner and its backup together (two nodes within the backup's sync), Hazelcast
+ * reports it lost and the entries in it are gone: loads of keys in that partition then fail with
+ * {@link StateLostException} until {@link #acceptStateLoss} instead of reading as "never written". The report
+ * arrives asynchronously, moments after the members' removal; a load in that moment still reads nothing.
  */
 public final class HazelcastStateStore implements StateStore {
   /** Map name prefix; the node's Hazelcast config gives these maps their backups. */
   public static final String MAP_PREFIX = "sticky.state.";
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HazelcastStateStore.class);
 
   private final HazelcastInstance hazelcast;
   /** Map proxies by type: looked up once, not per read and write. */
   private final java.util.concurrent.ConcurrentMap<String, IMap<String, String>> maps = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Type -> its map's partitions reported lost and not accepted yet. */
+  private final java.util.concurrent.ConcurrentMap<String, java.util.Set<Integer>> lostPartitions = new java.util.concurrent.ConcurrentHashMap<>();
 
   public HazelcastStateStore(HazelcastInstance hazelcast) {
     this.hazelcast = hazelcast;
@@ -37,12 +45,50 @@ public final class HazelcastStateStore implements StateStore {
   }
 
   private IMap<String, String> map(String type) {
-    return maps.computeIfAbsent(type, t -> hazelcast.getMap(MAP_PREFIX + t));
+    return maps.computeIfAbsent(type, t -> {
+      IMap<String, String> map = hazelcast.getMap(MAP_PREFIX + t);
+      java.util.Set<Integer> lost = lostPartitions.computeIfAbsent(t, k -> java.util.concurrent.ConcurrentHashMap.newKeySet());
+      map.addPartitionLostListener(event -> {
+        if (lost.add(event.getPartitionId())) {
+          log.error("Hazelcast partition {} of {} lost its owner and its backup together: the states in it are lost. Its entities"
+              + " answer 503 state-lost until POST /cluster/types/{}/accept-state-loss", event.getPartitionId(), map.getName(), t);
+        }
+      });
+      return map;
+    });
+  }
+
+  @Override
+  public void hosting(String type, int shard, long epoch) {
+    map(type); // listens for lost partitions from now on
   }
 
   @Override
   public Future<StoredState> load(String type, String id) {
-    return HazelcastFutures.of(map(type).getAsync(id)).map(s -> s == null ? null : StoredState.decode(s));
+    IMap<String, String> map = map(type);
+    java.util.Set<Integer> lost = lostPartitions.get(type);
+    boolean inLostPartition = !lost.isEmpty() && lost.contains(hazelcast.getPartitionService().getPartition(id).getPartitionId());
+    return HazelcastFutures.of(map.getAsync(id)).compose(s -> {
+      if (s == null && inLostPartition) {
+        return Future.failedFuture(new StateLostException("the Hazelcast partition holding " + type + "/" + id
+            + " lost its owner and its backup together"));
+      }
+      return Future.succeededFuture(s == null ? null : StoredState.decode(s));
+    });
+  }
+
+  @Override
+  public Future<Integer> acceptStateLoss(String type) {
+    java.util.Set<Integer> lost = lostPartitions.get(type);
+    if (lost == null) {
+      return Future.succeededFuture(0);
+    }
+    int n = lost.size();
+    lost.clear();
+    if (n > 0) {
+      log.warn("{} lost partition(s) of {}: their states are accepted as gone; their entities start fresh", n, type);
+    }
+    return Future.succeededFuture(n);
   }
 
   @Override

@@ -21,7 +21,10 @@ public interface StateStore {
   /** A short name for logs and {@code /health/ready} ("hazelcast", "postgres", ...). */
   String name();
 
-  /** Reads an entity's state; {@code null} if none was ever written. */
+  /**
+   * Reads an entity's state; {@code null} if none was ever written. Fails with {@link StateLostException} if
+   * the store knows the entity's state existed but every copy of it is lost.
+   */
   Future<StoredState> load(String type, String id);
 
   /**
@@ -42,6 +45,15 @@ public interface StateStore {
    * than at the first write); loads and writes must stay correct without it.
    */
   default void hosting(String type, int shard, long epoch) {
+  }
+
+  /**
+   * An operator accepts that the lost states of {@code type}'s entities on this node are gone: from now on
+   * their loads answer {@code null} (the entities start fresh). Returns how many lost shards or partitions
+   * this cleared here.
+   */
+  default Future<Integer> acceptStateLoss(String type) {
+    return Future.succeededFuture(0);
   }
 
   /** Succeeds if the store can serve requests now (readiness). */

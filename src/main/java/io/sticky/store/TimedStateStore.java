@@ -43,6 +43,11 @@ public final class TimedStateStore implements StateStore {
   }
 
   @Override
+  public Future<Integer> acceptStateLoss(String type) {
+    return delegate.acceptStateLoss(type);
+  }
+
+  @Override
   public Future<Void> write(String type, String id, StoredState next) {
     return timed("write", () -> delegate.write(type, id, next));
   }

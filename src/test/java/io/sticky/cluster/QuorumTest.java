@@ -1,9 +1,13 @@
 package io.sticky.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.hazelcast.map.IMap;
+import com.hazelcast.splitbrainprotection.SplitBrainProtectionException;
 import io.sticky.examples.CounterEntity;
+import io.sticky.store.HazelcastStateStore;
 import io.sticky.examples.Examples;
 import io.sticky.node.StickyNode;
 import io.sticky.testkit.Http;
@@ -29,6 +33,16 @@ class QuorumTest {
   void stop() {
     if (cluster != null) {
       cluster.close();
+    }
+  }
+
+  /** A key whose Hazelcast partition the given node owns. */
+  private static String ownedBy(StickyNode node, String prefix) {
+    com.hazelcast.core.HazelcastInstance hz = node.sticky().membership().hazelcast();
+    for (int i = 0; ; i++) {
+      if (hz.getPartitionService().getPartition(prefix + i).getOwner().localMember()) {
+        return prefix + i;
+      }
     }
   }
 
@@ -64,6 +78,14 @@ class QuorumTest {
     Response ready = Http.get(cut.httpPort(), "/health/ready");
     assertThat(ready.status()).isEqualTo(503);
     assertThat(ready.raw().body()).contains("\"quorum\"");
+    // Hazelcast's split-brain protection refuses the cut node's map operations too, even where Sticky's own
+    // checks were missed: a write to a state-map key that the cut node owns fails there.
+    IMap<String, String> cutStates = cut.sticky().membership().hazelcast().getMap(HazelcastStateStore.MAP_PREFIX + "probe");
+    String owned = ownedBy(cut, "probe-");
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThatThrownBy(() -> cutStates.put(owned, "{}"))
+        .isInstanceOf(SplitBrainProtectionException.class));
+    cluster.node(0).sticky().membership().hazelcast().<String, String>getMap(HazelcastStateStore.MAP_PREFIX + "probe")
+        .put(ownedBy(cluster.node(0), "probe-"), "{}");
     Response direct = Http.increment(cut.httpPort(), CounterEntity.TYPE, "q-0");
     assertThat(direct.status()).as(direct.toString()).isEqualTo(503);
     assertThat(direct.json().getString("outcome")).isEqualTo("not-applied");
@@ -83,6 +105,7 @@ class QuorumTest {
       cluster.node(i).sticky().quorum().ignorePingsFrom(cut.nodeId(), false);
     }
     await().atMost(Duration.ofSeconds(10)).until(cutQuorum::held);
+    await().atMost(Duration.ofSeconds(5)).ignoreExceptions().untilAsserted(() -> cutStates.put(owned, "{}"));
     await().atMost(Duration.ofSeconds(20)).until(() -> Http.get(cut.httpPort(), "/health/ready").status() == 200);
     for (String id : hosts.keySet()) {
       Response r = Http.increment(cut.httpPort(), CounterEntity.TYPE, id);

@@ -52,6 +52,14 @@ public final class Http {
     return send(b.build());
   }
 
+  /** A POST with extra request headers, to any URL (e.g. a redirect's Location). */
+  public static Response post(String url, String body, java.util.Map<String, String> headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
+        .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
+    headers.forEach(b::header);
+    return send(b.build());
+  }
+
   public static Response get(int port, String path) {
     return send(HttpRequest.newBuilder(uri(port, path)).timeout(Duration.ofSeconds(20)).GET().build());
   }

@@ -79,9 +79,10 @@ final class ReplicaEndpoint extends VerticleBase {
         ShardKey key = r.readShard();
         long epoch = r.readLong();
         long term = r.readLong();
+        boolean lost = r.readByte() != 0;
         Map<String, StoredState> states = new HashMap<>();
         r.readStates(states);
-        msg.reply(Buffer.buffer(1).appendByte(copy(key).applySnapshot(epoch, term, states)));
+        msg.reply(Buffer.buffer(1).appendByte(copy(key).applySnapshot(epoch, term, lost, states)));
       }
       case ReplicaWire.FETCH -> {
         ShardKey key = r.readShard();

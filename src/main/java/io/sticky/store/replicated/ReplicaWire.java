@@ -17,10 +17,10 @@ import java.util.Map;
  *   a batch of writes to that standby</td><td>one status per entry: {@link #OK},
  *   {@link #STALE} (a newer epoch of the shard exists) or {@link #NEED_SNAPSHOT} (no copy at that epoch yet)</td></tr>
  *   <tr><td>{@link #SNAPSHOT}</td><td>primary -> its (new) standby</td><td>type, shard, epoch, term (which standby
- *   assignment of the epoch), every state of the shard</td><td>status</td></tr>
+ *   assignment of the epoch), lost (1: the shard's earlier copies are lost), every state of the shard</td><td>status</td></tr>
  *   <tr><td>{@link #FETCH}</td><td>new primary -> every other member</td><td>type, shard, epoch: "I host the shard
- *   from this epoch; give me your copy and refuse writes of older epochs"</td><td>status, the copy's epoch and
- *   states (none if no copy)</td></tr>
+ *   from this epoch; give me your copy and refuse writes of older epochs"</td><td>status, the copy's epoch (0: no
+ *   copy), lost, and its states</td></tr>
  *   <tr><td>{@link #RELEASE}</td><td>primary -> every member but its standby</td><td>type, shard, epoch, term: "drop
  *   copies older than this epoch and term"; sent once its standby holds the shard</td><td>none</td></tr>
  * </table>

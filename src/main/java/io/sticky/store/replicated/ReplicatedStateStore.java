@@ -4,6 +4,7 @@ import io.sticky.cluster.Membership;
 import io.sticky.protocol.Addresses;
 import io.sticky.region.ShardId;
 import io.sticky.store.StateConflictException;
+import io.sticky.store.StateLostException;
 import io.sticky.store.StateStore;
 import io.sticky.store.StoredState;
 import io.vertx.core.Future;
@@ -71,6 +72,7 @@ public final class ReplicatedStateStore implements StateStore {
   private volatile ReplicaEndpoint endpoint;
   private final ConcurrentMap<ShardKey, ShardCopy> copies = new ConcurrentHashMap<>();
   private final StandbyWrites writes;
+  private final CopyFetch fetcher;
   private volatile String deploymentId;
 
   /**
@@ -94,7 +96,8 @@ public final class ReplicatedStateStore implements StateStore {
     this.shardsOf = shardsOf;
     this.inQuorum = inQuorum;
     this.reachable = reachable;
-    this.writes = new StandbyWrites(vertx, this::resync);
+    this.writes = new StandbyWrites(vertx, this::resync, inQuorum, () -> membership.members().size() <= 1);
+    this.fetcher = new CopyFetch(vertx, membership);
   }
 
   /** Some member became reachable or unreachable: primaries pick their standby again. */
@@ -126,7 +129,30 @@ public final class ReplicatedStateStore implements StateStore {
 
   @Override
   public Future<StoredState> load(String type, String id, long epoch) {
-    return primary(key(type, id), epoch).map(copy -> copy.states.get(id));
+    return primary(key(type, id), epoch).compose(copy -> {
+      StoredState state = copy.states.get(id);
+      if (state == null && copy.lost) {
+        recheckLost(copy, others());
+        return Future.failedFuture(new StateLostException("the state of shard " + copy.key.shard() + " of " + type
+            + " is lost: every copy of it was on nodes that failed together"));
+      }
+      return Future.succeededFuture(state);
+    });
+  }
+
+  @Override
+  public Future<Integer> acceptStateLoss(String type) {
+    int cleared = 0;
+    for (ShardCopy copy : copies.values()) {
+      if (copy.key.type().equals(type) && copy.lost) {
+        synchronized (copy) {
+          copy.lost = false;
+        }
+        cleared++;
+        log.warn("shard {}: its lost states are accepted as gone; its entities start fresh", copy.key);
+      }
+    }
+    return Future.succeededFuture(cleared);
   }
 
   @Override
@@ -192,9 +218,10 @@ public final class ReplicatedStateStore implements StateStore {
     Promise<ShardCopy> acquired = Promise.promise();
     copy.acquiring = acquired.future();
     copy.acquiringEpoch = epoch;
-    List<Future<Map<String, StoredState>>> fetches = new ArrayList<>();
-    for (String node : others()) {
-      fetches.add(fetch(node, copy.key, epoch, 1));
+    List<Future<CopyFetch.Fetched>> fetches = new ArrayList<>();
+    List<String> asked = others();
+    for (String node : asked) {
+      fetches.add(fetcher.fetch(node, copy.key, epoch, 1));
     }
     Future.all(fetches).onComplete(ar -> {
       String standby;
@@ -212,7 +239,22 @@ public final class ReplicatedStateStore implements StateStore {
           acquired.fail(stale(copy.key, epoch, Math.max(copy.epoch, copy.fence)));
           return;
         }
-        fetches.forEach(f -> copy.mergeAll(f.result()));
+        long held = copy.epoch;
+        boolean lost = copy.lost;
+        for (Future<CopyFetch.Fetched> f : fetches) {
+          copy.mergeAll(f.result().states());
+          held = Math.max(held, f.result().epoch());
+          lost |= f.result().lost();
+        }
+        if (!lost && epoch > 1 && held == 0 && !asked.isEmpty()) {
+          // The shard was hosted before (epoch > 1), yet no member holds a copy of it, empty or not: its primary
+          // and standby copies both went. What it held is gone; its entities must not silently start over. (A
+          // node alone never had a standby: it holds every copy there is.)
+          lost = true;
+          log.error("shard {}: taken over at epoch {} but no member holds a copy of it: its states are lost. Its entities"
+              + " answer 503 state-lost until POST /cluster/types/{}/accept-state-loss", copy.key, epoch, copy.key.type());
+        }
+        copy.lost = lost;
         copy.primary = true;
         copy.epoch = epoch;
         copy.fence = epoch;
@@ -226,35 +268,6 @@ public final class ReplicatedStateStore implements StateStore {
       acquired.complete(copy);
     });
     return acquired.future();
-  }
-
-  /** Asks {@code node} for its copy of the shard (and to refuse older epochs from now on). */
-  private Future<Map<String, StoredState>> fetch(String node, ShardKey key, long epoch, int attempt) {
-    Buffer msg = ReplicaWire.shardMessage(ReplicaWire.FETCH, key, epoch);
-    return vertx.eventBus().<Buffer>request(Addresses.replica(node), msg, new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS))
-        .<Map<String, StoredState>>transform(ar -> {
-          if (ar.succeeded()) {
-            ReplicaWire.Reader r = new ReplicaWire.Reader(ar.result().body(), 0);
-            if (r.readByte() == ReplicaWire.STALE) {
-              return Future.failedFuture(stale(key, epoch, r.readLong()));
-            }
-            r.readLong(); // the copy's epoch: informational
-            Map<String, StoredState> states = new HashMap<>();
-            r.readStates(states);
-            return Future.succeededFuture(states);
-          }
-          if (noHandlers(ar.cause()) || !membership.isMember(node)) {
-            // Not serving copies (starting, or stopping after its clean leave): it holds nothing we need.
-            return Future.succeededFuture(Map.of());
-          }
-          if (attempt >= FETCH_ATTEMPTS) {
-            return Future.failedFuture("member " + node + " did not hand over its copy of shard " + key + ": " + ar.cause().getMessage());
-          }
-          // Unreachable but still a member: it may be leaving the membership right now (a crash), so wait a little.
-          Promise<Map<String, StoredState>> again = Promise.promise();
-          vertx.setTimer(backoff(attempt + 2), t -> fetch(node, key, epoch, attempt + 1).onComplete(again));
-          return again.future();
-        });
   }
 
   /** Holds the copy's monitor. A writer waiting for the previous standby's snapshot tries again with this one. */
@@ -278,7 +291,7 @@ public final class ReplicatedStateStore implements StateStore {
       }
       synced = copy.standbySynced;
       term = copy.term;
-      msg = ReplicaWire.shardMessage(ReplicaWire.SNAPSHOT, copy.key, epoch).appendLong(term);
+      msg = ReplicaWire.shardMessage(ReplicaWire.SNAPSHOT, copy.key, epoch).appendLong(term).appendByte(copy.lost ? (byte) 1 : 0);
       ReplicaWire.putStates(msg, copy.states);
     }
     vertx.eventBus().<Buffer>request(Addresses.replica(standby), msg, new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS))
@@ -370,6 +383,65 @@ public final class ReplicatedStateStore implements StateStore {
   private void onMembershipChange(Membership.Change change) {
     change.removed().forEach(writes::standbyLeft);
     reassignStandbys();
+    if (!change.added().isEmpty()) {
+      recoverLost(change.added());
+    }
+  }
+
+  /**
+   * Members joined (or came back after a partition healed): a shard marked lost asks them for their copies
+   * (and asks every member again, at most every {@link #LOST_RECHECK_MS} ms, while its entities are asked
+   * for). If one still holds a whole copy (it was cut off, not dead), its states come back and the shard is
+   * no longer lost.
+   */
+  private void recoverLost(java.util.Set<String> joined) {
+    for (ShardCopy copy : copies.values()) {
+      if (copy.lost) {
+        recheckLost(copy, List.copyOf(joined));
+      }
+    }
+  }
+
+  /** Minimum time between two askings of the members for a lost shard's copies (its loads trigger them). */
+  static final long LOST_RECHECK_MS = 1_000;
+
+  /** Asks {@code nodes} whether one still holds a whole copy of a lost shard; if so, its states come back. */
+  private void recheckLost(ShardCopy copy, List<String> nodes) {
+    long epoch;
+    synchronized (copy) {
+      long now = System.currentTimeMillis();
+      if (!copy.primary || !copy.lost || nodes.isEmpty() || now - copy.lostCheckedAt < LOST_RECHECK_MS) {
+        return;
+      }
+      copy.lostCheckedAt = now;
+      epoch = copy.epoch;
+    }
+    List<Future<CopyFetch.Fetched>> fetches = new ArrayList<>();
+    nodes.forEach(node -> fetches.add(fetcher.fetch(node, copy.key, epoch, FETCH_ATTEMPTS)));
+    Future.join(fetches).onComplete(ar -> {
+      String standby = null;
+      synchronized (copy) {
+        if (!copy.primary || copy.epoch != epoch || !copy.lost) {
+          return;
+        }
+        boolean found = false;
+        for (Future<CopyFetch.Fetched> f : fetches) {
+          if (f.succeeded() && f.result().epoch() > 0 && !f.result().lost()) {
+            copy.mergeAll(f.result().states());
+            found = true;
+          }
+        }
+        if (found) {
+          copy.lost = false;
+          log.warn("shard {}: a member that came back held a copy of it; its states are recovered and it is no longer lost",
+              copy.key);
+          standby = copy.standby;
+        }
+      }
+      if (standby != null) {
+        syncStandby(copy, standby, epoch, 0);
+      }
+    });
   }
 
   private void reassignStandbys() {
@@ -391,17 +463,13 @@ public final class ReplicatedStateStore implements StateStore {
 
   // ---------------------------------------------------------------- helpers
 
-  private static StateConflictException stale(ShardKey key, long epoch, long newer) {
+  static StateConflictException stale(ShardKey key, long epoch, long newer) {
     return new StateConflictException("shard " + key.shard() + " of " + key.type() + " is hosted elsewhere since epoch " + newer
         + " (this instance is at epoch " + epoch + "): written elsewhere");
   }
 
   private IllegalStateException noQuorum() {
     return new IllegalStateException("node " + membership.self() + " is not in the cluster's majority; not applied");
-  }
-
-  private static boolean noHandlers(Throwable t) {
-    return t instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS;
   }
 
   static long backoff(int attempt) {

@@ -29,6 +29,13 @@ final class ShardCopy {
   /** The highest epoch some node announced it hosts the shard at: writes and copies of older epochs are refused. */
   long fence;
   boolean primary;
+  /**
+   * Every copy of the shard as it was before this node took it over is gone (the nodes holding them failed
+   * together): an entity with no state here may have had one, so its load fails until the loss is accepted.
+   */
+  volatile boolean lost;
+  /** Primary only, while lost: when the members were last asked whether one still holds a copy (ms). */
+  long lostCheckedAt;
   /** Primary only: the succeeded future of this copy, returned on the fast path without allocating. */
   Future<ShardCopy> ready;
   /** Primary only: the node that holds the second copy (null: no other member). */
@@ -89,11 +96,14 @@ final class ShardCopy {
   }
 
   /** The whole shard from its primary at {@code primaryEpoch}: this copy becomes (or stays) its standby copy. */
-  synchronized byte applySnapshot(long primaryEpoch, long snapshotTerm, Map<String, StoredState> snapshot) {
+  synchronized byte applySnapshot(long primaryEpoch, long snapshotTerm, boolean primaryLost, Map<String, StoredState> snapshot) {
     if (refuses(primaryEpoch)) {
       return ReplicaWire.STALE;
     }
+    // A replica that held a whole copy of its own (a node back from a partition) makes the union whole again.
+    boolean whole = epoch > 0 && !lost;
     demote(primaryEpoch);
+    lost = primaryLost && !whole;
     mergeAll(snapshot);
     term = epoch == primaryEpoch ? Math.max(term, snapshotTerm) : snapshotTerm;
     epoch = primaryEpoch;
@@ -106,7 +116,8 @@ final class ShardCopy {
       return Buffer.buffer(9).appendByte(ReplicaWire.STALE).appendLong(Math.max(epoch, fence));
     }
     demote(newEpoch);
-    Buffer reply = Buffer.buffer(64 + 96 * states.size()).appendByte(ReplicaWire.OK).appendLong(epoch);
+    Buffer reply = Buffer.buffer(64 + 96 * states.size()).appendByte(ReplicaWire.OK).appendLong(epoch)
+        .appendByte(lost ? (byte) 1 : 0);
     ReplicaWire.putStates(reply, states);
     return reply;
   }
@@ -118,6 +129,7 @@ final class ShardCopy {
       demote(primaryEpoch);
       states.clear();
       epoch = 0;
+      lost = false;
     }
   }
 

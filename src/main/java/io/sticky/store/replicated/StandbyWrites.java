@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,14 +45,20 @@ final class StandbyWrites {
 
   private final Vertx vertx;
   private final Resync resync;
+  /** Whether this node holds the cluster's majority: without it, no write is acknowledged. */
+  private final BooleanSupplier inQuorum;
+  /** Whether this node is the cluster's only member: then its copy is the only one there can be. */
+  private final BooleanSupplier alone;
   /** Per standby: the writes waiting to go and how many batches are unanswered (group commit). */
   private final ConcurrentMap<String, Lane> lanes = new ConcurrentHashMap<>();
   /** Batches sent and not answered yet, per standby: sent again at once if that standby leaves the cluster. */
   private final ConcurrentMap<String, Set<InFlight>> unanswered = new ConcurrentHashMap<>();
 
-  StandbyWrites(Vertx vertx, Resync resync) {
+  StandbyWrites(Vertx vertx, Resync resync, BooleanSupplier inQuorum, BooleanSupplier alone) {
     this.vertx = vertx;
     this.resync = resync;
+    this.inQuorum = inQuorum;
+    this.alone = alone;
   }
 
   /** Sends a write the primary copy at {@code epoch} took; completes once a standby holds it. */
@@ -133,12 +140,22 @@ final class StandbyWrites {
       standby = w.copy.standby;
       ready = w.copy.standbyReady();
     }
-    if (standby == null) {
+    if (!inQuorum.getAsBoolean()) {
+      // Cut off from the majority: its standby may be cut off too, and the majority may take the shard over
+      // from an older copy. Better an unknown outcome than an acknowledgement that the majority never saw.
+      w.failUnknown("this node lost the cluster's majority");
+      return;
+    }
+    if (standby == null && alone.getAsBoolean()) {
       w.done.tryComplete(); // no other member: this copy is the only one there can be
       return;
     }
     if (System.nanoTime() > w.deadline) {
       w.failUnknown("gave up after " + WRITE_GIVE_UP_MS + " ms");
+      return;
+    }
+    if (standby == null) {
+      retryLater(w); // other members, none reachable right now: wait for one (or for the quorum to go)
       return;
     }
     if (ready.succeeded()) {
@@ -229,7 +246,14 @@ final class StandbyWrites {
           for (int i = 0; i < batch.size(); i++) {
             PendingWrite w = batch.get(i);
             switch (statuses.getByte(i)) {
-              case ReplicaWire.OK -> w.done.tryComplete();
+              case ReplicaWire.OK -> {
+                if (inQuorum.getAsBoolean()) {
+                  w.done.tryComplete();
+                } else {
+                  // Both copies may now be on the minority side: not acknowledged (see replicate).
+                  w.failUnknown("this node lost the cluster's majority before its standby answered");
+                }
+              }
               case ReplicaWire.NEED_SNAPSHOT -> {
                 resync.resync(w.copy, w.epoch, standby);
                 retryLater(w);
