@@ -1,7 +1,9 @@
-# Sticky node image: the launcher (example entity types "counter" and "cart") on a JRE, as a non-root user.
+# Sticky node image: the launcher on a JRE, as a non-root user. It serves the entity types of the jars in
+# /opt/sticky/lib (STICKY_LIB), or the example types "counter" and "cart" when there are none.
 #
 #   docker build -t sticky .
-#   docker run --rm -p 8080:8080 sticky                     # one node
+#   docker run --rm -p 8080:8080 sticky                     # one node, example types
+#   docker run --rm -p 8080:8080 -v $PWD/lib:/opt/sticky/lib:ro sticky   # your types (README: your own entity types)
 #
 # Clustering containers: every node must set
 #   STICKY_HOST    the container's own IP, reachable by the other nodes. Hazelcast binds only this address
@@ -47,6 +49,7 @@ RUN if [ ! -f "$JAVA_HOME/lib/server/classes.jsa" ]; then java -Xshare:dump >/de
  && if ! java -Xmx512m -XX:ArchiveClassesAtExit=/app/sticky.jsa -jar /app/sticky.jar --training-run >/tmp/training.log 2>&1; \
     then tail -50 /tmp/training.log; exit 1; fi \
  && rm -f /tmp/training.log && chmod 444 /app/sticky.jsa
+RUN mkdir -p /opt/sticky/lib
 USER 10001:10001
 
 # HTTP gateway; Hazelcast (first port 5701, auto-increment); event bus.
@@ -54,6 +57,8 @@ EXPOSE 8080 5701-5705 5801
 
 # Explicit for containers (also the launcher's default): the gateway listens on all interfaces.
 ENV STICKY_HTTP_HOST=0.0.0.0
+# Jars with your entity types (io.sticky.spi.EntityTypeProvider): mount them here or COPY them in a derived image.
+ENV STICKY_LIB=/opt/sticky/lib
 # A fixed event-bus port, so it can be declared and allowed between nodes.
 ENV STICKY_BUS_PORT=5801
 # Container-aware heap sizing; exit on OOM so the orchestrator restarts the node; bound the common pool.

@@ -125,7 +125,8 @@ public class Routing {
       done.complete();
       return;
     }
-    String id = "c" + ThreadLocalRandom.current().nextInt(ids);
+    // Numeric ids: the anchor app takes only integers, and every system then sees the same ids.
+    String id = Integer.toString(ThreadLocalRandom.current().nextInt(ids));
     long t0 = System.nanoTime();
     call.apply(id).onComplete(ar -> {
       if (ar.succeeded() && ar.result()) {

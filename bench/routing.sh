@@ -3,10 +3,11 @@
 # and against the stateless app on Redis (no persistence), alternated in one sitting by bench/Routing.java
 # (a Java closed-loop load generator: CONNECTIONS calls in flight, increments of IDS random counters).
 #
-#   mvn -B package -DskipTests && bench/routing.sh                 # about 20 minutes with the defaults
-#   ROUNDS=1 WARMUP=5 DURATION=5 bench/routing.sh                   # smoke run, about 3 minutes
+#   mvn -B package -DskipTests && bench/routing.sh                 # about 25 minutes with the defaults
+#   ROUNDS=1 CLUSTER_WARMUP=4 WARMUP=5 DURATION=5 bench/routing.sh  # smoke run, about 3 minutes
 #
-# Settings: ROUNDS (3), WARMUP (s, 20), DURATION (s, 15), CONNECTIONS (64), IDS (10000), STORE (none: the
+# Settings: ROUNDS (3), CLUSTER_WARMUP (s, 40: each fresh cluster first serves both modes for half of it,
+# discarded, so that neither mode measures a cold cluster), WARMUP (s, 20), DURATION (s, 15), CONNECTIONS (64), IDS (10000), STORE (none: the
 # node's --store), ANCHOR (1: run the Redis anchor from $ANCHOR_DIR; 0: skip it), HEAP (512m).
 # Each round: a fresh 3-node cluster; `entry` (every call to node 1) and `smart` (StickyClient, seeded with
 # node 1), in alternating order from round to round; the cluster stops; then the anchor app on a fresh Redis
@@ -15,6 +16,7 @@
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
+CLUSTER_WARMUP=${CLUSTER_WARMUP:-40}
 WARMUP=${WARMUP:-20}
 DURATION=${DURATION:-15}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -25,7 +27,7 @@ HEAP=${HEAP:-512m}
 READY_TIMEOUT=${READY_TIMEOUT:-120}
 ANCHOR_DIR=${ANCHOR_DIR:-/work/shared/anchors/stateless}
 
-for v in ROUNDS WARMUP DURATION CONNECTIONS IDS READY_TIMEOUT; do
+for v in ROUNDS CLUSTER_WARMUP WARMUP DURATION CONNECTIONS IDS READY_TIMEOUT; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "routing.sh: $v must be a whole number, got '${!v}'" >&2; exit 2; }
 done
 
@@ -80,7 +82,7 @@ if ((ANCHOR)); then
 fi
 {
   echo "stamp: $STAMP"
-  echo "settings: ROUNDS=$ROUNDS WARMUP=$WARMUP DURATION=$DURATION CONNECTIONS=$CONNECTIONS IDS=$IDS STORE=$STORE HEAP=$HEAP"
+  echo "settings: ROUNDS=$ROUNDS CLUSTER_WARMUP=$CLUSTER_WARMUP WARMUP=$WARMUP DURATION=$DURATION CONNECTIONS=$CONNECTIONS IDS=$IDS STORE=$STORE HEAP=$HEAP"
   echo "git: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (uncommitted changes)')"
   echo "java: $(java -version 2>&1 | head -1)"
   echo "load average at start: $(loadavg) ($(nproc) cores)"
@@ -110,6 +112,11 @@ for ((round = 1; round <= ROUNDS; round++)); do
   if [[ -n $RUN_ERROR ]]; then
     log "r$round: cluster FAILED: $RUN_ERROR"
   else
+    for mode in entry smart; do
+      log "r$round: warming the cluster up with $mode for $((CLUSTER_WARMUP / 2))s (discarded)"
+      env CONNECTIONS="$CONNECTIONS" IDS="$IDS" WARMUP=$((CLUSTER_WARMUP / 2)) DURATION=1 \
+        java -Xmx1g -cp "$JAR" bench/Routing.java "$mode" "http://$HOST:${HTTP[0]}" >"$OUT/r$round-warm-$mode.txt" 2>&1 || true
+    done
     order="entry smart"
     ((round % 2)) || order="smart entry"
     for mode in $order; do load "r$round-$mode" "$mode" "http://$HOST:${HTTP[0]}"; done

@@ -31,9 +31,57 @@ public final class EntityRef {
     return id;
   }
 
-  /** Sends a message and completes with the entity's reply (at most once; a timeout means outcome unknown). */
+  /**
+   * Sends a message and completes with the entity's reply (at most once; a timeout means outcome unknown). Fails
+   * with an {@link EntityException}: its {@link StickyError} kind, detail and the node that answered.
+   */
   public Future<JsonObject> ask(JsonObject message) {
-    return sticky.request(typeName, id, EntityAddress.KIND_ASK, message).map(EntityReply::body);
+    return typed(sticky.request(typeName, id, EntityAddress.KIND_ASK, message)).map(EntityReply::body);
+  }
+
+  /**
+   * A typed ask: {@code message} (a record or bean) is sent as JSON (Jackson), with {@code "op"} set to its class's
+   * simple name with a lower-case first letter ({@code new Deposit(50)} -> {@code {"op":"deposit","amount":50}})
+   * unless it has an {@code op} property of its own; the reply is read as {@code replyType}. Fails as
+   * {@link #ask(JsonObject)} does; a message Jackson cannot write fails with {@link StickyError#BAD_REQUEST}
+   * (nothing sent), a reply it cannot read with {@link StickyError#ENTITY_FAILED} (the message was applied).
+   */
+  public <R> Future<R> ask(Object message, Class<R> replyType) {
+    JsonObject json;
+    try {
+      json = toJson(message);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(new EntityException(StickyError.BAD_REQUEST, "message " + message.getClass().getName()
+          + " cannot be written as JSON: " + e.getMessage()));
+    }
+    return ask(json).compose(reply -> read(reply, replyType));
+  }
+
+  /** The entity's read-only view, read as {@code viewType} (see {@link #ask(Object, Class)}). */
+  public <R> Future<R> view(Class<R> viewType) {
+    return view().compose(reply -> read(reply, viewType));
+  }
+
+  /** The JSON form of a typed message (see {@link #ask(Object, Class)}). */
+  public static JsonObject toJson(Object message) {
+    if (message instanceof JsonObject json) {
+      return json;
+    }
+    JsonObject json = JsonObject.mapFrom(java.util.Objects.requireNonNull(message, "message"));
+    if (!json.containsKey("op")) {
+      String name = message.getClass().getSimpleName();
+      json.put("op", Character.toLowerCase(name.charAt(0)) + name.substring(1));
+    }
+    return json;
+  }
+
+  private static <R> Future<R> read(JsonObject reply, Class<R> type) {
+    try {
+      return Future.succeededFuture(reply.mapTo(type));
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(new EntityException(StickyError.ENTITY_FAILED, "the reply " + reply.encode()
+          + " cannot be read as " + type.getName() + " (the message was applied): " + e.getMessage()));
+    }
   }
 
   /** Fire-and-forget: at most once, no reply, no error reported. */
@@ -43,7 +91,11 @@ public final class EntityRef {
 
   /** The entity's read-only view (activates it if needed). */
   public Future<JsonObject> view() {
-    return sticky.request(typeName, id, EntityAddress.KIND_VIEW, null).map(EntityReply::body);
+    return typed(sticky.request(typeName, id, EntityAddress.KIND_VIEW, null)).map(EntityReply::body);
+  }
+
+  private static <T> Future<T> typed(Future<T> call) {
+    return call.recover(err -> Future.failedFuture(EntityException.from(err)));
   }
 
   @Override

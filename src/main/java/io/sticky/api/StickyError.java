@@ -19,8 +19,11 @@ public enum StickyError {
   REDIRECT(307, "redirect", "Entity lives on another node"),
   /** The entity rejected the message (unknown op, bad field). Not applied. */
   BAD_REQUEST(400, "bad-request", "Bad request"),
-  /** The id is not 1-256 chars of {@code [A-Za-z0-9._:@-]}. Not applied. */
-  INVALID_ID(400, "invalid-id", "Invalid entity id"),
+  /**
+   * The id is not 1-256 chars of {@code [A-Za-z0-9._:@-]}. Not applied. Its event-bus code is not its status,
+   * which BAD_REQUEST has.
+   */
+  INVALID_ID(400, 1400, "invalid-id", "Invalid entity id"),
   /** No entity type of that name is registered on this node. Not applied. */
   UNKNOWN_TYPE(404, "unknown-type", "Unknown entity type"),
   /** The request body is over the configured limit. Not applied. */
@@ -113,8 +116,7 @@ public enum StickyError {
   }
 
   /**
-   * Classifies any failure of an ask: event-bus timeouts and missing handlers included. {@link #INVALID_ID}
-   * and {@link #BAD_REQUEST} share status 400 on the event bus, so this returns {@code BAD_REQUEST} for both.
+   * Classifies any failure of an ask: event-bus timeouts and missing handlers included.
    */
   public static StickyError of(Throwable failure) {
     if (failure instanceof ReplyException re) {
@@ -122,7 +124,10 @@ public enum StickyError {
         return TIMEOUT;
       }
       if (re.failureType() == ReplyFailure.NO_HANDLERS) {
-        return UNAVAILABLE;
+        // The entry address is local: no handler for it means this node does not register the type, which
+        // retrying here never fixes. Any other missing handler (a node that just left) is transient.
+        String m = re.getMessage();
+        return m != null && m.contains(EntityAddress.PREFIX) ? UNKNOWN_TYPE : UNAVAILABLE;
       }
       StickyError byCode = byStatus(re.failureCode());
       return byCode != null ? byCode : ENTITY_FAILED;
@@ -135,7 +140,7 @@ public enum StickyError {
 
   private static StickyError byStatus(int code) {
     for (StickyError e : values()) {
-      if (e.code == code && e != INVALID_ID) {
+      if (e.code == code) {
         return e;
       }
     }

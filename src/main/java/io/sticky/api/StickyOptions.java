@@ -69,6 +69,7 @@ public class StickyOptions {
   private long coordinatorTimeoutMs = DEFAULT_COORDINATOR_TIMEOUT_MS;
   private long retryBackoffMs = DEFAULT_RETRY_BACKOFF_MS;
   private int maxRouteAttempts = DEFAULT_MAX_ROUTE_ATTEMPTS;
+  private boolean proxyOnly;
 
   public StickyOptions() {
   }
@@ -91,6 +92,7 @@ public class StickyOptions {
     setLeaveTimeoutMs(json.getLong("leaveTimeoutMs", DEFAULT_LEAVE_TIMEOUT_MS));
     setExpectedNodes(json.getInteger("expectedNodes", DEFAULT_EXPECTED_NODES));
     setDefaultStore(json.getString("defaultStore", DEFAULT_DEFAULT_STORE));
+    setProxyOnly(json.getBoolean("proxyOnly", false));
   }
 
   public JsonObject toJson() {
@@ -107,7 +109,8 @@ public class StickyOptions {
         .put("handOffTimeoutMs", handOffTimeoutMs)
         .put("leaveTimeoutMs", leaveTimeoutMs)
         .put("expectedNodes", expectedNodes)
-        .put("defaultStore", defaultStore);
+        .put("defaultStore", defaultStore)
+        .put("proxyOnly", proxyOnly);
   }
 
   public long getRebalanceIntervalMs() {
@@ -234,6 +237,20 @@ public class StickyOptions {
 
   public StickyOptions setMaxRouteAttempts(int maxRouteAttempts) {
     this.maxRouteAttempts = EntityTypeOptions.requirePositive("maxRouteAttempts", maxRouteAttempts);
+    return this;
+  }
+
+  /**
+   * A proxy node routes to every registered type (REST gateway, {@code EntityRef}, the event-bus entry address)
+   * but never hosts an entity: the coordinator never allocates it a shard. Default false. The launcher sets it
+   * from {@code --proxy-only}.
+   */
+  public boolean isProxyOnly() {
+    return proxyOnly;
+  }
+
+  public StickyOptions setProxyOnly(boolean proxyOnly) {
+    this.proxyOnly = proxyOnly;
     return this;
   }
 

@@ -10,22 +10,15 @@ import io.sticky.api.StickyError;
  */
 public final class StickyCallException extends EntityException {
   private final int status;
-  private final String node;
 
   StickyCallException(StickyError error, int status, String detail, String node) {
-    super(error, detail);
+    super(error, detail, node);
     this.status = status;
-    this.node = node;
   }
 
   /** The HTTP status of the last answer (0 when no node answered). */
   public int status() {
     return status;
-  }
-
-  /** The node that produced the failure ({@code X-Sticky-Node}), or null. */
-  public String node() {
-    return node;
   }
 
   /** True if the call may have been applied: retrying it blindly could apply it twice. */

@@ -137,6 +137,8 @@ public final class ShardCoordinator extends VerticleBase {
    * 40 moves, some shards 4 times, while a 3-node cluster first took 20k ids.
    */
   private final Map<String, String> allocatingTo = new HashMap<>();
+  /** Proxy regions per type (nodes that route to it but never host it): told every new home, never allocated a shard. */
+  private final Map<String, Set<String>> proxies = new HashMap<>();
   /** Number of shards per type, as the first region registered it; all others must agree. */
   private final Map<String, Integer> shardCounts = new HashMap<>();
   private AsyncMap<String, String> table;
@@ -235,6 +237,7 @@ public final class ShardCoordinator extends VerticleBase {
       state = state.withoutNode(gone);
       leaving.remove(gone);
       joinedAt.remove(gone);
+      proxies.values().forEach(nodes -> nodes.remove(gone));
       log.info("node {} left: its shards are unallocated until next asked for", gone);
     }
   }
@@ -254,7 +257,12 @@ public final class ShardCoordinator extends VerticleBase {
       msg.fail(400, mismatch);
       return;
     }
-    if (command instanceof Register r) {
+    if (command instanceof Register r && r.proxy()) {
+      if (membership.isMember(r.node())) {
+        proxies.computeIfAbsent(r.type(), t -> new LinkedHashSet<>()).add(r.node());
+      }
+      msg.reply(Protocol.encode(new RegisterAck(r.type(), membership.self())));
+    } else if (command instanceof Register r) {
       if (membership.isMember(r.node()) && !leaving.contains(r.node()) && !state.regions(r.type()).contains(r.node())) {
         state = state.withRegion(r.type(), r.node());
         joinedAt.putIfAbsent(r.node(), System.currentTimeMillis());
@@ -302,7 +310,11 @@ public final class ShardCoordinator extends VerticleBase {
     if (g.shard() < 0 || g.shard() >= g.numberOfShards()) {
       return Future.failedFuture("shard out of range");
     }
-    if (membership.isMember(g.requester()) && !leaving.contains(g.requester())) {
+    if (g.proxy()) {
+      if (membership.isMember(g.requester())) {
+        proxies.computeIfAbsent(g.type(), t -> new LinkedHashSet<>()).add(g.requester());
+      }
+    } else if (membership.isMember(g.requester()) && !leaving.contains(g.requester())) {
       state = state.withRegion(g.type(), g.requester());
     }
     Allocation current = state.allocation(g.type(), g.shard());
@@ -740,7 +752,7 @@ public final class ShardCoordinator extends VerticleBase {
     if (candidates.isEmpty()) {
       return;
     }
-    shardHome(new GetShardHome(type, shard, candidates.keySet().iterator().next(), shardCounts.getOrDefault(type, shard + 1)))
+    shardHome(new GetShardHome(type, shard, candidates.keySet().iterator().next(), shardCounts.getOrDefault(type, shard + 1), false))
         .onSuccess(home -> broadcast(type, home))
         .onFailure(err -> log.error("shard {} left without a home after an abandoned hand-off: {}", key, err.getMessage()));
   }
@@ -785,6 +797,12 @@ public final class ShardCoordinator extends VerticleBase {
     List<String> skipped = List.of(except);
     for (String node : liveRegions(type)) {
       if (!skipped.contains(node)) {
+        tell(type, node, home);
+      }
+    }
+    // Proxies route too: told so that they skip the hop through the old home.
+    for (String node : proxies.getOrDefault(type, Set.of())) {
+      if (membership.isMember(node) && !skipped.contains(node)) {
         tell(type, node, home);
       }
     }

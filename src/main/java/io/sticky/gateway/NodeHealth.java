@@ -154,9 +154,9 @@ final class NodeHealth {
     }
     JsonObject data = new JsonObject();
     boolean all = true;
-    for (Map.Entry<String, Boolean> e : impl.regionsRegistered().entrySet()) {
-      data.put(e.getKey(), e.getValue() ? "registered" : "registering");
-      all &= e.getValue();
+    for (Map.Entry<String, String> e : impl.regionStatus().entrySet()) {
+      data.put(e.getKey(), e.getValue());
+      all &= e.getValue().equals("registered");
     }
     result.complete(new Status().setOk(all).setData(data));
   }

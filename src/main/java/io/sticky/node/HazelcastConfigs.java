@@ -30,9 +30,15 @@ public final class HazelcastConfigs {
    * How long a write waits for its synchronous backup's acknowledgement before it completes anyway. A backup
    * sent while its partition migrates (a member joined or left) can be dropped, and the write then waits
    * the whole timeout: with Hazelcast's 5 s default, state writes during a join took 5 s and hit the ask
-   * timeout (HandOffTest). Such a write is applied on the primary either way.
+   * timeout (HandOffTest). Such a write is applied on the primary but not known to be on the backup.
    */
   static final String BACKUP_TIMEOUT_MILLIS = "1000";
+  /**
+   * A write whose backup did not confirm within the timeout fails (IndeterminateOperationStateException)
+   * instead of completing: an entity then answers "outcome unknown" and retires, rather than acknowledging a
+   * state that one crash could lose. Hazelcast's default (false) completes such writes as if backed up.
+   */
+  static final String FAIL_ON_INDETERMINATE_STATE = "true";
   /**
    * Migrate each partition in one operation rather than in fragments (one per map or service). While a
    * partition migrates, its old owner rejects writes until the master publishes the migration as done, so
@@ -71,6 +77,7 @@ public final class HazelcastConfigs {
     cfg.setProperty("hazelcast.heartbeat.interval.seconds", HEARTBEAT_INTERVAL_SECONDS);
     cfg.setProperty("hazelcast.max.no.heartbeat.seconds", MAX_NO_HEARTBEAT_SECONDS);
     cfg.setProperty("hazelcast.operation.backup.timeout.millis", BACKUP_TIMEOUT_MILLIS);
+    cfg.setProperty("hazelcast.operation.fail.on.indeterminate.state", FAIL_ON_INDETERMINATE_STATE);
     cfg.setProperty("hazelcast.partition.migration.fragments.enabled", MIGRATION_FRAGMENTS_ENABLED);
     cfg.setProperty("hazelcast.merge.first.run.delay.seconds", MERGE_FIRST_RUN_DELAY_SECONDS);
     cfg.setProperty("hazelcast.merge.next.run.delay.seconds", MERGE_NEXT_RUN_DELAY_SECONDS);

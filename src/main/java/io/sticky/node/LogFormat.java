@@ -10,12 +10,13 @@ import java.util.stream.Collectors;
 import org.slf4j.LoggerFactory;
 
 /**
- * How a node writes its log: readable lines ({@code logback.xml}, the default) or one JSON object per line
- * ({@code logback-json.xml}, logback's {@code JsonEncoder}) for log shippers.
+ * How a node writes its log: readable lines ({@code logback-text.xml}, the default) or one JSON object per
+ * line ({@code logback-json.xml}, logback's {@code JsonEncoder}) for log shippers. Both sit in this package,
+ * not at the jar's root, so that an application embedding Sticky keeps its own {@code logback.xml}.
  */
 public enum LogFormat {
-  TEXT("logback.xml"),
-  JSON("logback-json.xml");
+  TEXT("io/sticky/node/logback-text.xml"),
+  JSON("io/sticky/node/logback-json.xml");
 
   /** Set by {@code -Dlogback.configurationFile}: an operator's own configuration wins over both formats. */
   static final String LOGBACK_CONFIG_PROPERTY = "logback.configurationFile";
@@ -46,20 +47,25 @@ public enum LogFormat {
   }
 
   /**
-   * Switches the running logback to this format. Logback configured itself from {@code logback.xml} when the
-   * first logger was created, before the options could be read, so JSON means resetting it and loading
-   * {@code logback-json.xml}; text leaves it as it is. Returns false, changing nothing, for JSON when
-   * {@code -Dlogback.configurationFile} names the operator's own configuration (theirs wins).
+   * Configures the running logback with this format, unless the application configures logging itself:
+   * {@code -Dlogback.configurationFile}, or a {@code logback.xml} / {@code logback-test.xml} on the class path
+   * (theirs wins), or SLF4J bound to another backend. Returns whether it applied this format.
    */
   public boolean apply() {
-    if (this == TEXT) {
-      return true;
+    if (System.getProperty(LOGBACK_CONFIG_PROPERTY) != null || !logbackIsTheBackend()) {
+      return false;
     }
-    if (System.getProperty(LOGBACK_CONFIG_PROPERTY) != null) {
+    ClassLoader cl = LogFormat.class.getClassLoader();
+    if (cl.getResource("logback.xml") != null || cl.getResource("logback-test.xml") != null) {
       return false;
     }
     apply((LoggerContext) LoggerFactory.getILoggerFactory());
     return true;
+  }
+
+  /** Logback is optional for applications that embed Sticky: look at the SLF4J backend by name first. */
+  private static boolean logbackIsTheBackend() {
+    return LoggerFactory.getILoggerFactory().getClass().getName().equals("ch.qos.logback.classic.LoggerContext");
   }
 
   /** Configures {@code context} from this format's resource; fails if logback reports an error. */

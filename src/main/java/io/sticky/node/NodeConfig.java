@@ -79,6 +79,9 @@ public final class NodeConfig {
     if (shardingJson.containsKey("defaultStore")) {
       throw new IllegalArgumentException(source + ": sharding.defaultStore is set by node.store (--store)");
     }
+    if (shardingJson.containsKey("proxyOnly")) {
+      throw new IllegalArgumentException(source + ": sharding.proxyOnly is set by node.proxy-only (--proxy-only)");
+    }
     StickyOptions sharding = checked(source, "sharding", shardingJson, new StickyOptions().toJson().fieldNames(), StickyOptions::new);
     JsonObject types = section(json, "entity-types", source);
     EntityTypeOptions defaults = new EntityTypeOptions();
@@ -147,11 +150,31 @@ public final class NodeConfig {
    * replacing the file's {@code entity-types.defaults}; a type's own section still wins, being more specific.
    */
   public EntityTypeOptions typeOptions(String typeName, JsonObject flagDefaults) {
-    JsonObject merged = typeDefaults.toJson().mergeIn(flagDefaults);
+    return typeOptions(typeName, flagDefaults, new EntityTypeOptions());
+  }
+
+  /**
+   * As {@link #typeOptions(String, JsonObject)}, for a type whose code set some options: each option the code
+   * changed from its built-in default wins over the file's and the flags' node-wide defaults (the code knows
+   * its type), and the file's section for this type wins over the code (the operator's most specific word).
+   */
+  public EntityTypeOptions typeOptions(String typeName, JsonObject flagDefaults, EntityTypeOptions inCode) {
+    JsonObject merged = typeDefaults.toJson().mergeIn(flagDefaults).mergeIn(changedFromDefaults(inCode));
     JsonObject own = perType.getJsonObject(typeName);
     if (own != null) {
       merged.mergeIn(own);
     }
     return new EntityTypeOptions(merged);
+  }
+
+  private static JsonObject changedFromDefaults(EntityTypeOptions options) {
+    JsonObject builtIn = new EntityTypeOptions().toJson();
+    JsonObject changed = new JsonObject();
+    options.toJson().forEach(e -> {
+      if (!java.util.Objects.equals(e.getValue(), builtIn.getValue(e.getKey()))) {
+        changed.put(e.getKey(), e.getValue());
+      }
+    });
+    return changed;
   }
 }

@@ -25,6 +25,10 @@ public final class NodeOptions {
 
   /** One option: its flag, environment variable, default and meaning. */
   record Option(String flag, String env, String defaultValue, String help) {
+    /** A true/false option, which may be given alone to mean true. */
+    boolean isSwitch() {
+      return defaultValue.equals("true") || defaultValue.equals("false");
+    }
   }
 
   static final List<Option> OPTIONS = List.of(
@@ -51,6 +55,12 @@ public final class NodeOptions {
           "active entities per type on this node; at the limit the least valuable is passivated (entity-types.<type> in the config file wins)"),
       new Option("--passivate-after", "STICKY_PASSIVATE_AFTER", "2m",
           "passivate an entity idle this long (e.g. 90s, 2m, 500ms; 0 or off = never); entity-types.<type> in the config file wins"),
+      new Option("--lib", "STICKY_LIB", "(none)",
+          "directory of jars with your entity types (io.sticky.spi.EntityTypeProvider services); the Docker image uses /opt/sticky/lib"),
+      new Option("--types", "STICKY_TYPES", "(all found)",
+          "comma-separated entity types this node hosts, of those found (naming counter or cart turns the examples on)"),
+      new Option("--proxy-only", "STICKY_PROXY_ONLY", "false",
+          "true: this node routes to every type (REST, EntityRef, event bus) but never hosts an entity (no shard is allocated to it)"),
       new Option("--config", "STICKY_CONFIG", "(none)", "YAML or JSON config file (see conf/sticky.reference.yaml); command line and environment win over it"));
 
   private String clusterName = DEFAULT_CLUSTER_NAME;
@@ -67,6 +77,9 @@ public final class NodeOptions {
   private boolean metrics = DEFAULT_METRICS;
   private final GatewayOptions gateway = new GatewayOptions();
   private String configFile;
+  private String lib;
+  private boolean proxyOnly;
+  private List<String> types;
   private String store = StickyOptions.DEFAULT_DEFAULT_STORE;
   /** Entity-type settings given as flags (null = not given): they replace the file's entity-types.defaults. */
   private Integer maxActiveEntities;
@@ -108,10 +121,15 @@ public final class NodeOptions {
         if (OPTIONS.stream().noneMatch(opt -> opt.flag().equals(arg))) {
           throw new IllegalArgumentException("unknown option " + arg + " (see --help)");
         }
-        if (i + 1 >= args.length) {
+        boolean bareSwitch = OPTIONS.stream().anyMatch(opt -> opt.flag().equals(arg) && opt.isSwitch())
+            && (i + 1 >= args.length || args[i + 1].startsWith("--"));
+        if (bareSwitch) {
+          value = "true";  // e.g. --proxy-only alone
+        } else if (i + 1 >= args.length) {
           throw new IllegalArgumentException("option " + arg + " needs a value");
+        } else {
+          value = args[++i];
         }
-        value = args[++i];
       }
       String f = flag;
       if (OPTIONS.stream().noneMatch(opt -> opt.flag().equals(f))) {
@@ -170,6 +188,9 @@ public final class NodeOptions {
       case "--max-body-bytes" -> gateway.setMaxBodyBytes(intValue(source, value, 1, 64 * 1024 * 1024));
       case "--http-instances" -> gateway.setInstances(intValue(source, value, 1, 64));
       case "--config" -> configFile = nonBlank(source, value);
+      case "--lib" -> lib = nonBlank(source, value);
+      case "--proxy-only" -> proxyOnly = booleanValue(source, value);
+      case "--types" -> types = typeNames(source, value);
       case "--store" -> store = oneOf(source, value, "hazelcast", "replicated", "postgres", "memory", "none");
       case "--postgres-uri" -> postgres = postgresOptions(source, value);
       case "--postgres-pool-size" -> postgresPoolSize = intValue(source, value, 1, 1024);
@@ -252,6 +273,26 @@ public final class NodeOptions {
       throw new IllegalArgumentException(source + " must not be empty");
     }
     return value.trim();
+  }
+
+  private static List<String> typeNames(String source, String value) {
+    List<String> names = new ArrayList<>();
+    for (String part : value.split(",")) {
+      String name = part.trim();
+      if (name.isEmpty()) {
+        continue;
+      }
+      if (!io.sticky.api.EntityAddress.TYPE_PATTERN.matcher(name).matches()) {
+        throw new IllegalArgumentException(source + ": '" + name + "' is not an entity type name (" + io.sticky.api.EntityAddress.TYPE_PATTERN + ")");
+      }
+      if (!names.contains(name)) {
+        names.add(name);
+      }
+    }
+    if (names.isEmpty()) {
+      throw new IllegalArgumentException(source + " must name at least one entity type");
+    }
+    return List.copyOf(names);
   }
 
   static List<String> parseMembers(String source, String value) {
@@ -376,6 +417,36 @@ public final class NodeOptions {
 
   public NodeOptions setMetrics(boolean metrics) {
     this.metrics = metrics;
+    return this;
+  }
+
+  /** Whether this node only routes and never hosts an entity (--proxy-only). */
+  public boolean isProxyOnly() {
+    return proxyOnly;
+  }
+
+  public NodeOptions setProxyOnly(boolean proxyOnly) {
+    this.proxyOnly = proxyOnly;
+    return this;
+  }
+
+  /** The directory of jars with entity-type providers (--lib), or null. */
+  public String getLib() {
+    return lib;
+  }
+
+  public NodeOptions setLib(String lib) {
+    this.lib = lib;
+    return this;
+  }
+
+  /** The entity types this node hosts (--types), or null for every type found. */
+  public List<String> getTypes() {
+    return types;
+  }
+
+  public NodeOptions setTypes(List<String> types) {
+    this.types = types == null ? null : List.copyOf(types);
     return this;
   }
 

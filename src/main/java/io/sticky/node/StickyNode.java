@@ -42,6 +42,18 @@ public final class StickyNode {
   }
 
   /**
+   * Runs a node from an application's own {@code main}, exactly as {@code java -jar sticky.jar} does: the config
+   * file, environment and flags ({@code --help} lists them), logging (unless the application configures logback
+   * itself), these types plus any {@link io.sticky.spi.EntityTypeProvider} found, and a clean leave on SIGTERM.
+   * Options set in {@code types}' code are kept unless the config file's section for the type sets them.
+   * Blocks until the node is ready and returns it; returns null when {@code args} asked only for help or the
+   * version. Invalid options end the JVM with status 2, a failed start with status 1.
+   */
+  public static StickyNode run(String[] args, EntityType... types) {
+    return Launcher.launch(args, List.of(types));
+  }
+
+  /**
    * Joins the cluster, starts the HTTP gateway (which answers 503 on /health/ready until the regions are
    * registered), then starts the regions; completes when the node is ready. Vert.x is built with Micrometer
    * metrics (served at /metrics) unless {@link NodeOptions#isMetrics()} is false.
@@ -50,7 +62,7 @@ public final class StickyNode {
     HazelcastClusterManager cm = new HazelcastClusterManager(HazelcastConfigs.create(options));
     VertxOptions vertxOptions = new VertxOptions();
     vertxOptions.getEventBusOptions().setHost(options.getHost()).setPort(options.getBusPort());
-    StickyOptions effective = new StickyOptions(stickyOptions).setDefaultStore(options.getStore());
+    StickyOptions effective = new StickyOptions(stickyOptions).setDefaultStore(options.getStore()).setProxyOnly(options.isProxyOnly());
     // Metrics must be chosen here: Vert.x takes its metrics SPI when it is built, not later.
     return StickyMetrics.vertxBuilder(vertxOptions, options.isMetrics()).withClusterManager(cm).buildClustered().compose(vertx -> {
       Future<PostgresStateStore> postgres = options.getPostgres() == null

@@ -100,7 +100,9 @@ public final class TrainingRun {
         "--http-host", "127.0.0.1", "--http-port", "0"};
     NodeConfig config = NodeConfig.defaults();
     NodeOptions options = NodeOptions.parse(args, Map.of(), config).setClusterPortAutoIncrement(false);
-    return StickyMain.startNode(options, config).await(STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    // The types as the launcher finds them (the examples), so that its classes are in the archive too.
+    return Launcher.start(options, config, TypeCatalog.resolve(java.util.List.of(), Launcher.class.getClassLoader(), null))
+        .await(STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
   }
 
   private static int hostedCounterShards(StickyNode node) {

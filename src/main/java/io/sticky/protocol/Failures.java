@@ -1,9 +1,9 @@
 package io.sticky.protocol;
 
+import io.sticky.api.EntityException;
 import io.sticky.api.StickyError;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -34,28 +34,11 @@ public final class Failures {
 
   /** The human-readable detail of any ask failure. */
   public static String detail(Throwable failure) {
-    JsonObject json = parse(failure);
-    if (json != null) {
-      return json.getString("detail", "");
-    }
-    return failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
+    return EntityException.from(failure).getMessage();
   }
 
   /** The node that produced the failure, if an entity did; else null. */
   public static String node(Throwable failure) {
-    JsonObject json = parse(failure);
-    return json == null ? null : json.getString("node");
-  }
-
-  private static JsonObject parse(Throwable failure) {
-    String m = failure instanceof ReplyException ? failure.getMessage() : null;
-    if (m == null || !m.startsWith("{")) {
-      return null;
-    }
-    try {
-      return new JsonObject(m);
-    } catch (DecodeException e) {
-      return null;
-    }
+    return EntityException.from(failure).node();
   }
 }

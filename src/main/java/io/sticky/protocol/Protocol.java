@@ -56,9 +56,10 @@ public final class Protocol {
   /**
    * Region -> coordinator: "I host entities of {@code type} on {@code node}". Sent on region start and
    * again whenever membership changes (a new coordinator may not know us). Reply: {@link RegisterAck}.
-   * Idempotent.
+   * Idempotent. A {@code proxy} region routes to the type but never hosts it: the coordinator never allocates
+   * it a shard.
    */
-  public record Register(String type, String node, int numberOfShards) implements CoordinatorCommand {
+  public record Register(String type, String node, int numberOfShards, boolean proxy) implements CoordinatorCommand {
   }
 
   /** Coordinator -> region: registration accepted. */
@@ -67,10 +68,10 @@ public final class Protocol {
 
   /**
    * Region -> coordinator: where does {@code shard} of {@code type} live? Allocates it (persisting the
-   * allocation before replying) if it has no live home. Implicitly registers the requester's region.
-   * Reply: {@link ShardHome}.
+   * allocation before replying) if it has no live home. Implicitly registers the requester's region (as a
+   * proxy if {@code proxy}). Reply: {@link ShardHome}.
    */
-  public record GetShardHome(String type, int shard, String requester, int numberOfShards) implements CoordinatorCommand {
+  public record GetShardHome(String type, int shard, String requester, int numberOfShards, boolean proxy) implements CoordinatorCommand {
   }
 
   /**
@@ -164,7 +165,7 @@ public final class Protocol {
           .put(KIND, "ShardHome");
     } else if (message instanceof GetShardHome g) {
       return new JsonObject().put("type", g.type()).put("shard", g.shard()).put("requester", g.requester())
-          .put("numberOfShards", g.numberOfShards()).put(KIND, "GetShardHome");
+          .put("numberOfShards", g.numberOfShards()).put("proxy", g.proxy()).put(KIND, "GetShardHome");
     }
     return JsonObject.mapFrom(message).put(KIND, message.getClass().getSimpleName());
   }
@@ -193,7 +194,7 @@ public final class Protocol {
       case "ShardStarted" -> new ShardStarted(text(json, "type"), whole(json, "shard"), text(json, "node"));
       case "ShardHome" -> new ShardHome(text(json, "type"), whole(json, "shard"), text(json, "node"), number(json, "epoch"));
       case "GetShardHome" -> new GetShardHome(text(json, "type"), whole(json, "shard"), text(json, "requester"),
-          whole(json, "numberOfShards"));
+          whole(json, "numberOfShards"), Boolean.TRUE.equals(json.getValue("proxy")));
       default -> null;
     };
   }

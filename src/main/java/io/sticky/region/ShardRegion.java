@@ -116,6 +116,7 @@ public final class ShardRegion extends VerticleBase {
   private final Map<Integer, Map<String, String>> stoppedStates = new HashMap<>();
   private volatile boolean leaving;
   private final Promise<Void> registered = Promise.promise();
+  private volatile String refusal;
 
   private final AtomicInteger activeEntities = new AtomicInteger();
   private final AtomicInteger peakActiveEntities = new AtomicInteger();
@@ -200,6 +201,18 @@ public final class ShardRegion extends VerticleBase {
     return registered.future();
   }
 
+  /** Why the coordinator refuses this region (e.g. a different number of shards than the cluster's), or null. */
+  public String refusal() {
+    return refusal;
+  }
+
+  /** The coordinator answers 400 to a region it will not take (a shard-count mismatch): kept for readiness and 503s. */
+  private void noteRefusal(Throwable err) {
+    if (err instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE && re.failureCode() == 400) {
+      refusal = re.getMessage();
+    }
+  }
+
   public boolean isReady() {
     return ready && !closing && !leaving;
   }
@@ -282,14 +295,16 @@ public final class ShardRegion extends VerticleBase {
       registering = false;
       return;
     }
-    Register msg = new Register(type.name(), self, numberOfShards);
+    Register msg = new Register(type.name(), self, numberOfShards, options.isProxyOnly());
     eventBus.request(Addresses.COORDINATOR, Protocol.encode(msg), coordinatorOptions())
         .onSuccess(reply -> {
           registering = false;
           ready = true;
+          refusal = null;
           registered.tryComplete();
         })
         .onFailure(err -> {
+          noteRefusal(err);
           if (attempt > 0 && attempt % 20 == 0) {
             log.warn("region {} still not registered with the coordinator after {} attempts: {}", type.name(), attempt, err.getMessage());
           }
@@ -525,7 +540,7 @@ public final class ShardRegion extends VerticleBase {
     if (closing) {
       return;
     }
-    GetShardHome ask = new GetShardHome(type.name(), shard, self, numberOfShards);
+    GetShardHome ask = new GetShardHome(type.name(), shard, self, numberOfShards, options.isProxyOnly());
     log.debug("asking the coordinator for the home of {}/{} (attempt {})", type.name(), shard, attempt);
     eventBus.<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(ask), coordinatorOptions())
         .onSuccess(reply -> {
@@ -544,6 +559,7 @@ public final class ShardRegion extends VerticleBase {
           onShardHome(home);
         })
         .onFailure(err -> {
+          noteRefusal(err);
           if (!waiting.containsKey(shard)) {
             log.debug("home of {}/{} not resolved ({}) and nothing waits for it", type.name(), shard, err.getMessage());
             resolving.remove(shard);
@@ -609,8 +625,9 @@ public final class ShardRegion extends VerticleBase {
       while (!queue.isEmpty() && queue.peek().expired()) {
         Envelope env = queue.poll();
         buffered.decrementAndGet();
-        env.failRouting(StickyError.UNAVAILABLE,
-            "shard " + env.shard + " of " + type.name() + " has no reachable home yet (being handed off, or the coordinator did not answer in time); retry");
+        String why = refusal;
+        env.failRouting(StickyError.UNAVAILABLE, why != null ? "the coordinator refuses this node's " + type.name() + ": " + why
+            : "shard " + env.shard + " of " + type.name() + " has no reachable home yet (being handed off, or the coordinator did not answer in time); retry");
       }
       if (queue.isEmpty()) {
         it.remove();
@@ -1063,7 +1080,7 @@ public final class ShardRegion extends VerticleBase {
     if (closing || !handingOff.contains(shard) || handingOffTo.containsKey(shard)) {
       return;
     }
-    eventBus.<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(new GetShardHome(type.name(), shard, self, numberOfShards)), coordinatorOptions())
+    eventBus.<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(new GetShardHome(type.name(), shard, self, numberOfShards, options.isProxyOnly())), coordinatorOptions())
         .onComplete(ar -> {
           if (!handingOff.contains(shard) || handingOffTo.containsKey(shard)) {
             return; // settled meanwhile

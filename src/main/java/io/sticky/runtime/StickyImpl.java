@@ -358,12 +358,17 @@ public final class StickyImpl implements Sticky {
     return leaveStarted || closing;
   }
 
-  /** Per type: whether its region has been acknowledged by the coordinator (false before start). */
-  public Map<String, Boolean> regionsRegistered() {
-    Map<String, Boolean> result = new LinkedHashMap<>();
+  /**
+   * Per type: "registered" once the coordinator acknowledged its region, "registering" before, or
+   * "refused: ..." with the coordinator's reason (a shard-count mismatch).
+   */
+  public Map<String, String> regionStatus() {
+    Map<String, String> result = new LinkedHashMap<>();
     for (String type : types.keySet()) {
       ShardRegion region = started ? deployedRegions.get(type) : null;
-      result.put(type, region != null && region.registered().succeeded());
+      String refusal = region == null ? null : region.refusal();
+      result.put(type, region != null && region.registered().succeeded() ? "registered"
+          : refusal != null ? "refused: " + refusal : "registering");
     }
     return result;
   }

@@ -13,6 +13,8 @@ class StickyErrorTest {
   void eventBusFailuresAreClassified() {
     assertThat(StickyError.of(new ReplyException(ReplyFailure.TIMEOUT, "t"))).isEqualTo(StickyError.TIMEOUT);
     assertThat(StickyError.of(new ReplyException(ReplyFailure.NO_HANDLERS, "n"))).isEqualTo(StickyError.UNAVAILABLE);
+    assertThat(StickyError.of(new ReplyException(ReplyFailure.NO_HANDLERS, "No handlers for address " + EntityAddress.of("wallet"))))
+        .as("the type is not registered on this node: not worth retrying here").isEqualTo(StickyError.UNKNOWN_TYPE);
     assertThat(StickyError.of(StickyError.UNKNOWN_TYPE.exception("x"))).isEqualTo(StickyError.UNKNOWN_TYPE);
     assertThat(StickyError.of(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 400, "x"))).isEqualTo(StickyError.BAD_REQUEST);
     assertThat(StickyError.of(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 999, "x"))).isEqualTo(StickyError.ENTITY_FAILED);
@@ -37,5 +39,10 @@ class StickyErrorTest {
     ReplyException plain = new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 400, "plain text");
     assertThat(Failures.detail(plain)).isEqualTo("plain text");
     assertThat(Failures.node(plain)).isNull();
+    EntityException typed = EntityException.from(e);
+    assertThat(typed.error()).isEqualTo(StickyError.BAD_REQUEST);
+    assertThat(typed.getMessage()).isEqualTo("unknown op");
+    assertThat(typed.node()).isEqualTo("node-1");
+    assertThat(EntityException.from(typed)).isSameAs(typed);
   }
 }

@@ -215,8 +215,8 @@ class GatewayTest {
     assertThat(view.body().getLong("value")).isEqualTo(3);
 
     Throwable noId = catchFailure(vertx.eventBus().request(EntityAddress.of("counter"), new JsonObject()));
-    assertThat(StickyError.of(noId)).isEqualTo(StickyError.BAD_REQUEST);
-    assertThat(((ReplyException) noId).failureCode()).isEqualTo(400);
+    assertThat(StickyError.of(noId)).isEqualTo(StickyError.INVALID_ID);
+    assertThat(((ReplyException) noId).failureCode()).as("its own code: BAD_REQUEST has 400").isEqualTo(StickyError.INVALID_ID.code());
 
     Throwable rejected = catchFailure(vertx.eventBus().request(EntityAddress.of("counter"), new JsonObject().put("op", "x"), opts));
     assertThat(StickyError.of(rejected)).isEqualTo(StickyError.BAD_REQUEST);

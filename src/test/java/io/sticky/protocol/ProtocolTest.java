@@ -19,9 +19,11 @@ class ProtocolTest {
   @Test
   void everyCatalogueMessageRoundTripsThroughJson() {
     List<Record> messages = List.of(
-        new Register("counter", "n1", 100),
+        new Register("counter", "n1", 100, false),
+        new Register("counter", "p1", 100, true),
         new RegisterAck("counter", "n0"),
-        new GetShardHome("counter", 42, "n1", 100),
+        new GetShardHome("counter", 42, "n1", 100, false),
+        new GetShardHome("counter", 42, "p1", 100, true),
         new ShardHome("counter", 42, "n2", 7),
         new GetAllocations(null),
         new Protocol.HandOff("counter", 3, "n2", 5),

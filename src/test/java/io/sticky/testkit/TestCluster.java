@@ -42,15 +42,20 @@ public final class TestCluster implements AutoCloseable {
 
   /** As {@link #start(int, List, UnaryOperator)}, with cluster-wide options (timeouts, rebalance limits) for every node too. */
   public static TestCluster start(int size, List<EntityType> types, StickyOptions stickyOptions, UnaryOperator<NodeOptions> tweak) {
-    TestCluster c = new TestCluster(size + 1, types, stickyOptions, tweak);
+    TestCluster c = new TestCluster(size + 2, types, stickyOptions, tweak);
     for (int i = 0; i < size; i++) {
       c.startNode();
     }
     return c;
   }
 
-  /** Starts one more node (ports for one extra node are reserved up front). */
+  /** Starts one more node (ports for two extra nodes are reserved up front). */
   public StickyNode startNode() {
+    return startNode(o -> o);
+  }
+
+  /** As {@link #startNode()}, with this node's options adjusted after the cluster's own adjustment. */
+  public StickyNode startNode(UnaryOperator<NodeOptions> extra) {
     int index = nodes.size();
     if (index >= clusterPorts.size()) {
       throw new IllegalStateException("no reserved port left");
@@ -65,7 +70,7 @@ public final class TestCluster implements AutoCloseable {
           .setMembers(members);
       options.getGateway().setPort(0).setHost("127.0.0.1");
       try {
-        StickyNode node = StickyNode.start(tweak.apply(options), stickyOptions, types).await(60, TimeUnit.SECONDS);
+        StickyNode node = StickyNode.start(extra.apply(tweak.apply(options)), stickyOptions, types).await(60, TimeUnit.SECONDS);
         nodes.add(node);
         return node;
       } catch (Exception e) {
