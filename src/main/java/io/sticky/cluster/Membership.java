@@ -144,6 +144,24 @@ public final class Membership {
     }
   }
 
+  /**
+   * Hazelcast members that are not Vert.x nodes (no {@value #NODE_ID_ATTRIBUTE}), as {@code host:port}: a plain
+   * Hazelcast member that joined with the cluster name. It owns partitions of Sticky's maps without Sticky's
+   * serializers, so operations on them fail; readiness reports it.
+   */
+  public List<String> foreignMembers() {
+    if (hazelcast == null || !hazelcast.getLifecycleService().isRunning()) {
+      return List.of();
+    }
+    List<String> foreign = new ArrayList<>();
+    for (Member m : hazelcast.getCluster().getMembers()) {
+      if (m.getAttribute(NODE_ID_ATTRIBUTE) == null) {
+        foreign.add(m.getAddress().getHost() + ":" + m.getAddress().getPort());
+      }
+    }
+    return foreign;
+  }
+
   /** The cluster (Hazelcast) address of a member, {@code host:port}, or null if unknown. */
   public String address(String nodeId) {
     return addresses.get(nodeId);

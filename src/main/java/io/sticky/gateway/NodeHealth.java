@@ -27,7 +27,7 @@ import java.util.Map;
  *   <li>{@code GET /health/live}: no checks. It answers while the HTTP event loop does; nothing outside the
  *   process may take it down (a store outage must not get the node restarted).</li>
  *   <li>{@code GET /health/ready}, in this order: {@value #CLUSTER} (Vert.x has joined its cluster; member
- *   count), {@value #QUORUM} (this node reaches a majority of the cluster; see {@code Quorum}), {@value #REGIONS} (every entity type's region is registered with the coordinator),
+ *   count; DOWN while a Hazelcast member that is not a Vert.x node is in it), {@value #QUORUM} (this node reaches a majority of the cluster; see {@code Quorum}), {@value #REGIONS} (every entity type's region is registered with the coordinator),
  *   {@value #STORES} (every state store in use answers a ping within {@value #STORE_PING_TIMEOUT_MS} ms) and
  *   {@value #LEAVING} (no clean leave has started).</li>
  * </ul>
@@ -127,7 +127,14 @@ final class NodeHealth {
     } else if (!cm.isActive()) {
       result.complete(Status.KO(new JsonObject().put("clustered", true).put("detail", "not a member of the cluster")));
     } else {
-      result.complete(Status.OK(new JsonObject().put("clustered", true).put("members", cm.getNodes().size())));
+      List<String> foreign = sticky instanceof StickyImpl impl ? impl.membership().foreignMembers() : List.of();
+      if (foreign.isEmpty()) {
+        result.complete(Status.OK(new JsonObject().put("clustered", true).put("members", cm.getNodes().size())));
+      } else {
+        result.complete(Status.KO(new JsonObject().put("clustered", true).put("foreign", new JsonArray(foreign))
+            .put("detail", "Hazelcast members that are not Sticky nodes joined the cluster " + foreign
+                + ": they hold parts of Sticky's maps without its serializers; stop them or give them another cluster name")));
+      }
     }
   }
 
