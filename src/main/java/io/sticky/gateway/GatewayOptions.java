@@ -11,6 +11,8 @@ public class GatewayOptions {
   public static final int DEFAULT_MAX_BODY_BYTES = 64 * 1024;
   /** HTTP server verticle instances (each on its own event loop). */
   public static final int DEFAULT_INSTANCES = 1;
+  /** Interface of the management port when one is set: loopback, so only the host (or the pod) reaches it. */
+  public static final String DEFAULT_MANAGEMENT_HOST = "127.0.0.1";
 
   private int port = DEFAULT_PORT;
   private String host = DEFAULT_HOST;
@@ -18,6 +20,11 @@ public class GatewayOptions {
   private int instances = DEFAULT_INSTANCES;
   /** Null: derived from the bind host (or, when that is a wildcard, the cluster host) and the actual port. */
   private String advertiseUrl;
+  /** Bearer tokens and their roles, one per line (null: no access control). */
+  private String tokensFile;
+  /** 0: no management port (management routes on the public port). */
+  private int managementPort;
+  private String managementHost = DEFAULT_MANAGEMENT_HOST;
 
   public GatewayOptions() {
   }
@@ -28,10 +35,14 @@ public class GatewayOptions {
     maxBodyBytes = json.getInteger("maxBodyBytes", DEFAULT_MAX_BODY_BYTES);
     instances = json.getInteger("instances", DEFAULT_INSTANCES);
     advertiseUrl = json.getString("advertiseUrl");
+    tokensFile = json.getString("tokensFile");
+    managementPort = json.getInteger("managementPort", 0);
+    managementHost = json.getString("managementHost", DEFAULT_MANAGEMENT_HOST);
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("port", port).put("host", host).put("maxBodyBytes", maxBodyBytes).put("instances", instances).put("advertiseUrl", advertiseUrl);
+    return new JsonObject().put("port", port).put("host", host).put("maxBodyBytes", maxBodyBytes).put("instances", instances).put("advertiseUrl", advertiseUrl)
+        .put("tokensFile", tokensFile).put("managementPort", managementPort).put("managementHost", managementHost);
   }
 
   public int getPort() {
@@ -87,6 +98,44 @@ public class GatewayOptions {
     }
     String h = host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") ? clusterHost : host;
     return "http://" + (h.contains(":") && !h.startsWith("[") ? "[" + h + "]" : h) + ":" + actualPort;
+  }
+
+  /**
+   * A file of bearer tokens, one {@code <token> <role>[,<role>...]} per line (roles read, write, admin), or null:
+   * then the gateway asks for no credentials.
+   */
+  public String getTokensFile() {
+    return tokensFile;
+  }
+
+  public GatewayOptions setTokensFile(String tokensFile) {
+    this.tokensFile = tokensFile;
+    return this;
+  }
+
+  /**
+   * The port of /health/*, /cluster* (but /cluster/routing, which clients use), /metrics and /openapi.json,
+   * which then leave the public port; 0 (the default) keeps them on the public port.
+   */
+  public int getManagementPort() {
+    return managementPort;
+  }
+
+  public GatewayOptions setManagementPort(int managementPort) {
+    if (managementPort < 0 || managementPort > 65535) {
+      throw new IllegalArgumentException("management port must be 1-65535 (0: none), got " + managementPort);
+    }
+    this.managementPort = managementPort;
+    return this;
+  }
+
+  public String getManagementHost() {
+    return managementHost;
+  }
+
+  public GatewayOptions setManagementHost(String managementHost) {
+    this.managementHost = managementHost;
+    return this;
   }
 
   public int getInstances() {

@@ -39,6 +39,10 @@ import org.slf4j.LoggerFactory;
  * GET  /openapi.json           the OpenAPI 3 document of all of these (resource {@value #OPENAPI_RESOURCE})
  * </pre>
  *
+ * With {@link GatewayOptions#getManagementPort()} set, health, management (but the routing table), metrics and the
+ * OpenAPI document move to that port. With a tokens file, requests need a bearer token with a role
+ * ({@link HttpAccess}).
+ *
  * Responses produced by an entity carry {@code X-Sticky-Node} and {@code X-Sticky-Owner} (that node's
  * advertised URL). A request with {@code X-Sticky-Redirect: true} whose entity lives on another node gets
  * {@code 307} to it, applied nowhere; {@code /cluster/routing} serves the table a client needs to go there
@@ -60,7 +64,11 @@ public final class RestGateway extends VerticleBase {
   private final GatewayOptions options;
   private final IntConsumer onListening;
   private HttpServer server;
+  private HttpServer managementServer;
   private Router router;
+  /** The management port's router, or {@link #router} when there is no management port. */
+  private Router management;
+  private HttpAccess access = HttpAccess.open();
   /** The runtime's node-level API (routing table, owner URLs), or null for another {@link Sticky} implementation. */
   private final StickyImpl impl;
   private RoutingRoutes routing;
@@ -74,12 +82,21 @@ public final class RestGateway extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    // Read once: the document is static apart from the version, which is this build's.
-    return vertx.executeBlocking(RestGateway::openApiDocument).compose(this::listen);
+    // Read once, off the event loop: the document is static apart from the version, which is this build's.
+    return vertx.executeBlocking(() -> {
+      access = options.getTokensFile() == null ? HttpAccess.open() : HttpAccess.fromTokensFile(options.getTokensFile());
+      return openApiDocument();
+    }).compose(this::listen);
   }
 
   private Future<?> listen(String openApi) {
     router = Router.router(vertx);
+    // With a management port, health, management, metrics and the OpenAPI document are served there only.
+    management = options.getManagementPort() > 0 ? Router.router(vertx) : router;
+    router.route().handler(access::check);
+    if (management != router) {
+      management.route().handler(access::check);
+    }
     router.route("/entities/:type/:id").method(HttpMethod.POST).handler(this::requireJson);
     router.route("/entities/:type/:id").method(HttpMethod.POST)
         .handler(BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes()));
@@ -89,19 +106,25 @@ public final class RestGateway extends VerticleBase {
       ctx.response().putHeader("Allow", "GET, POST");
       Problem.send(ctx.response(), 405, "Method not allowed", "use GET or POST", ctx.request().path());
     });
-    new NodeHealth(vertx, sticky).install(router);
-    router.get("/metrics").handler(metricsHandler());
-    router.get("/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json").end(openApi));
+    new NodeHealth(vertx, sticky).install(management);
+    management.get("/metrics").handler(metricsHandler());
+    management.get("/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json").end(openApi));
     if (impl != null) {
-      new ManagementRoutes(vertx, impl).install(router);
+      // The routing table stays on the public port: it is part of the client protocol (docs/routing.md).
       routing = new RoutingRoutes(vertx, impl);
       routing.install(router);
+      new ManagementRoutes(vertx, impl).install(management);
     }
-    router.route().handler(ctx -> Problem.send(ctx.response(), 404, "Not found", "no route for " + ctx.request().path(), ctx.request().path()));
-    router.route().failureHandler(this::failure);
+    for (Router r : management == router ? List.of(router) : List.of(router, management)) {
+      r.route().handler(ctx -> Problem.send(ctx.response(), 404, "Not found", "no route for " + ctx.request().path(), ctx.request().path()));
+      r.route().failureHandler(this::failure);
+    }
 
     server = vertx.createHttpServer(new HttpServerOptions().setHost(options.getHost()).setPort(options.getPort()));
-    return server.requestHandler(router).listen().onSuccess(s -> onListening.accept(s.actualPort()));
+    Future<HttpServer> managementListening = management == router ? Future.succeededFuture()
+        : vertx.createHttpServer(new HttpServerOptions().setHost(options.getManagementHost()).setPort(options.getManagementPort()))
+            .requestHandler(management).listen().onSuccess(s -> managementServer = s);
+    return managementListening.compose(m -> server.requestHandler(router).listen()).onSuccess(s -> onListening.accept(s.actualPort()));
   }
 
   /** The OpenAPI document from the classpath, with {@code info.version} set to this build's version. */
@@ -118,7 +141,11 @@ public final class RestGateway extends VerticleBase {
 
   /** The routes, in order (after start), for checking them against the OpenAPI document. */
   List<Route> routes() {
-    return router.getRoutes();
+    List<Route> all = new java.util.ArrayList<>(router.getRoutes());
+    if (management != router) {
+      all.addAll(management.getRoutes());
+    }
+    return all;
   }
 
   /** Stops accepting connections and lets in-flight requests finish (bounded). */
@@ -127,7 +154,9 @@ public final class RestGateway extends VerticleBase {
     if (routing != null) {
       routing.close();
     }
-    return server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+    Future<Void> managementStopped = managementServer == null ? Future.succeededFuture() : managementServer.close();
+    return server == null ? managementStopped
+        : Future.join(managementStopped, server.shutdown(SHUTDOWN_GRACE_SECONDS, java.util.concurrent.TimeUnit.SECONDS));
   }
 
   private void requireJson(RoutingContext ctx) {

@@ -36,6 +36,11 @@ public final class NodeOptions {
       new Option("--http-host", "STICKY_HTTP_HOST", GatewayOptions.DEFAULT_HOST, "interface the HTTP gateway binds"),
       new Option("--advertise-http", "STICKY_ADVERTISE_HTTP", "http://<host>:<http-port>",
           "URL at which clients and other nodes reach this node's HTTP gateway (routing table, X-Sticky-Owner, redirects)"),
+      new Option("--http-tokens-file", "STICKY_HTTP_TOKENS_FILE", "(none: no credentials asked)",
+          "bearer tokens, one '<token> <role>[,<role>...]' per line (roles read, write, admin); then every route but /health/* needs one"),
+      new Option("--management-port", "STICKY_MANAGEMENT_PORT", "(none)",
+          "port for /health/*, /cluster* (but /cluster/routing), /metrics and /openapi.json, which then leave the HTTP port"),
+      new Option("--management-host", "STICKY_MANAGEMENT_HOST", GatewayOptions.DEFAULT_MANAGEMENT_HOST, "interface the management port binds"),
       new Option("--cluster-name", "STICKY_CLUSTER_NAME", DEFAULT_CLUSTER_NAME, "Hazelcast cluster name: only nodes with the same name join"),
       new Option("--host", "STICKY_HOST", DEFAULT_HOST, "interface for cluster traffic (Hazelcast and event bus), advertised to other nodes"),
       new Option("--cluster-port", "STICKY_CLUSTER_PORT", Integer.toString(DEFAULT_CLUSTER_PORT), "first Hazelcast port to try (up to +19 if busy)"),
@@ -171,6 +176,9 @@ public final class NodeOptions {
       case "--http-port" -> gateway.setPort(intValue(source, value, 0, 65535));
       case "--http-host" -> gateway.setHost(nonBlank(source, value));
       case "--advertise-http" -> gateway.setAdvertiseUrl(httpUrl(source, value));
+      case "--http-tokens-file" -> gateway.setTokensFile(nonBlank(source, value));
+      case "--management-port" -> gateway.setManagementPort(intValue(source, value, 1, 65535));
+      case "--management-host" -> gateway.setManagementHost(nonBlank(source, value));
       case "--cluster-name" -> clusterName = nonBlank(source, value);
       case "--host" -> host = nonBlank(source, value);
       case "--cluster-port" -> clusterPort = intValue(source, value, 1, 65535);

@@ -30,10 +30,13 @@ public final class StickyNode {
   private final int httpPort;
   private final String gatewayDeployment;
   private final PostgresStateStore postgres;
+  /** False when the application brought its own Vert.x ({@link #attach}): then closing the node leaves it open. */
+  private final boolean ownsVertx;
 
   private StickyNode(Vertx vertx, HazelcastClusterManager clusterManager, StickyImpl sticky, int httpPort, String gatewayDeployment,
-                     PostgresStateStore postgres) {
+                     PostgresStateStore postgres, boolean ownsVertx) {
     this.postgres = postgres;
+    this.ownsVertx = ownsVertx;
     this.vertx = vertx;
     this.clusterManager = clusterManager;
     this.sticky = sticky;
@@ -68,13 +71,28 @@ public final class StickyNode {
       Future<PostgresStateStore> postgres = options.getPostgres() == null
           ? Future.succeededFuture()
           : PostgresStateStore.start(vertx, options.getPostgres());
-      return postgres.compose(pg -> start(vertx, cm, options, effective, types, pg))
+      return postgres.compose(pg -> start(vertx, cm, options, effective, types, pg, true))
           .recover(err -> vertx.close().transform(ar -> Future.failedFuture(err)));
     });
   }
 
+  /**
+   * Runs a node on a Vert.x the application already has: clustered with a {@code HazelcastClusterManager} built
+   * from {@link HazelcastConfigs#create(NodeOptions)} (Sticky's maps need its backups, merge rules and
+   * split-brain protection), or not clustered (a single node). Starts the REST gateway and the regions as
+   * {@link #start} does; the options' cluster settings are not used (the Vert.x is already built).
+   * {@link #close()} leaves the cluster cleanly and undeploys everything, but leaves the Vert.x open.
+   */
+  public static Future<StickyNode> attach(Vertx vertx, NodeOptions options, StickyOptions stickyOptions, List<EntityType> types) {
+    StickyOptions effective = new StickyOptions(stickyOptions).setDefaultStore(options.getStore()).setProxyOnly(options.isProxyOnly());
+    Future<PostgresStateStore> postgres = options.getPostgres() == null
+        ? Future.succeededFuture()
+        : PostgresStateStore.start(vertx, options.getPostgres());
+    return postgres.compose(pg -> start(vertx, null, options, effective, types, pg, false));
+  }
+
   private static Future<StickyNode> start(Vertx vertx, HazelcastClusterManager cm, NodeOptions options, StickyOptions stickyOptions,
-                                          List<EntityType> types, PostgresStateStore postgres) {
+                                          List<EntityType> types, PostgresStateStore postgres, boolean ownsVertx) {
     StickyImpl sticky = (StickyImpl) Sticky.create(vertx, stickyOptions);
     if (postgres != null) {
       sticky.registerStore("postgres", postgres);
@@ -87,7 +105,7 @@ public final class StickyNode {
           sticky.advertiseHttp(options.getGateway().advertisedUrl(options.getHost(), port.get()));
           return sticky.start().map(id);
         })
-        .map(id -> new StickyNode(vertx, cm, sticky, port.get(), id, postgres))
+        .map(id -> new StickyNode(vertx, cm, sticky, port.get(), id, postgres, ownsVertx))
         .onSuccess(node -> log.info("node {} ready: HTTP on port {}, cluster '{}' with {} member(s), types and stores {}",
             node.nodeId(), node.httpPort(), options.getClusterName(), sticky.membership().members().size(), sticky.storesByType()));
   }
@@ -118,7 +136,7 @@ public final class StickyNode {
         .eventually(() -> vertx.undeploy(gatewayDeployment))
         .eventually(sticky::close)
         .eventually(() -> postgres == null ? Future.succeededFuture() : postgres.close())
-        .eventually(() -> vertx.close());
+        .eventually(() -> ownsVertx ? vertx.close() : Future.succeededFuture());
   }
 
   /**
@@ -126,6 +144,9 @@ public final class StickyNode {
    * then releases the rest of the node.
    */
   public Future<Void> crash() {
+    if (clusterManager == null) {
+      return Future.failedFuture(new IllegalStateException("crash() is for nodes that own their Vert.x"));
+    }
     clusterManager.getHazelcastInstance().getLifecycleService().terminate();
     return vertx.close().recover(err -> Future.succeededFuture());
   }

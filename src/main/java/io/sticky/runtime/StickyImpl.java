@@ -268,10 +268,14 @@ public final class StickyImpl implements Sticky {
       }
       Future.join(stops).onComplete(ar -> {
         metrics.remove(regionMeters);
-        quorum.close();
         directory.close();
-        membership.close();
-        done.complete();
+        // Their verticles too: on an application's own Vert.x (StickyNode.attach) nothing of Sticky stays deployed.
+        Future<Void> replicas = stores.get(ReplicatedStateStore.NAME) instanceof ReplicatedStateStore replicated
+            ? replicated.close() : Future.succeededFuture();
+        Future.join(quorum.close(), replicas).onComplete(closed -> {
+          membership.close();
+          done.complete();
+        });
       });
     }));
     return done.future();

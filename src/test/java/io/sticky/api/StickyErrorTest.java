@@ -32,6 +32,17 @@ class StickyErrorTest {
   }
 
   @Test
+  void everyKindSurvivesTheEventBusAndComesBackTyped() {
+    for (StickyError kind : StickyError.values()) {
+      ReplyException onTheBus = kind.exception(Failures.encode("why " + kind.slug(), "node-7"));
+      EntityException typed = EntityException.from(onTheBus);
+      assertThat(typed.error()).as(kind.name()).isEqualTo(kind);
+      assertThat(typed.getMessage()).isEqualTo("why " + kind.slug());
+      assertThat(typed.node()).isEqualTo("node-7");
+    }
+  }
+
+  @Test
   void failureMessagesCarryDetailAndNode() {
     ReplyException e = new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 400, Failures.encode("unknown op", "node-1"));
     assertThat(Failures.detail(e)).isEqualTo("unknown op");

@@ -64,6 +64,13 @@ public final class Http {
     return send(HttpRequest.newBuilder(uri(port, path)).timeout(Duration.ofSeconds(20)).GET().build());
   }
 
+  /** A GET with extra request headers (e.g. Authorization). */
+  public static Response get(int port, String path, java.util.Map<String, String> headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri(port, path)).timeout(Duration.ofSeconds(20)).GET();
+    headers.forEach(b::header);
+    return send(b.build());
+  }
+
   public static Response method(int port, String method, String path) {
     return send(HttpRequest.newBuilder(uri(port, path)).timeout(Duration.ofSeconds(20))
         .method(method, HttpRequest.BodyPublishers.noBody()).build());
