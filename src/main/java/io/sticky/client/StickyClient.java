@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *   <li>each node has its own connection pool;</li>
  *   <li>when the table is stale the call still lands (the node it reached forwards it), the answer's
  *       {@code X-Sticky-Node} corrects that shard at once, and the next feed event corrects the rest;</li>
- *   <li>failures that say "not applied" (connection refused, 503) are retried on another node with
+ *   <li>failures that say "not applied" (connection refused, 503, 409 state-conflict) are retried on another node with
  *       backoff, within the call's budget; a failure whose outcome is unknown is never retried.</li>
  * </ul>
  * Calls fail with {@link StickyCallException}, whose {@link StickyError} is the kind the node answered.
@@ -178,7 +178,8 @@ public final class StickyClient {
       }
       StickyError error = errorOf(response);
       String detail = detailOf(response);
-      if (error == StickyError.UNAVAILABLE) {
+      // Both say "not applied": 503, and 409 from an entity instance that was fenced (a retry reaches a fresh one).
+      if (error == StickyError.UNAVAILABLE || error == StickyError.STATE_CONFLICT) {
         retry(method, type, id, body, attempt, deadline, result, error, response.statusCode(), detail, node);
       } else {
         result.fail(new StickyCallException(error, response.statusCode(), detail, node));

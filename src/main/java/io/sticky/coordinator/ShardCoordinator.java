@@ -349,7 +349,7 @@ public final class ShardCoordinator extends VerticleBase {
     Promise<ShardHome> allocation = Promise.promise();
     allocating.put(key, allocation.future());
     allocatingTo.put(key, node);
-    table.put(key, new JsonObject().put("node", node).put("epoch", epoch).encode()).onComplete(ar -> {
+    record(key, new JsonObject().put("node", node).put("epoch", epoch).encode()).onComplete(ar -> {
       allocating.remove(key, allocation.future());
       allocatingTo.remove(key);
       if (ar.failed()) {
@@ -654,7 +654,7 @@ public final class ShardCoordinator extends VerticleBase {
     Promise<ShardHome> done = Promise.promise();
     handOffs.put(key, done.future());
     targets.put(key, target);
-    (writeIntent ? table.put(key, intent) : Future.<Void>succeededFuture())
+    (writeIntent ? record(key, intent) : Future.<Void>succeededFuture())
         .compose(v -> {
           long written = System.nanoTime();
           return moveShard(type, shard, from, target, epoch).map(report -> {
@@ -763,7 +763,7 @@ public final class ShardCoordinator extends VerticleBase {
     long epoch = state.nextEpoch(type, shard);
     ShardHome home = new ShardHome(type, shard, node, epoch);
     state = state.moved(type, shard, node, epoch);
-    table.put(key, entry(node, epoch, null, 0))
+    record(key, entry(node, epoch, null, 0))
         .onFailure(err -> log.error("could not record that {} is on {}: {}", key, node, err.getMessage()))
         // Told even if the write failed: the old home must stop buffering (it also asks the coordinator
         // itself after a while). A later coordinator that finds the failed move in the table sends HandOff
@@ -828,6 +828,29 @@ public final class ShardCoordinator extends VerticleBase {
   private Future<JsonObject> control(String type, String node, JsonObject command, long timeoutMs) {
     DeliveryOptions opts = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(Headers.CONTROL, "1");
     return vertx.eventBus().<JsonObject>request(Addresses.region(type, node), command, opts).map(m -> m.body());
+  }
+
+  /**
+   * Writes a table entry. A put whose backup did not confirm in time fails as indeterminate
+   * (hazelcast.operation.fail.on.indeterminate.state): it may or may not have landed, and writing the same
+   * entry again is harmless, so it is retried rather than treated as a failed allocation or hand-off.
+   */
+  private Future<Void> record(String key, String value) {
+    return record(key, value, 1);
+  }
+
+  private Future<Void> record(String key, String value, int attempt) {
+    return table.put(key, value).recover(err -> attempt < 3 && indeterminate(err)
+        ? record(key, value, attempt + 1) : Future.failedFuture(err));
+  }
+
+  private static boolean indeterminate(Throwable err) {
+    for (Throwable t = err; t != null; t = t.getCause()) {
+      if (t instanceof com.hazelcast.core.IndeterminateOperationStateException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private Allocations allocations(String type) {

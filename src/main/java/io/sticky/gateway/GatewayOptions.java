@@ -11,6 +11,12 @@ public class GatewayOptions {
   public static final int DEFAULT_MAX_BODY_BYTES = 64 * 1024;
   /** HTTP server verticle instances (each on its own event loop). */
   public static final int DEFAULT_INSTANCES = 1;
+  /** Requests between arrival and response per node; more get a fast 503 with Retry-After. */
+  public static final int DEFAULT_MAX_IN_FLIGHT = 10_000;
+  /** A request body must arrive whole within this of its headers (slow-body clients). */
+  public static final int DEFAULT_REQUEST_READ_TIMEOUT_MS = 10_000;
+  /** A connection that sends and receives nothing for this long is closed (half-open and idle clients). */
+  public static final int DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
   /** Interface of the management port when one is set: loopback, so only the host (or the pod) reaches it. */
   public static final String DEFAULT_MANAGEMENT_HOST = "127.0.0.1";
 
@@ -25,6 +31,9 @@ public class GatewayOptions {
   /** 0: no management port (management routes on the public port). */
   private int managementPort;
   private String managementHost = DEFAULT_MANAGEMENT_HOST;
+  private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+  private int requestReadTimeoutMs = DEFAULT_REQUEST_READ_TIMEOUT_MS;
+  private int idleTimeoutSeconds = DEFAULT_IDLE_TIMEOUT_SECONDS;
 
   public GatewayOptions() {
   }
@@ -38,11 +47,16 @@ public class GatewayOptions {
     tokensFile = json.getString("tokensFile");
     managementPort = json.getInteger("managementPort", 0);
     managementHost = json.getString("managementHost", DEFAULT_MANAGEMENT_HOST);
+    maxInFlight = json.getInteger("maxInFlight", DEFAULT_MAX_IN_FLIGHT);
+    requestReadTimeoutMs = json.getInteger("requestReadTimeoutMs", DEFAULT_REQUEST_READ_TIMEOUT_MS);
+    idleTimeoutSeconds = json.getInteger("idleTimeoutSeconds", DEFAULT_IDLE_TIMEOUT_SECONDS);
   }
 
   public JsonObject toJson() {
     return new JsonObject().put("port", port).put("host", host).put("maxBodyBytes", maxBodyBytes).put("instances", instances).put("advertiseUrl", advertiseUrl)
-        .put("tokensFile", tokensFile).put("managementPort", managementPort).put("managementHost", managementHost);
+        .put("tokensFile", tokensFile).put("managementPort", managementPort).put("managementHost", managementHost)
+        .put("maxInFlight", maxInFlight).put("requestReadTimeoutMs", requestReadTimeoutMs)
+        .put("idleTimeoutSeconds", idleTimeoutSeconds);
   }
 
   public int getPort() {
@@ -136,6 +150,40 @@ public class GatewayOptions {
   public GatewayOptions setManagementHost(String managementHost) {
     this.managementHost = managementHost;
     return this;
+  }
+
+  public int getMaxInFlight() {
+    return maxInFlight;
+  }
+
+  public GatewayOptions setMaxInFlight(int maxInFlight) {
+    this.maxInFlight = positive("max in-flight requests", maxInFlight);
+    return this;
+  }
+
+  public int getRequestReadTimeoutMs() {
+    return requestReadTimeoutMs;
+  }
+
+  public GatewayOptions setRequestReadTimeoutMs(int requestReadTimeoutMs) {
+    this.requestReadTimeoutMs = positive("request read timeout", requestReadTimeoutMs);
+    return this;
+  }
+
+  public int getIdleTimeoutSeconds() {
+    return idleTimeoutSeconds;
+  }
+
+  public GatewayOptions setIdleTimeoutSeconds(int idleTimeoutSeconds) {
+    this.idleTimeoutSeconds = positive("idle timeout", idleTimeoutSeconds);
+    return this;
+  }
+
+  private static int positive(String what, int value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(what + " must be positive, got " + value);
+    }
+    return value;
   }
 
   public int getInstances() {

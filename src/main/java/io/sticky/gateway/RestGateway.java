@@ -69,6 +69,7 @@ public final class RestGateway extends VerticleBase {
   /** The management port's router, or {@link #router} when there is no management port. */
   private Router management;
   private HttpAccess access = HttpAccess.open();
+  private Admission admission;
   /** The runtime's node-level API (routing table, owner URLs), or null for another {@link Sticky} implementation. */
   private final StickyImpl impl;
   private RoutingRoutes routing;
@@ -91,6 +92,8 @@ public final class RestGateway extends VerticleBase {
 
   private Future<?> listen(String openApi) {
     router = Router.router(vertx);
+    admission = new Admission(vertx, options);
+    router.route().handler(admission::onRequest);
     // With a management port, health, management, metrics and the OpenAPI document are served there only.
     management = options.getManagementPort() > 0 ? Router.router(vertx) : router;
     router.route().handler(access::check);
@@ -99,7 +102,7 @@ public final class RestGateway extends VerticleBase {
     }
     router.route("/entities/:type/:id").method(HttpMethod.POST).handler(this::requireJson);
     router.route("/entities/:type/:id").method(HttpMethod.POST)
-        .handler(BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes()));
+        .handler(BodyHandler.create(false).setBodyLimit(options.getMaxBodyBytes())).handler(admission::bodyRead);
     router.post("/entities/:type/:id").handler(this::post);
     router.get("/entities/:type/:id").handler(this::get);
     router.route("/entities/:type/:id").handler(ctx -> {
@@ -120,7 +123,8 @@ public final class RestGateway extends VerticleBase {
       r.route().failureHandler(this::failure);
     }
 
-    server = vertx.createHttpServer(new HttpServerOptions().setHost(options.getHost()).setPort(options.getPort()));
+    server = vertx.createHttpServer(new HttpServerOptions().setHost(options.getHost()).setPort(options.getPort())
+        .setIdleTimeout(options.getIdleTimeoutSeconds()).setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS));
     Future<HttpServer> managementListening = management == router ? Future.succeededFuture()
         : vertx.createHttpServer(new HttpServerOptions().setHost(options.getManagementHost()).setPort(options.getManagementPort()))
             .requestHandler(management).listen().onSuccess(s -> managementServer = s);
@@ -264,6 +268,9 @@ public final class RestGateway extends VerticleBase {
           "request body is over the limit of " + options.getMaxBodyBytes() + " bytes", path);
     } else if (status >= 400 && status < 500) {
       Problem.send(ctx.response(), status, "Bad request", "the request could not be read", path);
+    } else if (ctx.failure() instanceof io.vertx.core.http.HttpClosedException) {
+      // The client went away, or admission closed a connection whose body did not come in time: nobody to answer.
+      log.debug("connection closed while reading {} {}", ctx.request().method(), path);
     } else {
       log.error("unexpected failure serving {} {}", ctx.request().method(), path, ctx.failure());
       Problem.send(ctx.response(), 500, "Internal error", "unexpected server error; see the node's log", path);

@@ -41,6 +41,12 @@ public final class NodeOptions {
       new Option("--management-port", "STICKY_MANAGEMENT_PORT", "(none)",
           "port for /health/*, /cluster* (but /cluster/routing), /metrics and /openapi.json, which then leave the HTTP port"),
       new Option("--management-host", "STICKY_MANAGEMENT_HOST", GatewayOptions.DEFAULT_MANAGEMENT_HOST, "interface the management port binds"),
+      new Option("--http-max-in-flight", "STICKY_HTTP_MAX_IN_FLIGHT", Integer.toString(GatewayOptions.DEFAULT_MAX_IN_FLIGHT),
+          "requests between arrival and response per node; more get a fast 503 with Retry-After, not applied"),
+      new Option("--http-request-read-timeout", "STICKY_HTTP_REQUEST_READ_TIMEOUT", GatewayOptions.DEFAULT_REQUEST_READ_TIMEOUT_MS + "ms",
+          "a request whose body has not arrived whole this long after its headers is dropped (its connection closed)"),
+      new Option("--http-idle-timeout", "STICKY_HTTP_IDLE_TIMEOUT", GatewayOptions.DEFAULT_IDLE_TIMEOUT_SECONDS + "s",
+          "a connection that sends and receives nothing for this long is closed"),
       new Option("--cluster-name", "STICKY_CLUSTER_NAME", DEFAULT_CLUSTER_NAME, "Hazelcast cluster name: only nodes with the same name join"),
       new Option("--host", "STICKY_HOST", DEFAULT_HOST, "interface for cluster traffic (Hazelcast and event bus), advertised to other nodes"),
       new Option("--cluster-port", "STICKY_CLUSTER_PORT", Integer.toString(DEFAULT_CLUSTER_PORT), "first Hazelcast port to try (up to +19 if busy)"),
@@ -177,6 +183,9 @@ public final class NodeOptions {
       case "--http-host" -> gateway.setHost(nonBlank(source, value));
       case "--advertise-http" -> gateway.setAdvertiseUrl(httpUrl(source, value));
       case "--http-tokens-file" -> gateway.setTokensFile(nonBlank(source, value));
+      case "--http-max-in-flight" -> gateway.setMaxInFlight(intValue(source, value, 1, 1_000_000));
+      case "--http-request-read-timeout" -> gateway.setRequestReadTimeoutMs(boundedMs(source, value, 100, 600_000));
+      case "--http-idle-timeout" -> gateway.setIdleTimeoutSeconds((int) Math.max(1, boundedMs(source, value, 1_000, 3_600_000) / 1000));
       case "--management-port" -> gateway.setManagementPort(intValue(source, value, 1, 65535));
       case "--management-host" -> gateway.setManagementHost(nonBlank(source, value));
       case "--cluster-name" -> clusterName = nonBlank(source, value);
@@ -226,6 +235,14 @@ public final class NodeOptions {
       case "false" -> false;
       default -> throw new IllegalArgumentException(source + " must be true or false, got '" + value + "'");
     };
+  }
+
+  private static int boundedMs(String source, String value, long min, long max) {
+    long ms = durationMs(source, value);
+    if (ms < min || ms > max) {
+      throw new IllegalArgumentException(source + " must be between " + min + "ms and " + max + "ms, got " + value);
+    }
+    return (int) ms;
   }
 
   /** "90s", "2m", "1h", "500ms", a plain number of milliseconds, or "0"/"off". */

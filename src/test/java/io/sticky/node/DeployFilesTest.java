@@ -147,7 +147,8 @@ class DeployFilesTest {
       ports.put(string(p, "name"), (Integer) p.get("containerPort"));
     }
     assertThat(ports).containsEntry("http", options.getGateway().getPort()).containsEntry("hazelcast", options.getClusterPort())
-        .containsEntry("bus", options.getBusPort());
+        .containsEntry("bus", options.getBusPort()).containsEntry("management", options.getGateway().getManagementPort());
+    assertThat(options.getGateway().getManagementHost()).as("the kubelet probes the pod IP").isEqualTo("0.0.0.0");
     assertThat(options.getGateway().getPort()).isEqualTo(GatewayOptions.DEFAULT_PORT);
     assertThat(options.getClusterPort()).isEqualTo(NodeOptions.DEFAULT_CLUSTER_PORT);
     assertThat(options.getBusPort()).as("the image's fixed bus port").isEqualTo(Integer.parseInt(dockerfileEnv().get("STICKY_BUS_PORT")));
@@ -164,7 +165,7 @@ class DeployFilesTest {
     assertThat(string(container, "livenessProbe", "httpGet", "path")).isEqualTo("/health/live");
     assertThat(string(container, "startupProbe", "httpGet", "path")).isEqualTo("/health/live");
     for (String probe : List.of("readinessProbe", "livenessProbe", "startupProbe")) {
-      assertThat(string(container, probe, "httpGet", "port")).isEqualTo("http");
+      assertThat(string(container, probe, "httpGet", "port")).as("health lives on the management port").isEqualTo("management");
     }
 
     // Termination: preStop, then the launcher's clean shutdown (which bounds the leave), within the grace period.
