@@ -34,6 +34,9 @@ public class GatewayOptions {
   private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
   private int requestReadTimeoutMs = DEFAULT_REQUEST_READ_TIMEOUT_MS;
   private int idleTimeoutSeconds = DEFAULT_IDLE_TIMEOUT_SECONDS;
+  /** PEM certificate chain and private key of the public port: both set, it speaks HTTPS only. */
+  private String tlsCertPath;
+  private String tlsKeyPath;
 
   public GatewayOptions() {
   }
@@ -50,13 +53,15 @@ public class GatewayOptions {
     maxInFlight = json.getInteger("maxInFlight", DEFAULT_MAX_IN_FLIGHT);
     requestReadTimeoutMs = json.getInteger("requestReadTimeoutMs", DEFAULT_REQUEST_READ_TIMEOUT_MS);
     idleTimeoutSeconds = json.getInteger("idleTimeoutSeconds", DEFAULT_IDLE_TIMEOUT_SECONDS);
+    tlsCertPath = json.getString("tlsCertPath");
+    tlsKeyPath = json.getString("tlsKeyPath");
   }
 
   public JsonObject toJson() {
     return new JsonObject().put("port", port).put("host", host).put("maxBodyBytes", maxBodyBytes).put("instances", instances).put("advertiseUrl", advertiseUrl)
         .put("tokensFile", tokensFile).put("managementPort", managementPort).put("managementHost", managementHost)
         .put("maxInFlight", maxInFlight).put("requestReadTimeoutMs", requestReadTimeoutMs)
-        .put("idleTimeoutSeconds", idleTimeoutSeconds);
+        .put("idleTimeoutSeconds", idleTimeoutSeconds).put("tlsCertPath", tlsCertPath).put("tlsKeyPath", tlsKeyPath);
   }
 
   public int getPort() {
@@ -111,7 +116,7 @@ public class GatewayOptions {
       return advertiseUrl;
     }
     String h = host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") ? clusterHost : host;
-    return "http://" + (h.contains(":") && !h.startsWith("[") ? "[" + h + "]" : h) + ":" + actualPort;
+    return (isTls() ? "https://" : "http://") + (h.contains(":") && !h.startsWith("[") ? "[" + h + "]" : h) + ":" + actualPort;
   }
 
   /**
@@ -177,6 +182,31 @@ public class GatewayOptions {
   public GatewayOptions setIdleTimeoutSeconds(int idleTimeoutSeconds) {
     this.idleTimeoutSeconds = positive("idle timeout", idleTimeoutSeconds);
     return this;
+  }
+
+  /** The PEM certificate (chain) of the public port, or null for plain HTTP. */
+  public String getTlsCertPath() {
+    return tlsCertPath;
+  }
+
+  public GatewayOptions setTlsCertPath(String tlsCertPath) {
+    this.tlsCertPath = tlsCertPath;
+    return this;
+  }
+
+  /** The PEM private key (PKCS#8 or PKCS#1) that goes with {@link #getTlsCertPath()}. */
+  public String getTlsKeyPath() {
+    return tlsKeyPath;
+  }
+
+  public GatewayOptions setTlsKeyPath(String tlsKeyPath) {
+    this.tlsKeyPath = tlsKeyPath;
+    return this;
+  }
+
+  /** Whether the public port speaks HTTPS (both a certificate and a key are set). */
+  public boolean isTls() {
+    return tlsCertPath != null && tlsKeyPath != null;
   }
 
   private static int positive(String what, int value) {

@@ -14,6 +14,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
@@ -123,8 +124,14 @@ public final class RestGateway extends VerticleBase {
       r.route().failureHandler(this::failure);
     }
 
-    server = vertx.createHttpServer(new HttpServerOptions().setHost(options.getHost()).setPort(options.getPort())
-        .setIdleTimeout(options.getIdleTimeoutSeconds()).setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS));
+    HttpServerOptions serverOptions = new HttpServerOptions().setHost(options.getHost()).setPort(options.getPort())
+        .setIdleTimeout(options.getIdleTimeoutSeconds()).setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS);
+    if (options.isTls()) {
+      // HTTPS only on this port, HTTP/2 offered through ALPN next to HTTP/1.1.
+      serverOptions.setSsl(true).setUseAlpn(true)
+          .setKeyCertOptions(new PemKeyCertOptions().setCertPath(options.getTlsCertPath()).setKeyPath(options.getTlsKeyPath()));
+    }
+    server = vertx.createHttpServer(serverOptions);
     Future<HttpServer> managementListening = management == router ? Future.succeededFuture()
         : vertx.createHttpServer(new HttpServerOptions().setHost(options.getManagementHost()).setPort(options.getManagementPort()))
             .requestHandler(management).listen().onSuccess(s -> managementServer = s);

@@ -36,6 +36,9 @@ public final class NodeOptions {
       new Option("--http-host", "STICKY_HTTP_HOST", GatewayOptions.DEFAULT_HOST, "interface the HTTP gateway binds"),
       new Option("--advertise-http", "STICKY_ADVERTISE_HTTP", "http://<host>:<http-port>",
           "URL at which clients and other nodes reach this node's HTTP gateway (routing table, X-Sticky-Owner, redirects)"),
+      new Option("--http-tls-cert", "STICKY_HTTP_TLS_CERT", "(none: plain HTTP)",
+          "PEM certificate (chain) for HTTPS on the HTTP port (with --http-tls-key); HTTP/2 through ALPN"),
+      new Option("--http-tls-key", "STICKY_HTTP_TLS_KEY", "(none)", "PEM private key that goes with --http-tls-cert"),
       new Option("--http-tokens-file", "STICKY_HTTP_TOKENS_FILE", "(none: no credentials asked)",
           "bearer tokens, one '<token> <role>[,<role>...]' per line (roles read, write, admin); then every route but /health/* needs one"),
       new Option("--management-port", "STICKY_MANAGEMENT_PORT", "(none)",
@@ -148,6 +151,9 @@ public final class NodeOptions {
       }
       o.set(flag, value, flag);
     }
+    if ((o.gateway.getTlsCertPath() == null) != (o.gateway.getTlsKeyPath() == null)) {
+      throw new IllegalArgumentException("--http-tls-cert and --http-tls-key go together: set both for HTTPS, or neither");
+    }
     if (o.store.equals("postgres") && o.postgres == null) {
       throw new IllegalArgumentException("--store postgres needs --postgres-uri (or STICKY_POSTGRES_URI)");
     }
@@ -182,6 +188,8 @@ public final class NodeOptions {
       case "--http-port" -> gateway.setPort(intValue(source, value, 0, 65535));
       case "--http-host" -> gateway.setHost(nonBlank(source, value));
       case "--advertise-http" -> gateway.setAdvertiseUrl(httpUrl(source, value));
+      case "--http-tls-cert" -> gateway.setTlsCertPath(readableFile(source, value));
+      case "--http-tls-key" -> gateway.setTlsKeyPath(readableFile(source, value));
       case "--http-tokens-file" -> gateway.setTokensFile(nonBlank(source, value));
       case "--http-max-in-flight" -> gateway.setMaxInFlight(intValue(source, value, 1, 1_000_000));
       case "--http-request-read-timeout" -> gateway.setRequestReadTimeoutMs(boundedMs(source, value, 100, 600_000));
@@ -235,6 +243,14 @@ public final class NodeOptions {
       case "false" -> false;
       default -> throw new IllegalArgumentException(source + " must be true or false, got '" + value + "'");
     };
+  }
+
+  private static String readableFile(String source, String value) {
+    String path = nonBlank(source, value);
+    if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(path))) {
+      throw new IllegalArgumentException(source + ": cannot read " + path);
+    }
+    return path;
   }
 
   private static int boundedMs(String source, String value, long min, long max) {

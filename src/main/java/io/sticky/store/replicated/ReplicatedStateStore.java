@@ -132,7 +132,7 @@ public final class ReplicatedStateStore implements StateStore {
     return primary(key(type, id), epoch).compose(copy -> {
       StoredState state = copy.states.get(id);
       if (state == null && copy.lost) {
-        recheckLost(copy, others());
+        recheckLost(copy, others(), false);
         return Future.failedFuture(new StateLostException("the state of shard " + copy.key.shard() + " of " + type
             + " is lost: every copy of it was on nodes that failed together"));
       }
@@ -285,12 +285,14 @@ public final class ReplicatedStateStore implements StateStore {
     Buffer msg;
     Promise<Void> synced;
     long term;
+    boolean lost;
     synchronized (copy) {
       if (!copy.primary || copy.epoch != epoch || !standby.equals(copy.standby)) {
         return;
       }
       synced = copy.standbySynced;
       term = copy.term;
+      lost = copy.lost;
       msg = ReplicaWire.shardMessage(ReplicaWire.SNAPSHOT, copy.key, epoch).appendLong(term).appendByte(copy.lost ? (byte) 1 : 0);
       ReplicaWire.putStates(msg, copy.states);
     }
@@ -298,7 +300,11 @@ public final class ReplicatedStateStore implements StateStore {
         .onComplete(ar -> {
           if (ar.succeeded() && ar.result().body().getByte(0) == ReplicaWire.OK) {
             synced.tryComplete();
-            release(copy.key, epoch, term, standby);
+            // A lost shard releases nothing: a member back from a partition may hold the only good copy, which
+            // its next check for the shard's states (recheckLost) still has to find.
+            if (!lost) {
+              release(copy.key, epoch, term, standby);
+            }
           } else if (ar.succeeded()) {
             synchronized (copy) {
               copy.demote(epoch + 1);
@@ -397,7 +403,7 @@ public final class ReplicatedStateStore implements StateStore {
   private void recoverLost(java.util.Set<String> joined) {
     for (ShardCopy copy : copies.values()) {
       if (copy.lost) {
-        recheckLost(copy, List.copyOf(joined));
+        recheckLost(copy, List.copyOf(joined), true);
       }
     }
   }
@@ -406,11 +412,12 @@ public final class ReplicatedStateStore implements StateStore {
   static final long LOST_RECHECK_MS = 1_000;
 
   /** Asks {@code nodes} whether one still holds a whole copy of a lost shard; if so, its states come back. */
-  private void recheckLost(ShardCopy copy, List<String> nodes) {
+  private void recheckLost(ShardCopy copy, List<String> nodes, boolean membersJoined) {
     long epoch;
     synchronized (copy) {
       long now = System.currentTimeMillis();
-      if (!copy.primary || !copy.lost || nodes.isEmpty() || now - copy.lostCheckedAt < LOST_RECHECK_MS) {
+      // Members that just joined are asked at once; loads ask everyone at most every LOST_RECHECK_MS.
+      if (!copy.primary || !copy.lost || nodes.isEmpty() || (!membersJoined && now - copy.lostCheckedAt < LOST_RECHECK_MS)) {
         return;
       }
       copy.lostCheckedAt = now;
