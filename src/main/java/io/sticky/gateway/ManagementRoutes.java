@@ -32,18 +32,46 @@ import java.util.Map;
  * GET /cluster/entities/{type}/{id}     where an entity lives (or would live), without activating it
  * POST /cluster/types/{type}/accept-state-loss   the type's lost states are accepted as gone (its entities start fresh)
  * </pre>
- * Regions are asked directly ({@link GetRegionState} in their inbox) and the coordinator for the table;
+ * Regions are asked directly ({@link GetRegionState} in their inbox; for GET /cluster at most every
+ * {@value #CLUSTER_VIEW_MAX_AGE_MS} ms, {@code asOf} says when) and the coordinator for the table;
  * a node that does not answer within the timeout is listed as unreachable rather than failing the request.
  */
 final class ManagementRoutes {
   private static final long QUERY_TIMEOUT_MS = 2_000;
+  /**
+   * GET /cluster asks every region of every node; answers younger than this are served again (and callers that
+   * arrive while one is being gathered share it), so a flood of calls costs the cluster at most about two
+   * fan-outs a second per gateway instance.
+   */
+  static final long CLUSTER_VIEW_MAX_AGE_MS = 500;
 
   private final Vertx vertx;
   private final StickyImpl sticky;
+  private final long clusterViewMaxAgeMs;
+  /** The latest fan-out of GET /cluster: for which members, when it started, and its result. */
+  private List<String> viewMembers;
+  private long viewStartedAt;
+  private Future<List<RegionState>> view;
 
   ManagementRoutes(Vertx vertx, StickyImpl sticky) {
+    this(vertx, sticky, CLUSTER_VIEW_MAX_AGE_MS);
+  }
+
+  ManagementRoutes(Vertx vertx, StickyImpl sticky, long clusterViewMaxAgeMs) {
     this.vertx = vertx;
     this.sticky = sticky;
+    this.clusterViewMaxAgeMs = clusterViewMaxAgeMs;
+  }
+
+  /** The region states of {@code members}: the latest fan-out if it is recent enough and for the same members. */
+  private Future<List<RegionState>> clusterView(List<String> members) {
+    long now = System.currentTimeMillis();
+    if (view == null || !members.equals(viewMembers) || now - viewStartedAt >= clusterViewMaxAgeMs) {
+      viewMembers = members;
+      viewStartedAt = now;
+      view = regionStates(members);
+    }
+    return view;
   }
 
   void install(Router router) {
@@ -94,7 +122,9 @@ final class ManagementRoutes {
       return;
     }
     List<String> members = membership.members();
-    regionStates(members).onComplete(ar -> {
+    Future<List<RegionState>> states = clusterView(members);
+    long asOf = viewStartedAt;
+    states.onComplete(ar -> {
       Map<String, List<RegionState>> byNode = new HashMap<>();
       ar.result().forEach(s -> byNode.computeIfAbsent(s.node(), n -> new ArrayList<>()).add(s));
       JsonArray nodes = new JsonArray();
@@ -122,6 +152,7 @@ final class ManagementRoutes {
           .put("self", membership.self())
           .put("coordinator", membership.oldest())
           .put("version", Version.get())
+          .put("asOf", asOf)
           .put("types", new JsonArray(new ArrayList<>(sticky.typeNames())))
           .put("nodes", nodes));
     });
