@@ -56,7 +56,8 @@ mkdir -p "$OUT"
 WORK=$(mktemp -d /tmp/sticky-routing.XXXXXX)
 chmod 755 "$WORK"
 mkdir -p "$WORK/tmp"
-harness() { env BENCH_TMP="$WORK/tmp" REDIS_PORT="$ANCHOR_REDIS_PORT" REDIS_URL="redis://127.0.0.1:$ANCHOR_REDIS_PORT" "$@"; }
+HARNESS_ENV=(BENCH_TMP="$WORK/tmp" REDIS_PORT="$ANCHOR_REDIS_PORT" REDIS_URL="redis://127.0.0.1:$ANCHOR_REDIS_PORT")
+harness() { env "${HARNESS_ENV[@]}" "$@"; }
 APP_PID=""
 PIDS=()
 cleanup() {
@@ -127,8 +128,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
       >"$OUT/r$round-redis.txt" 2>&1; then
       # The anchor's settings as durable.sh runs it: 2 verticle instances, 16 connections.
       # Not through harness(): a backgrounded function is a subshell, and killing it would leave the JVM running.
-      env BENCH_TMP="$WORK/tmp" REDIS_PORT="$ANCHOR_REDIS_PORT" REDIS_URL="redis://127.0.0.1:$ANCHOR_REDIS_PORT" \
-        java -Xms512m -Xmx1g -jar "$WORK/stateless/target/stateless-counter-fat.jar" mode=redis port="$APP_PORT" \
+      env "${HARNESS_ENV[@]}" java -Xms512m -Xmx1g -jar "$WORK/stateless/target/stateless-counter-fat.jar" mode=redis port="$APP_PORT" \
         pool=16 instances=2 >"$OUT/r$round-app.log" 2>&1 &
       APP_PID=$!
       for _ in $(seq 1 150); do curl -sf -o /dev/null "http://$HOST:$APP_PORT/health" && break; sleep 0.2; done

@@ -202,23 +202,17 @@ make_network() {
 }
 
 # split_net NODES...: separates the given nodes from the others; heal_net undoes it
-split_net() {
-  local i
+split_net() { relink br1 down "$@"; }
+heal_net() { relink br0 up "$@"; }
+# relink BRIDGE STATE NODES...: moves each node's port to BRIDGE (CUT=bridge) or sets the link STATE (CUT=down)
+relink() {
+  local bridge=$1 state=$2 i
+  shift 2
   for i in "$@"; do
     if [[ $CUT == bridge ]]; then
-      ip -n "$BRNS" link set "n$i" master br1
+      ip -n "$BRNS" link set "n$i" master "$bridge"
     else
-      ip -n "$BRNS" link set "n$i" down
-    fi
-  done
-}
-heal_net() {
-  local i
-  for i in "$@"; do
-    if [[ $CUT == bridge ]]; then
-      ip -n "$BRNS" link set "n$i" master br0
-    else
-      ip -n "$BRNS" link set "n$i" up
+      ip -n "$BRNS" link set "n$i" "$state"
     fi
   done
 }

@@ -156,7 +156,7 @@ public final class Membership {
     List<String> foreign = new ArrayList<>();
     for (Member m : hazelcast.getCluster().getMembers()) {
       if (m.getAttribute(NODE_ID_ATTRIBUTE) == null) {
-        foreign.add(m.getAddress().getHost() + ":" + m.getAddress().getPort());
+        foreign.add(addressOf(m));
       }
     }
     return foreign;
@@ -173,10 +173,14 @@ public final class Membership {
       String id = m.getAttribute(NODE_ID_ATTRIBUTE);
       if (id != null) {
         ids.add(id);
-        addresses.put(id, m.getAddress().getHost() + ":" + m.getAddress().getPort());
+        addresses.put(id, addressOf(m));
       }
     }
     addresses.keySet().retainAll(ids);
     return List.copyOf(ids);
+  }
+
+  private static String addressOf(Member m) {
+    return m.getAddress().getHost() + ":" + m.getAddress().getPort();
   }
 }

@@ -258,9 +258,7 @@ public final class ShardCoordinator extends VerticleBase {
       return;
     }
     if (command instanceof Register r && r.proxy()) {
-      if (membership.isMember(r.node())) {
-        proxies.computeIfAbsent(r.type(), t -> new LinkedHashSet<>()).add(r.node());
-      }
+      addProxy(r.type(), r.node());
       msg.reply(Protocol.encode(new RegisterAck(r.type(), membership.self())));
     } else if (command instanceof Register r) {
       if (membership.isMember(r.node()) && !leaving.contains(r.node()) && !state.regions(r.type()).contains(r.node())) {
@@ -311,9 +309,7 @@ public final class ShardCoordinator extends VerticleBase {
       return Future.failedFuture("shard out of range");
     }
     if (g.proxy()) {
-      if (membership.isMember(g.requester())) {
-        proxies.computeIfAbsent(g.type(), t -> new LinkedHashSet<>()).add(g.requester());
-      }
+      addProxy(g.type(), g.requester());
     } else if (membership.isMember(g.requester()) && !leaving.contains(g.requester())) {
       state = state.withRegion(g.type(), g.requester());
     }
@@ -349,7 +345,7 @@ public final class ShardCoordinator extends VerticleBase {
     Promise<ShardHome> allocation = Promise.promise();
     allocating.put(key, allocation.future());
     allocatingTo.put(key, node);
-    record(key, new JsonObject().put("node", node).put("epoch", epoch).encode()).onComplete(ar -> {
+    table.put(key, new JsonObject().put("node", node).put("epoch", epoch).encode()).onComplete(ar -> {
       allocating.remove(key, allocation.future());
       allocatingTo.remove(key);
       if (ar.failed()) {
@@ -654,7 +650,7 @@ public final class ShardCoordinator extends VerticleBase {
     Promise<ShardHome> done = Promise.promise();
     handOffs.put(key, done.future());
     targets.put(key, target);
-    (writeIntent ? record(key, intent) : Future.<Void>succeededFuture())
+    (writeIntent ? table.put(key, intent) : Future.<Void>succeededFuture())
         .compose(v -> {
           long written = System.nanoTime();
           return moveShard(type, shard, from, target, epoch).map(report -> {
@@ -763,7 +759,7 @@ public final class ShardCoordinator extends VerticleBase {
     long epoch = state.nextEpoch(type, shard);
     ShardHome home = new ShardHome(type, shard, node, epoch);
     state = state.moved(type, shard, node, epoch);
-    record(key, entry(node, epoch, null, 0))
+    table.put(key, entry(node, epoch, null, 0))
         .onFailure(err -> log.error("could not record that {} is on {}: {}", key, node, err.getMessage()))
         // Told even if the write failed: the old home must stop buffering (it also asks the coordinator
         // itself after a while). A later coordinator that finds the failed move in the table sends HandOff
@@ -793,6 +789,12 @@ public final class ShardCoordinator extends VerticleBase {
   }
 
   /** ShardHome to every live region of the type but those on the {@code except} nodes. */
+  private void addProxy(String type, String node) {
+    if (membership.isMember(node)) {
+      proxies.computeIfAbsent(type, t -> new LinkedHashSet<>()).add(node);
+    }
+  }
+
   private void broadcast(String type, ShardHome home, String... except) {
     List<String> skipped = List.of(except);
     for (String node : liveRegions(type)) {
@@ -828,29 +830,6 @@ public final class ShardCoordinator extends VerticleBase {
   private Future<JsonObject> control(String type, String node, JsonObject command, long timeoutMs) {
     DeliveryOptions opts = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(Headers.CONTROL, "1");
     return vertx.eventBus().<JsonObject>request(Addresses.region(type, node), command, opts).map(m -> m.body());
-  }
-
-  /**
-   * Writes a table entry. A put whose backup did not confirm in time fails as indeterminate
-   * (hazelcast.operation.fail.on.indeterminate.state): it may or may not have landed, and writing the same
-   * entry again is harmless, so it is retried rather than treated as a failed allocation or hand-off.
-   */
-  private Future<Void> record(String key, String value) {
-    return record(key, value, 1);
-  }
-
-  private Future<Void> record(String key, String value, int attempt) {
-    return table.put(key, value).recover(err -> attempt < 3 && indeterminate(err)
-        ? record(key, value, attempt + 1) : Future.failedFuture(err));
-  }
-
-  private static boolean indeterminate(Throwable err) {
-    for (Throwable t = err; t != null; t = t.getCause()) {
-      if (t instanceof com.hazelcast.core.IndeterminateOperationStateException) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private Allocations allocations(String type) {

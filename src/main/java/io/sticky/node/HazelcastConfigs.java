@@ -34,12 +34,6 @@ public final class HazelcastConfigs {
    */
   static final String BACKUP_TIMEOUT_MILLIS = "1000";
   /**
-   * A write whose backup did not confirm within the timeout fails (IndeterminateOperationStateException)
-   * instead of completing: an entity then answers "outcome unknown" and retires, rather than acknowledging a
-   * state that one crash could lose. Hazelcast's default (false) completes such writes as if backed up.
-   */
-  static final String FAIL_ON_INDETERMINATE_STATE = "true";
-  /**
    * Migrate each partition in one operation rather than in fragments (one per map or service). While a
    * partition migrates, its old owner rejects writes until the master publishes the migration as done, so
    * every extra step is a longer stall: with fragments (Hazelcast's default) state writes stalled for
@@ -77,7 +71,6 @@ public final class HazelcastConfigs {
     cfg.setProperty("hazelcast.heartbeat.interval.seconds", HEARTBEAT_INTERVAL_SECONDS);
     cfg.setProperty("hazelcast.max.no.heartbeat.seconds", MAX_NO_HEARTBEAT_SECONDS);
     cfg.setProperty("hazelcast.operation.backup.timeout.millis", BACKUP_TIMEOUT_MILLIS);
-    cfg.setProperty("hazelcast.operation.fail.on.indeterminate.state", FAIL_ON_INDETERMINATE_STATE);
     cfg.setProperty("hazelcast.partition.migration.fragments.enabled", MIGRATION_FRAGMENTS_ENABLED);
     cfg.setProperty("hazelcast.merge.first.run.delay.seconds", MERGE_FIRST_RUN_DELAY_SECONDS);
     cfg.setProperty("hazelcast.merge.next.run.delay.seconds", MERGE_NEXT_RUN_DELAY_SECONDS);

@@ -117,11 +117,12 @@ final class TypeCatalog {
    */
   static Map<String, EntityTypeProvider> providers(ClassLoader loader) {
     Map<String, EntityTypeProvider> found = new LinkedHashMap<>();
+    java.util.Set<String> loaded = new java.util.HashSet<>();
     for (URL file : serviceFiles(loader)) {
       String jar = jarOf(file);
       for (String className : classNames(file)) {
         String where = "provider " + className + " in " + jar;
-        if (found.keySet().stream().anyMatch(k -> k.startsWith("provider " + className + " in "))) {
+        if (!loaded.add(className)) {
           continue;  // the same jar reached twice (class path and --lib)
         }
         try {
