@@ -22,6 +22,7 @@
 #                   from the others of its side)
 #   JAR             the fat jar (target/sticky.jar; copied into the output directory before use)
 #   JAVA_OPTS       JVM options of each node ("-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1")
+#   NODE_ARGS       extra options for every node, e.g. "--store hazelcast" (none: the default store)
 #   NODE_LOG_LEVEL  level of the nodes' io.sticky loggers (INFO; DEBUG shows replication and allocation steps)
 #   MAX_LOAD        before starting JVMs, wait while the 1-minute load is above this (3; 0 = don't wait)
 #   OUT             output directory (target/chaos/<stamp>)
@@ -51,6 +52,7 @@ CUT=${CUT:-bridge}
 JAR=${JAR:-$ROOT/target/sticky.jar}
 JAVA_OPTS=${JAVA_OPTS:-"-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1"}
 NODE_LOG_LEVEL=${NODE_LOG_LEVEL:-INFO}
+read -r -a NODE_EXTRA <<<"${NODE_ARGS:-}"
 MAX_LOAD=${MAX_LOAD:-3}
 OUT=${OUT:-$ROOT/target/chaos/$(date +%Y%m%d-%H%M%S)}
 
@@ -157,6 +159,7 @@ cp "$JAR" "$OUT/sticky.jar"   # another build may replace target/sticky.jar whil
   echo "deadline   ${DEADLINE}s  cut $CUT"
   echo "jar        $JAR ($(java -jar "$OUT/sticky.jar" --version 2>/dev/null | head -1))"
   echo "java opts  $JAVA_OPTS (io.sticky log level $NODE_LOG_LEVEL)"
+  echo "node args  ${NODE_ARGS:-(none)}"
   echo "kernel     $(uname -r) (tc netem available: $NETEM)"
   echo "jar file   $(stat -c "%s bytes, modified %y" "$JAR"), sha256 $(sha256sum "$OUT/sticky.jar" | cut -c1-16)"
 } >"$OUT/params.txt"
@@ -221,7 +224,7 @@ start_node() {
   local i=$1 dir=$2 members=$3 cluster=$4 deadline
   STICKY_LOG_LEVEL=$NODE_LOG_LEVEL ip netns exec "$(ns_of "$i")" java "${JOPTS[@]}" -jar "$OUT/sticky.jar" \
     --host "$(ip_of "$i")" --http-host 0.0.0.0 --http-port "$HTTP_PORT" --cluster-port "$CLUSTER_PORT" \
-    --members "$members" --cluster-name "$cluster" >"$dir/node-n$i.log" 2>&1 &
+    --members "$members" --cluster-name "$cluster" "${NODE_EXTRA[@]}" >"$dir/node-n$i.log" 2>&1 &
   NODE_PIDS+=("$!")
   deadline=$((SECONDS + 120))
   until http_in "$i" /health/ready -f -o /dev/null; do

@@ -27,10 +27,10 @@ public final class HazelcastConfigs {
    */
   static final String MAX_NO_HEARTBEAT_SECONDS = "10";
   /**
-   * How long a write waits for its synchronous backup's acknowledgement before it completes anyway. A backup
-   * sent while its partition migrates (a member joined or left) can be dropped, and the write then waits
-   * the whole timeout: with Hazelcast's 5 s default, state writes during a join took 5 s and hit the ask
-   * timeout (HandOffTest). Such a write is applied on the primary but not known to be on the backup.
+   * How long a write waits for its synchronous backup's acknowledgement. A backup sent while its partition
+   * migrates (a member joined or left) can be dropped, and the write then waits the whole timeout: with
+   * Hazelcast's 5 s default, state writes during a join hit the 5 s ask timeout (HandOffTest). State writes
+   * that miss it are sent again, then fail (HazelcastStateStore); other maps' writes complete anyway.
    */
   static final String BACKUP_TIMEOUT_MILLIS = "1000";
   /**
