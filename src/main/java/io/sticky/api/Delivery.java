@@ -18,4 +18,14 @@ public interface Delivery {
 
   /** Fails the message with a clear error. */
   void fail(StickyError error, String detail);
+
+  /** The caller's idempotency key ({@code Idempotency-Key}), or null. */
+  default String idempotencyKey() {
+    return null;
+  }
+
+  /** Sends the stored reply of an already applied idempotency key, marked as a replay. */
+  default void replay(JsonObject reply) {
+    reply(reply);
+  }
 }

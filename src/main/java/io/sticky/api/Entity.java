@@ -102,6 +102,12 @@ public abstract class Entity<S> extends VerticleBase {
   private Future<Void> lastWrite = Future.succeededFuture();
   /** Set once a write failed or conflicted: this instance may be stale and must not write or serve again. */
   private boolean fenced;
+  /** Idempotency keys applied, stored with the state; null when the type keeps none. */
+  private AppliedKeys appliedKeys;
+  /** The message being handled is a retry of an applied key: its stored reply goes out as a replay. */
+  private boolean replaying;
+  /** Keys whose handler has not completed (one that outlived its ask timeout, typically): a retry must wait. */
+  private java.util.Set<String> keysInFlight;
 
   /**
    * What a stopped entity leaves behind: its state for the next home ({@code null} if the next home must load
@@ -120,14 +126,16 @@ public abstract class Entity<S> extends VerticleBase {
   }
 
   /** The state as it travels in a hand-off: data plus what the next instance needs to keep writing safely. */
-  private record Carried(long version, int schemaVersion, String data, boolean dirty) {
+  private record Carried(long version, int schemaVersion, String data, boolean dirty, String meta) {
     String encode() {
-      return new JsonObject().put("version", version).put("schemaVersion", schemaVersion).put("data", data).put("dirty", dirty).encode();
+      return new JsonObject().put("version", version).put("schemaVersion", schemaVersion).put("data", data).put("dirty", dirty)
+          .put("meta", meta).encode();
     }
 
     static Carried decode(String encoded) {
       JsonObject json = new JsonObject(encoded);
-      return new Carried(json.getLong("version", 0L), json.getInteger("schemaVersion", 1), json.getString("data"), json.getBoolean("dirty", true));
+      return new Carried(json.getLong("version", 0L), json.getInteger("schemaVersion", 1), json.getString("data"), json.getBoolean("dirty", true),
+          json.getString("meta"));
     }
   }
 
@@ -359,7 +367,7 @@ public abstract class Entity<S> extends VerticleBase {
     if (restoredState != null) {
       Carried carried = Carried.decode(restoredState);
       restoredState = null;
-      loaded = Future.succeededFuture(apply(carried.version(), carried.schemaVersion(), carried.data(), carried.dirty()));
+      loaded = Future.succeededFuture(apply(carried.version(), carried.schemaVersion(), carried.data(), carried.dirty(), carried.meta()));
     } else if (store != null) {
       loaded = here(store.load(typeName, id, epoch)).transform(ar -> {
         if (ar.failed() && ar.cause() instanceof StateLostException lost) {
@@ -375,7 +383,8 @@ public abstract class Entity<S> extends VerticleBase {
               "state store " + store.name() + " could not load " + typeName + "/" + id + ": " + ar.cause().getMessage() + "; retry"));
         }
         StoredState stored = ar.result();
-        return Future.succeededFuture(stored == null ? fresh() : apply(stored.version(), stored.schemaVersion(), stored.data(), false));
+        return Future.succeededFuture(stored == null ? fresh()
+            : apply(stored.version(), stored.schemaVersion(), stored.data(), false, stored.meta()));
       });
     } else {
       loaded = Future.succeededFuture(fresh());
@@ -384,6 +393,9 @@ public abstract class Entity<S> extends VerticleBase {
   }
 
   private Void fresh() {
+    if (appliedKeys != null) {
+      appliedKeys.restore(null, 0);
+    }
     state = initialState();
     version = 0;
     schemaToWrite = stateSchemaVersion();
@@ -392,7 +404,10 @@ public abstract class Entity<S> extends VerticleBase {
   }
 
   /** Sets the state from stored (or carried) data: migrates older schemas, remembers unknown fields. */
-  private Void apply(long storedVersion, int schema, String data, boolean dirty) {
+  private Void apply(long storedVersion, int schema, String data, boolean dirty, String meta) {
+    if (appliedKeys != null) {
+      appliedKeys.restore(meta == null ? null : new JsonObject(meta).getJsonArray("appliedKeys"), System.currentTimeMillis());
+    }
     int current = stateSchemaVersion();
     boolean migrated = false;
     if (schema < current) {
@@ -626,15 +641,15 @@ public abstract class Entity<S> extends VerticleBase {
       log.error("{}/{}: state not carried over", typeName, id, e);
       return Future.succeededFuture(null);
     }
-    if (store == null || snapshot.equals(lastStored)) {
-      return Future.succeededFuture(new Carried(version, schemaToWrite, forStore(snapshot), false).encode());
+    if (store == null || (snapshot.equals(lastStored) && !keysDue())) {
+      return Future.succeededFuture(new Carried(version, schemaToWrite, forStore(snapshot), false, encodedMeta()).encode());
     }
     return persist(false).transform(ar -> {
       if (fenced) {
         return Future.succeededFuture(null);
       }
       // Not written (store down): carried as unsaved, so the next home writes it, conditional on our version.
-      return Future.succeededFuture(new Carried(version, schemaToWrite, forStore(snapshot), ar.failed()).encode());
+      return Future.succeededFuture(new Carried(version, schemaToWrite, forStore(snapshot), ar.failed(), encodedMeta()).encode());
     });
   }
 
@@ -650,16 +665,20 @@ public abstract class Entity<S> extends VerticleBase {
         return Future.failedFuture(new EntityException(StickyError.STATE_CONFLICT, typeName + "/" + id + " was fenced; retry"));
       }
       String snapshot = snapshotState();
-      if (snapshot.equals(lastStored)) {
+      if (snapshot.equals(lastStored) && !keysDue()) {
         return Future.succeededFuture();
       }
-      StoredState next = new StoredState(version + 1, epoch, schemaToWrite, forStore(snapshot));
+      long keyChanges = appliedKeys == null ? 0 : appliedKeys.changes();
+      StoredState next = new StoredState(version + 1, epoch, schemaToWrite, forStore(snapshot), encodedMeta());
       writing = true;
       return here(store.write(typeName, id, next)).transform(ar -> {
         writing = false;
         if (ar.succeeded()) {
           version = next.version();
           lastStored = snapshot;
+          if (appliedKeys != null) {
+            appliedKeys.written(keyChanges);
+          }
           return Future.succeededFuture();
         }
         if (ar.cause() instanceof StateConflictException) {
@@ -678,6 +697,16 @@ public abstract class Entity<S> extends VerticleBase {
     });
     lastWrite = write.recover(err -> Future.succeededFuture());
     return write;
+  }
+
+  private boolean keysDue() {
+    return appliedKeys != null && appliedKeys.dirty();
+  }
+
+  /** The runtime's part of a stored state ({@link StoredState#meta()}): the applied idempotency keys; null if none. */
+  private String encodedMeta() {
+    io.vertx.core.json.JsonArray keys = appliedKeys == null ? null : appliedKeys.toJson();
+    return keys == null ? null : new JsonObject().put("appliedKeys", keys).encode();
   }
 
   /** After a successful message: write now, schedule a write, or only mark the state, per the policy. */
@@ -750,6 +779,8 @@ public abstract class Entity<S> extends VerticleBase {
     this.writePolicy = options.getWritePolicy();
     this.writeBehindDelayMs = options.getWriteBehindDelayMs();
     this.startFreshOnStateLoss = options.isStartFreshOnStateLoss();
+    this.appliedKeys = options.getIdempotencyKeys() == 0 ? null
+        : new AppliedKeys(options.getIdempotencyKeys(), options.getIdempotencyRetentionMs());
   }
 
   /**
@@ -835,24 +866,68 @@ public abstract class Entity<S> extends VerticleBase {
       if (EntityAddress.KIND_VIEW.equals(delivery.kind())) {
         return Future.succeededFuture(view());
       }
+      String key = appliedKeys == null ? null : delivery.idempotencyKey();
+      String fingerprint = null;
+      if (key != null) {
+        fingerprint = AppliedKeys.fingerprint(delivery.body());
+        AppliedKeys.Applied prior = appliedKeys.find(key, System.currentTimeMillis());
+        if (prior != null) {
+          return replay(key, fingerprint, prior);
+        }
+        if (keysInFlight != null && keysInFlight.contains(key)) {
+          return Future.failedFuture(new EntityException(StickyError.UNAVAILABLE, "an earlier message with idempotency key '"
+              + key + "' is still being handled by " + typeName + "/" + id + "; not applied, retry later"));
+        }
+      }
       Future<JsonObject> f = handle(delivery.body());
       if (f == null) {
         return Future.failedFuture(new IllegalStateException("handle() returned null"));
       }
-      if (store == null) {
+      if (store == null && key == null) {
         return f;
       }
       // A handler's future may complete on another context: persistence state is touched only on ours.
-      return (f.isComplete() ? f : here(f)).compose(this::afterChange);
+      Future<JsonObject> handled = f.isComplete() ? f : here(f);
+      if (key != null) {
+        String applied = fingerprint;
+        if (keysInFlight == null) {
+          keysInFlight = new java.util.HashSet<>();
+        }
+        keysInFlight.add(key);
+        handled = handled.transform(ar -> {
+          keysInFlight.remove(key);
+          if (ar.failed()) {
+            return Future.failedFuture(ar.cause());
+          }
+          JsonObject sent = ar.result() == null ? new JsonObject() : ar.result();
+          appliedKeys.record(key, applied, sent, System.currentTimeMillis()); // written with the state below
+          return Future.succeededFuture(sent);
+        });
+      }
+      return store == null ? handled : handled.compose(this::afterChange);
     } catch (Throwable t) {
       return Future.failedFuture(t);
     }
   }
 
+  /** A retry of an applied key: the stored reply again, and nothing applied; a different message is refused. */
+  private Future<JsonObject> replay(String key, String fingerprint, AppliedKeys.Applied prior) {
+    if (!prior.fingerprint().equals(fingerprint)) {
+      return Future.failedFuture(new EntityException(StickyError.IDEMPOTENCY_KEY_REUSED, "idempotency key '" + key
+          + "' was applied to " + typeName + "/" + id + " with a different message; not applied"));
+    }
+    replaying = true;
+    return Future.succeededFuture(prior.reply().copy());
+  }
+
   private void finish(Delivery delivery, Future<JsonObject> result) {
     busy = false;
     processed++;
-    if (result.succeeded()) {
+    boolean replayed = replaying;
+    replaying = false;
+    if (result.succeeded() && replayed) {
+      delivery.replay(result.result());
+    } else if (result.succeeded()) {
       delivery.reply(result.result() == null ? new JsonObject() : result.result());
     } else if (result.cause() instanceof EntityException ee) {
       delivery.fail(ee.error(), ee.getMessage());

@@ -20,6 +20,9 @@ import java.util.regex.Pattern;
  *       Header {@value #KIND_HEADER}: {@code ask} (default) or {@code view} (read-only view, body ignored).</li>
  *   <li>Use {@code request} to get the reply (a {@code JsonObject}, with header {@value #NODE_HEADER} naming
  *       the hosting node) and {@code send} for fire-and-forget.</li>
+ *   <li>Header {@value #IDEMPOTENCY_KEY_HEADER} (optional, asks only): a key naming this operation; a retry with
+ *       the same key and message gets the stored reply (header {@value #REPLAYED_HEADER}: {@code true}) and is
+ *       not applied again. See docs/guarantees.md.</li>
  *   <li>Failures are {@code ReplyException}s whose {@code failureCode()} is a {@link StickyError#code()};
  *       classify them with {@link StickyError#of(Throwable)}.</li>
  * </ul>
@@ -35,6 +38,12 @@ public final class EntityAddress {
   public static final String NODE_HEADER = "sticky-node";
   /** Optional request header: ask timeout in ms, overriding the type's default (capped by it). */
   public static final String TIMEOUT_HEADER = "sticky-timeout";
+  /** Optional request header: the ask's idempotency key (the REST gateway's {@code Idempotency-Key}). */
+  public static final String IDEMPOTENCY_KEY_HEADER = "sticky-idempotency-key";
+  /** Reply header, {@code true} when the reply is the stored one of an already applied idempotency key. */
+  public static final String REPLAYED_HEADER = "sticky-replayed";
+  /** What every refusal of an invalid idempotency key says. */
+  public static final String INVALID_IDEMPOTENCY_KEY_DETAIL = "an idempotency key must be 1-255 visible ASCII characters";
 
   public static final String KIND_ASK = "ask";
   public static final String KIND_VIEW = "view";
@@ -63,6 +72,20 @@ public final class EntityAddress {
       boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
           || c == '.' || c == '_' || c == ':' || c == '@' || c == '-';
       if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Idempotency keys: 1-255 visible ASCII characters (a UUID is the usual choice). */
+  public static boolean isValidIdempotencyKey(String key) {
+    if (key == null || key.isEmpty() || key.length() > 255) {
+      return false;
+    }
+    for (int i = 0; i < key.length(); i++) {
+      char c = key.charAt(i);
+      if (c < 0x21 || c > 0x7e) {
         return false;
       }
     }

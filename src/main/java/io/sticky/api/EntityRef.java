@@ -11,16 +11,31 @@ public final class EntityRef {
   private final Sticky sticky;
   private final String typeName;
   private final String id;
+  /** Null: each ask is sent once. */
+  private final RetryPolicy retries;
 
   /** Prefer {@link Sticky#entityRef}. */
   public static EntityRef of(Sticky sticky, String typeName, String id) {
-    return new EntityRef(sticky, typeName, id);
+    return new EntityRef(sticky, typeName, id, null);
   }
 
-  private EntityRef(Sticky sticky, String typeName, String id) {
+  private EntityRef(Sticky sticky, String typeName, String id, RetryPolicy retries) {
     this.sticky = sticky;
     this.typeName = typeName;
     this.id = id;
+    this.retries = retries;
+  }
+
+  /**
+   * The same entity, with asks that are safe to retry: each ask carries an idempotency key (generated, unless
+   * given), and a failure that left the outcome unknown ({@link StickyError#TIMEOUT}, {@link StickyError#STORE_FAILED})
+   * or applied nothing but may pass later ({@link StickyError#UNAVAILABLE}, {@link StickyError#STATE_CONFLICT})
+   * is retried with that key, with backoff, up to the policy's attempts. The entity applies the message at most
+   * once within its type's idempotency window. An {@link StickyError#ENTITY_FAILED} (the handler threw) is not
+   * retried.
+   */
+  public EntityRef withRetries(RetryPolicy policy) {
+    return new EntityRef(sticky, typeName, id, java.util.Objects.requireNonNull(policy, "policy"));
   }
 
   public String typeName() {
@@ -36,7 +51,21 @@ public final class EntityRef {
    * with an {@link EntityException}: its {@link StickyError} kind, detail and the node that answered.
    */
   public Future<JsonObject> ask(JsonObject message) {
-    return typed(sticky.request(typeName, id, EntityAddress.KIND_ASK, message)).map(EntityReply::body);
+    return ask(message, retries == null ? null : java.util.UUID.randomUUID().toString());
+  }
+
+  /**
+   * As {@link #ask(JsonObject)}, naming the operation with an idempotency key (1-255 visible ASCII characters;
+   * null: none): a second ask with the same key and message gets the first one's reply and is not applied
+   * again (see {@link Sticky#request(String, String, String, JsonObject, String)}).
+   */
+  public Future<JsonObject> ask(JsonObject message, String idempotencyKey) {
+    if (retries == null) {
+      return typed(sticky.request(typeName, id, EntityAddress.KIND_ASK, message, idempotencyKey)).map(EntityReply::body);
+    }
+    String key = idempotencyKey != null ? idempotencyKey : java.util.UUID.randomUUID().toString();
+    return retries.run(sticky.vertx(), () -> typed(sticky.request(typeName, id, EntityAddress.KIND_ASK, message, key)))
+        .map(EntityReply::body);
   }
 
   /**

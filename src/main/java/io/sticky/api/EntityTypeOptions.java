@@ -43,6 +43,13 @@ public class EntityTypeOptions {
   public static final boolean DEFAULT_REMEMBER_ENTITIES = false;
   /** Throttle of those re-activations, per region: never a thundering herd on the store. */
   public static final int DEFAULT_REMEMBER_ACTIVATIONS_PER_SECOND = 1_000;
+  /**
+   * Idempotency keys each entity remembers, with their replies, stored with its state (0 turns keys off: a
+   * message with a key is then applied every time it arrives). The oldest go first.
+   */
+  public static final int DEFAULT_IDEMPOTENCY_KEYS = 100;
+  /** How long an applied key is remembered: a retry later than this is applied again. 24 hours. */
+  public static final long DEFAULT_IDEMPOTENCY_RETENTION_MS = 86_400_000;
 
   private int numberOfShards = DEFAULT_NUMBER_OF_SHARDS;
   private long askTimeoutMs = DEFAULT_ASK_TIMEOUT_MS;
@@ -58,6 +65,8 @@ public class EntityTypeOptions {
   private boolean startFreshOnStateLoss = DEFAULT_START_FRESH_ON_STATE_LOSS;
   private boolean rememberEntities = DEFAULT_REMEMBER_ENTITIES;
   private int rememberActivationsPerSecond = DEFAULT_REMEMBER_ACTIVATIONS_PER_SECOND;
+  private int idempotencyKeys = DEFAULT_IDEMPOTENCY_KEYS;
+  private long idempotencyRetentionMs = DEFAULT_IDEMPOTENCY_RETENTION_MS;
 
   public EntityTypeOptions() {
   }
@@ -77,6 +86,8 @@ public class EntityTypeOptions {
     this.startFreshOnStateLoss = other.startFreshOnStateLoss;
     this.rememberEntities = other.rememberEntities;
     this.rememberActivationsPerSecond = other.rememberActivationsPerSecond;
+    this.idempotencyKeys = other.idempotencyKeys;
+    this.idempotencyRetentionMs = other.idempotencyRetentionMs;
   }
 
   public EntityTypeOptions(JsonObject json) {
@@ -95,6 +106,8 @@ public class EntityTypeOptions {
     setStartFreshOnStateLoss(json.getBoolean("startFreshOnStateLoss", DEFAULT_START_FRESH_ON_STATE_LOSS));
     setRememberEntities(json.getBoolean("rememberEntities", DEFAULT_REMEMBER_ENTITIES));
     setRememberActivationsPerSecond(json.getInteger("rememberActivationsPerSecond", DEFAULT_REMEMBER_ACTIVATIONS_PER_SECOND));
+    setIdempotencyKeys(json.getInteger("idempotencyKeys", DEFAULT_IDEMPOTENCY_KEYS));
+    setIdempotencyRetentionMs(json.getLong("idempotencyRetentionMs", DEFAULT_IDEMPOTENCY_RETENTION_MS));
   }
 
   public JsonObject toJson() {
@@ -112,7 +125,9 @@ public class EntityTypeOptions {
         .put("passivateWithoutStore", passivateWithoutStore)
         .put("startFreshOnStateLoss", startFreshOnStateLoss)
         .put("rememberEntities", rememberEntities)
-        .put("rememberActivationsPerSecond", rememberActivationsPerSecond);
+        .put("rememberActivationsPerSecond", rememberActivationsPerSecond)
+        .put("idempotencyKeys", idempotencyKeys)
+        .put("idempotencyRetentionMs", idempotencyRetentionMs);
   }
 
   public int getNumberOfShards() {
@@ -248,6 +263,29 @@ public class EntityTypeOptions {
 
   public EntityTypeOptions setRememberActivationsPerSecond(int rememberActivationsPerSecond) {
     this.rememberActivationsPerSecond = requirePositive("rememberActivationsPerSecond", rememberActivationsPerSecond);
+    return this;
+  }
+
+  public int getIdempotencyKeys() {
+    return idempotencyKeys;
+  }
+
+  /** How many applied idempotency keys each entity keeps (see the default); 0 turns keys off. */
+  public EntityTypeOptions setIdempotencyKeys(int idempotencyKeys) {
+    this.idempotencyKeys = requireNonNegative("idempotencyKeys", idempotencyKeys);
+    return this;
+  }
+
+  public long getIdempotencyRetentionMs() {
+    return idempotencyRetentionMs;
+  }
+
+  /** How long an applied idempotency key is kept (see the default). */
+  public EntityTypeOptions setIdempotencyRetentionMs(long idempotencyRetentionMs) {
+    if (idempotencyRetentionMs < 1) {
+      throw new IllegalArgumentException("idempotencyRetentionMs must be >= 1, got " + idempotencyRetentionMs);
+    }
+    this.idempotencyRetentionMs = idempotencyRetentionMs;
     return this;
   }
 

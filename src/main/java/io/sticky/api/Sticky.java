@@ -61,6 +61,9 @@ public interface Sticky {
   /** Leaves cleanly ({@link #leave()}), then stops regions, entities and the coordinator on this node. */
   Future<Void> close();
 
+  /** The Vert.x instance this node runs on. */
+  Vertx vertx();
+
   /** This node's id (the Vert.x cluster node id). */
   String nodeId();
 
@@ -79,6 +82,15 @@ public interface Sticky {
    * context, within the type's ask timeout plus a margin whatever happens.
    */
   Future<EntityReply> request(String typeName, String id, String kind, JsonObject message);
+
+  /**
+   * As {@link #request(String, String, String, JsonObject)}, with an idempotency key naming the operation
+   * (null: none; 1-255 visible ASCII characters). The entity remembers the keys it applied, with their replies,
+   * in its stored state: a retry with the same key and message gets the stored reply
+   * ({@link EntityReply#replayed()}) and is not applied again; the same key with another message fails with
+   * {@link StickyError#IDEMPOTENCY_KEY_REUSED}. See {@link EntityTypeOptions#setIdempotencyKeys}.
+   */
+  Future<EntityReply> request(String typeName, String id, String kind, JsonObject message, String idempotencyKey);
 
   /** Fire-and-forget (a null message, an unknown type or an invalid id is dropped). */
   void tell(String typeName, String id, JsonObject message);

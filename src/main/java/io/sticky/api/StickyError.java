@@ -26,6 +26,11 @@ public enum StickyError {
   INVALID_ID(400, 1400, "invalid-id", "Invalid entity id"),
   /** No entity type of that name is registered on this node. Not applied. */
   UNKNOWN_TYPE(404, "unknown-type", "Unknown entity type"),
+  /**
+   * The idempotency key was already applied to this entity with a different message (a client bug: a key
+   * names one operation). Not applied.
+   */
+  IDEMPOTENCY_KEY_REUSED(422, "idempotency-key-reused", "Idempotency key reused"),
   /** The request body is over the configured limit. Not applied. */
   PAYLOAD_TOO_LARGE(413, "payload-too-large", "Request body too large"),
   /** The request body is not JSON. Not applied. */

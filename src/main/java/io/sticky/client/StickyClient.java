@@ -1,5 +1,6 @@
 package io.sticky.client;
 
+import io.sticky.api.RetryPolicy;
 import io.sticky.api.StickyError;
 import io.sticky.region.ShardId;
 import io.vertx.core.Future;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -37,7 +39,9 @@ import org.slf4j.LoggerFactory;
  *   <li>when the table is stale the call still lands (the node it reached forwards it), the answer's
  *       {@code X-Sticky-Node} corrects that shard at once, and the next feed event corrects the rest;</li>
  *   <li>failures that say "not applied" (connection refused, 503, 409 state-conflict) are retried on another node with
- *       backoff, within the call's budget; a failure whose outcome is unknown is never retried.</li>
+ *       backoff, within the call's budget. A failure whose outcome is unknown (504, 502, a connection lost after
+ *       sending) is retried only for a call with an idempotency key ({@code Idempotency-Key}: given, or generated
+ *       for every ask with {@link StickyClientOptions#setIdempotentRetries}): the entity applies it at most once.</li>
  * </ul>
  * Calls fail with {@link StickyCallException}, whose {@link StickyError} is the kind the node answered.
  */
@@ -98,7 +102,15 @@ public final class StickyClient {
 
   /** Sends a JSON message to the entity ({@code POST /entities/{type}/{id}}); completes with its reply. */
   public Future<JsonObject> ask(String type, String id, JsonObject message) {
-    return call(HttpMethod.POST, type, id, message).map(Reply::body);
+    return ask(type, id, message, options.isIdempotentRetries() ? UUID.randomUUID().toString() : null);
+  }
+
+  /**
+   * An ask named by an idempotency key (1-255 visible ASCII characters; null: none): a retry with the same key,
+   * by this client or a later one, gets the first reply and is not applied again (docs/guarantees.md).
+   */
+  public Future<JsonObject> ask(String type, String id, JsonObject message, String idempotencyKey) {
+    return call(HttpMethod.POST, type, id, message, idempotencyKey).map(Reply::body);
   }
 
   /** A typed message and reply, mapped to and from JSON with Jackson. */
@@ -120,13 +132,29 @@ public final class StickyClient {
 
   /** A call with its routing facts, for callers (and tests) that care where it went. */
   public Future<Reply> call(HttpMethod method, String type, String id, JsonObject message) {
+    return call(method, type, id, message, null);
+  }
+
+  /** As {@link #call(HttpMethod, String, String, JsonObject)}, with an idempotency key (null: none). */
+  public Future<Reply> call(HttpMethod method, String type, String id, JsonObject message, String idempotencyKey) {
     Promise<Reply> result = Promise.promise();
     long deadline = System.nanoTime() + options.getCallTimeoutMs() * 1_000_000L;
-    attempt(method, type, id, message == null ? null : message.toBuffer(), 1, deadline, result);
+    attempt(new Call(method, type, id, message == null ? null : message.toBuffer(), idempotencyKey, deadline, result), 1);
     return result.future();
   }
 
-  private void attempt(HttpMethod method, String type, String id, Buffer body, int attempt, long deadline, Promise<Reply> result) {
+  /** One call across its attempts. */
+  private record Call(HttpMethod method, String type, String id, Buffer body, String idempotencyKey, long deadline,
+                      Promise<Reply> result) {
+  }
+
+  private void attempt(Call call, int attempt) {
+    HttpMethod method = call.method();
+    String type = call.type();
+    String id = call.id();
+    Buffer body = call.body();
+    long deadline = call.deadline();
+    Promise<Reply> result = call.result();
     long remainingMs = (deadline - System.nanoTime()) / 1_000_000L;
     if (closed) {
       result.fail(new StickyCallException(StickyError.UNAVAILABLE, 0, "the client is closed; not sent", null));
@@ -142,6 +170,9 @@ public final class StickyClient {
     if (options.getBearerToken() != null) {
       request.putHeader("Authorization", "Bearer " + options.getBearerToken());
     }
+    if (call.idempotencyKey() != null) {
+      request.putHeader("Idempotency-Key", call.idempotencyKey());
+    }
     Future<HttpResponse<Buffer>> sent = body == null ? request.send()
         : request.putHeader("Content-Type", "application/json").sendBuffer(body);
     sent.onComplete(ar -> {
@@ -152,8 +183,10 @@ public final class StickyClient {
           if (target.node != null) {
             forget(target.node);
           }
-          retry(method, type, id, body, attempt, deadline, result, StickyError.UNAVAILABLE, 0,
-              "could not connect to " + target.url + ": " + ar.cause().getMessage(), null);
+          retry(call, attempt, StickyError.UNAVAILABLE, 0, "could not connect to " + target.url + ": " + ar.cause().getMessage(), null);
+        } else if (call.idempotencyKey() != null) {
+          retry(call, attempt, StickyError.TIMEOUT, 0, "the call to " + target.url + " failed after it was sent ("
+              + ar.cause().getMessage() + ")", null);
         } else {
           result.fail(new StickyCallException(StickyError.TIMEOUT, 0, "the call to " + target.url + " failed after it was sent ("
               + ar.cause().getMessage() + "); outcome unknown", null));
@@ -179,26 +212,28 @@ public final class StickyClient {
       StickyError error = errorOf(response);
       String detail = detailOf(response);
       // Both say "not applied": 503, and 409 from an entity instance that was fenced (a retry reaches a fresh one).
-      if (error == StickyError.UNAVAILABLE || error == StickyError.STATE_CONFLICT) {
-        retry(method, type, id, body, attempt, deadline, result, error, response.statusCode(), detail, node);
+      // With a key, an unknown outcome is retried too: the entity answers a second copy from its applied keys.
+      if (error == StickyError.UNAVAILABLE || error == StickyError.STATE_CONFLICT
+          || (call.idempotencyKey() != null && RetryPolicy.retryable(error))) {
+        retry(call, attempt, error, response.statusCode(), detail, node);
       } else {
         result.fail(new StickyCallException(error, response.statusCode(), detail, node));
       }
     });
   }
 
-  private void retry(HttpMethod method, String type, String id, Buffer body, int attempt, long deadline, Promise<Reply> result,
-                     StickyError error, int status, String detail, String node) {
+  private void retry(Call call, int attempt, StickyError error, int status, String detail, String node) {
     long backoff = Math.min(StickyClientOptions.MAX_BACKOFF_MS, options.getBackoffMs() << Math.min(attempt - 1, 10));
-    long remainingMs = (deadline - System.nanoTime()) / 1_000_000L;
+    long remainingMs = (call.deadline() - System.nanoTime()) / 1_000_000L;
     if (attempt >= options.getMaxAttempts() || remainingMs <= backoff) {
-      result.fail(new StickyCallException(error, status, detail + " (after " + attempt + " attempt(s); not applied)", node));
+      String outcome = error.outcomeUnknown() ? "outcome unknown" : "not applied";
+      call.result().fail(new StickyCallException(error, status, detail + " (after " + attempt + " attempt(s); " + outcome + ")", node));
       return;
     }
     if (options.isFollowTable()) {
       refresh();
     }
-    vertx.setTimer(Math.max(1, backoff), t -> attempt(method, type, id, body, attempt + 1, deadline, result));
+    vertx.setTimer(Math.max(1, backoff), t -> attempt(call, attempt + 1));
   }
 
   private static boolean notSent(Throwable failure) {

@@ -24,6 +24,7 @@ public class StickyClientOptions {
   private long backoffMs = DEFAULT_BACKOFF_MS;
   private long nodeQuarantineMs = DEFAULT_NODE_QUARANTINE_MS;
   private boolean followTable = true;
+  private boolean idempotentRetries;
   private String bearerToken;
   private HttpClientOptions httpClientOptions = new HttpClientOptions();
 
@@ -107,6 +108,21 @@ public class StickyClientOptions {
 
   public StickyClientOptions setFollowTable(boolean followTable) {
     this.followTable = followTable;
+    return this;
+  }
+
+  /**
+   * False (default): an ask whose outcome is unknown (504, 502, a connection lost after sending) fails. True:
+   * every ask carries a generated {@code Idempotency-Key} and such failures are retried too, within the
+   * attempts and the call's budget: the entity applies the ask at most once within its type's idempotency
+   * window (docs/guarantees.md).
+   */
+  public boolean isIdempotentRetries() {
+    return idempotentRetries;
+  }
+
+  public StickyClientOptions setIdempotentRetries(boolean idempotentRetries) {
+    this.idempotentRetries = idempotentRetries;
     return this;
   }
 

@@ -8,6 +8,7 @@ import io.sticky.api.StickyError;
 import io.sticky.metrics.StickyMetrics;
 import io.sticky.protocol.Failures;
 import io.sticky.runtime.StickyImpl;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -56,6 +57,10 @@ public final class RestGateway extends VerticleBase {
   public static final String OWNER_HEADER = "X-Sticky-Owner";
   /** Request header: {@code true} asks for a 307 to the entity's node instead of forwarding there. */
   public static final String REDIRECT_HEADER = "X-Sticky-Redirect";
+  /** Request header naming an ask as one operation: a retry with the same key is answered, not applied again. */
+  public static final String IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
+  /** Response header: the reply is the stored one of an idempotency key applied before. */
+  public static final String REPLAYED_HEADER = "Idempotent-Replayed";
   private static final Logger log = LoggerFactory.getLogger(RestGateway.class);
   private static final long SHUTDOWN_GRACE_SECONDS = 5;
   /** Classpath resource served at GET /openapi.json; OpenApiTest keeps it in step with the routes. */
@@ -215,43 +220,51 @@ public final class RestGateway extends VerticleBase {
       Problem.send(ctx.response(), StickyError.INVALID_ID, EntityAddress.INVALID_ID_DETAIL, path);
       return;
     }
+    String key = EntityAddress.KIND_ASK.equals(kind) ? ctx.request().getHeader(IDEMPOTENCY_KEY_HEADER) : null;
+    if (key != null && !EntityAddress.isValidIdempotencyKey(key)) {
+      Problem.send(ctx.response(), StickyError.BAD_REQUEST, EntityAddress.INVALID_IDEMPOTENCY_KEY_DETAIL, path);
+      return;
+    }
     boolean redirect = impl != null && "true".equalsIgnoreCase(ctx.request().getHeader(REDIRECT_HEADER));
-    Future<EntityReply> reply = redirect ? impl.request(type, id, kind, message, true) : sticky.request(type, id, kind, message);
+    Future<EntityReply> reply = redirect ? impl.request(type, id, kind, message, true, key) : sticky.request(type, id, kind, message, key);
     reply.onComplete(ar -> {
-      if (ar.succeeded()) {
-        nameNode(ctx, ar.result().node());
-        json(ctx, 200, ar.result().body());
-        return;
-      }
-      StickyError error = StickyError.of(ar.cause());
-      String node = Failures.node(ar.cause());
-      String owner = node == null || impl == null ? null : impl.httpUrl(node);
-      if (error == StickyError.REDIRECT && owner == null) {
+      if (ar.failed() && StickyError.of(ar.cause()) == StickyError.REDIRECT && ownerUrl(Failures.node(ar.cause())) == null) {
         // The owner advertises no URL to send the client to: serve the request the usual way instead.
-        sticky.request(type, id, kind, message).onComplete(again -> {
-          if (again.succeeded()) {
-            nameNode(ctx, again.result().node());
-            json(ctx, 200, again.result().body());
-          } else {
-            nameNode(ctx, Failures.node(again.cause()));
-            Problem.send(ctx.response(), StickyError.of(again.cause()), Failures.detail(again.cause()), path);
-          }
-        });
-        return;
+        sticky.request(type, id, kind, message, key).onComplete(again -> respond(ctx, again));
+      } else {
+        respond(ctx, ar);
       }
-      nameNode(ctx, node);
-      if (error == StickyError.REDIRECT) {
-        ctx.response().putHeader("Location", owner + ctx.request().uri());
-      }
-      Problem.send(ctx.response(), error, Failures.detail(ar.cause()), path);
     });
+  }
+
+  private void respond(RoutingContext ctx, AsyncResult<EntityReply> ar) {
+    if (ar.succeeded()) {
+      nameNode(ctx, ar.result().node());
+      if (ar.result().replayed()) {
+        ctx.response().putHeader(REPLAYED_HEADER, "true");
+      }
+      json(ctx, 200, ar.result().body());
+      return;
+    }
+    StickyError error = StickyError.of(ar.cause());
+    String node = Failures.node(ar.cause());
+    nameNode(ctx, node);
+    if (error == StickyError.REDIRECT) {
+      ctx.response().putHeader("Location", ownerUrl(node) + ctx.request().uri());
+    }
+    Problem.send(ctx.response(), error, Failures.detail(ar.cause()), ctx.request().path());
+  }
+
+  /** The advertised HTTP URL of a node, or null. */
+  private String ownerUrl(String node) {
+    return node == null || impl == null ? null : impl.httpUrl(node);
   }
 
   /** Names the node that produced a reply and, when it advertises one, its URL. */
   private void nameNode(RoutingContext ctx, String node) {
     if (node != null) {
       ctx.response().putHeader(NODE_HEADER, node);
-      String owner = impl == null ? null : impl.httpUrl(node);
+      String owner = ownerUrl(node);
       if (owner != null) {
         ctx.response().putHeader(OWNER_HEADER, owner);
       }

@@ -35,22 +35,25 @@ final class Envelope implements Delivery {
   final String self;
   /** A local caller's wish: if the entity lives on another node, fail with {@link StickyError#REDIRECT} instead of forwarding. */
   final boolean redirect;
+  /** The caller's idempotency key (checked at the edge), or null. */
+  final String idempotencyKey;
   int attempts;
   private boolean answered;
 
   Envelope(String id, int shard, String kind, JsonObject body, Message<?> origin, long timeoutMs,
            boolean fromRemote, long senderEpoch, String self) {
-    this(id, shard, kind, body, origin, null, timeoutMs, fromRemote, senderEpoch, self, false);
+    this(id, shard, kind, body, origin, null, timeoutMs, fromRemote, senderEpoch, self, false,
+        origin.headers().get(EntityAddress.IDEMPOTENCY_KEY_HEADER));
   }
 
   /** A request or tell from this node's own API ({@code local} is null for a tell). */
   Envelope(String id, int shard, String kind, JsonObject body, Promise<EntityReply> local, long timeoutMs, String self,
-           boolean redirect) {
-    this(id, shard, kind, body, null, local, timeoutMs, false, 0, self, redirect);
+           boolean redirect, String idempotencyKey) {
+    this(id, shard, kind, body, null, local, timeoutMs, false, 0, self, redirect, idempotencyKey);
   }
 
   private Envelope(String id, int shard, String kind, JsonObject body, Message<?> origin, Promise<EntityReply> local,
-                   long timeoutMs, boolean fromRemote, long senderEpoch, String self, boolean redirect) {
+                   long timeoutMs, boolean fromRemote, long senderEpoch, String self, boolean redirect, String idempotencyKey) {
     this.id = id;
     this.shard = shard;
     this.kind = kind;
@@ -62,6 +65,7 @@ final class Envelope implements Delivery {
     this.senderEpoch = senderEpoch;
     this.self = self;
     this.redirect = redirect;
+    this.idempotencyKey = idempotencyKey;
   }
 
   /** Fails a message that never became an envelope (bad id, bad kind). */
@@ -87,21 +91,32 @@ final class Envelope implements Delivery {
     return body;
   }
 
+  @Override
+  public String idempotencyKey() {
+    return idempotencyKey;
+  }
+
   /** Reply produced by an entity hosted on this node. */
   @Override
   public void reply(JsonObject reply) {
-    reply(reply, self);
+    reply(reply, self, false);
+  }
+
+  @Override
+  public void replay(JsonObject reply) {
+    reply(reply, self, true);
   }
 
   /** Reply relayed from the node that hosts the entity. */
-  synchronized void reply(JsonObject reply, String node) {
+  synchronized void reply(JsonObject reply, String node, boolean replayed) {
     if (!answered) {
       try {
         if (origin != null) {
-          origin.reply(reply, new DeliveryOptions().addHeader(EntityAddress.NODE_HEADER, node));
+          DeliveryOptions headers = new DeliveryOptions().addHeader(EntityAddress.NODE_HEADER, node);
+          origin.reply(reply, replayed ? headers.addHeader(EntityAddress.REPLAYED_HEADER, "true") : headers);
         } else if (local != null) {
           // A copy, as the event bus makes: the entity may go on changing the object it replied with.
-          local.tryComplete(new EntityReply(reply.copy(), node));
+          local.tryComplete(new EntityReply(reply.copy(), node, replayed));
         }
         answered = true;
       } catch (RuntimeException e) {

@@ -360,6 +360,10 @@ public final class ShardRegion extends VerticleBase {
     String kind = headers.get(EntityAddress.KIND_HEADER);
     kind = kind == null ? EntityAddress.KIND_ASK : kind;
     String bad = badMessage(kind, msg.body());
+    String key = headers.get(EntityAddress.IDEMPOTENCY_KEY_HEADER);
+    if (bad == null && key != null && !EntityAddress.isValidIdempotencyKey(key)) {
+      bad = EntityAddress.INVALID_IDEMPOTENCY_KEY_DETAIL;
+    }
     if (bad != null) {
       Envelope.failUnrouted(msg, StickyError.BAD_REQUEST, bad);
       return;
@@ -392,17 +396,20 @@ public final class ShardRegion extends VerticleBase {
    * {@link ReplyException} the event bus would deliver; {@code callerTimeoutMs} bounds the wait whatever
    * happens inside (the region's own deadline is the type's ask timeout).
    */
-  public Future<EntityReply> ask(String id, String kind, JsonObject body, long callerTimeoutMs, boolean redirect) {
+  public Future<EntityReply> ask(String id, String kind, JsonObject body, long callerTimeoutMs, boolean redirect,
+                                 String idempotencyKey) {
     ContextInternal caller = ((VertxInternal) vertx).getOrCreateContext();
     Promise<EntityReply> reply = caller.promise();
     String k = kind == null ? EntityAddress.KIND_ASK : kind;
-    String bad = !EntityAddress.isValidId(id) ? EntityAddress.INVALID_ID_DETAIL : badMessage(k, body);
+    String bad = !EntityAddress.isValidId(id) ? EntityAddress.INVALID_ID_DETAIL
+        : idempotencyKey != null && !EntityAddress.isValidIdempotencyKey(idempotencyKey) ? EntityAddress.INVALID_IDEMPOTENCY_KEY_DETAIL
+        : badMessage(k, body);
     if (bad != null) {
       reply.fail(StickyError.BAD_REQUEST.exception(bad));
       return reply.future();
     }
     Envelope env = new Envelope(id, ShardId.of(id, numberOfShards), k, EntityAddress.KIND_VIEW.equals(k) ? null : body,
-        reply, typeOptions.getAskTimeoutMs(), self, redirect);
+        reply, typeOptions.getAskTimeoutMs(), self, redirect, idempotencyKey);
     // Scheduled and cancelled on the caller's event loop: a plain Netty task, cheaper than a Vert.x timer
     // (no timer id, no shared timer map), which counts at one per request.
     ScheduledFuture<?> deadline = caller.nettyEventLoop().schedule(() -> env.fail(StickyError.TIMEOUT,
@@ -415,7 +422,7 @@ public final class ShardRegion extends VerticleBase {
   /** A one-way message through this node's own API: routed like {@link #ask}, never answered. */
   public void tell(String id, JsonObject body) {
     onRegionContext(new Envelope(id, ShardId.of(id, numberOfShards), EntityAddress.KIND_ASK, body, null,
-        typeOptions.getAskTimeoutMs(), self, false));
+        typeOptions.getAskTimeoutMs(), self, false, null));
   }
 
   private void onRegionContext(Envelope env) {
@@ -655,6 +662,9 @@ public final class ShardRegion extends VerticleBase {
         .addHeader(EntityAddress.TIMEOUT_HEADER, Long.toString(remoteTimeout))
         .addHeader(Headers.SHARD, Integer.toString(env.shard))
         .addHeader(Headers.EPOCH, Long.toString(home.epoch()));
+    if (env.idempotencyKey != null) {
+      opts.addHeader(EntityAddress.IDEMPOTENCY_KEY_HEADER, env.idempotencyKey);
+    }
     Set<Envelope> pendingOnNode = inFlight.computeIfAbsent(home.node(), n -> new HashSet<>());
     pendingOnNode.add(env);
     eventBus.<JsonObject>request(Addresses.region(type.name(), home.node()), env.body, opts).onComplete(ar -> {
@@ -663,8 +673,9 @@ public final class ShardRegion extends VerticleBase {
         inFlight.remove(home.node(), pendingOnNode);
       }
       if (ar.succeeded()) {
-        String node = ar.result().headers().get(EntityAddress.NODE_HEADER);
-        env.reply(ar.result().body(), node != null ? node : home.node());
+        MultiMap replyHeaders = ar.result().headers();
+        String node = replyHeaders.get(EntityAddress.NODE_HEADER);
+        env.reply(ar.result().body(), node != null ? node : home.node(), replyHeaders.contains(EntityAddress.REPLAYED_HEADER));
         return;
       }
       ReplyException failure = ar.cause() instanceof ReplyException re ? re

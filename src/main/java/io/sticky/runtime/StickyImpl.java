@@ -334,6 +334,11 @@ public final class StickyImpl implements Sticky {
   }
 
   @Override
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  @Override
   public String nodeId() {
     Membership m = membership;
     return m == null ? null : m.self();
@@ -389,14 +394,20 @@ public final class StickyImpl implements Sticky {
 
   @Override
   public Future<EntityReply> request(String typeName, String id, String kind, JsonObject message) {
-    return request(typeName, id, kind, message, false);
+    return request(typeName, id, kind, message, false, null);
+  }
+
+  @Override
+  public Future<EntityReply> request(String typeName, String id, String kind, JsonObject message, String idempotencyKey) {
+    return request(typeName, id, kind, message, false, idempotencyKey);
   }
 
   /**
-   * As {@link #request(String, String, String, JsonObject)}; with {@code redirect}, a message whose entity
+   * As {@link #request(String, String, String, JsonObject, String)}; with {@code redirect}, a message whose entity
    * lives on another node is not forwarded there but fails with {@link StickyError#REDIRECT} naming that node.
    */
-  public Future<EntityReply> request(String typeName, String id, String kind, JsonObject message, boolean redirect) {
+  public Future<EntityReply> request(String typeName, String id, String kind, JsonObject message, boolean redirect,
+                                     String idempotencyKey) {
     EntityType type = types.get(typeName);
     if (type == null) {
       return Future.failedFuture(StickyError.UNKNOWN_TYPE.exception("no entity type '" + typeName + "' on this node"));
@@ -420,7 +431,7 @@ public final class StickyImpl implements Sticky {
     }
     // The caller keeps its object: the entity gets a copy, as an event-bus message would give it.
     Future<EntityReply> reply = region.ask(id, kind, message == null ? null : message.copy(),
-        type.askTimeoutMs() + CALLER_TIMEOUT_MARGIN_MS, redirect);
+        type.askTimeoutMs() + CALLER_TIMEOUT_MARGIN_MS, redirect, idempotencyKey);
     return metrics.enabled()
         ? reply.andThen(ar -> metrics.request(typeName, kindLabel, ar.succeeded() ? "ok" : StickyError.of(ar.cause()).slug(),
             System.nanoTime() - start))

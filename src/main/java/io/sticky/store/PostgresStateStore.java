@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class PostgresStateStore implements StateStore {
   private static final Logger log = LoggerFactory.getLogger(PostgresStateStore.class);
-  /** SQLSTATEs of a concurrent CREATE TABLE IF NOT EXISTS by another node: the table exists, all is well. */
-  private static final java.util.Set<String> CREATED_CONCURRENTLY = java.util.Set.of("23505", "42P07");
+  /** SQLSTATEs of a concurrent CREATE TABLE / ADD COLUMN IF NOT EXISTS by another node: it exists, all is well. */
+  private static final java.util.Set<String> CREATED_CONCURRENTLY = java.util.Set.of("23505", "42P07", "42701");
 
   /** Writes in one transaction, at most. */
   static final int MAX_BATCH = 256;
@@ -52,10 +52,10 @@ public final class PostgresStateStore implements StateStore {
     this.maxBatches = options.getPoolSize();
     this.maxQueued = options.getMaxWaitQueue();
     String table = options.getTable();
-    this.loadSql = "SELECT version, epoch, schema_version, data FROM " + table + " WHERE entity_type = $1 AND entity_id = $2";
-    this.insertSql = "INSERT INTO " + table + " (entity_type, entity_id, version, epoch, schema_version, data)"
-        + " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (entity_type, entity_id) DO NOTHING";
-    this.updateSql = "UPDATE " + table + " SET version = $3, epoch = $4, schema_version = $5, data = $6, updated_at = now()"
+    this.loadSql = "SELECT version, epoch, schema_version, data, meta FROM " + table + " WHERE entity_type = $1 AND entity_id = $2";
+    this.insertSql = "INSERT INTO " + table + " (entity_type, entity_id, version, epoch, schema_version, data, meta)"
+        + " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (entity_type, entity_id) DO NOTHING";
+    this.updateSql = "UPDATE " + table + " SET version = $3, epoch = $4, schema_version = $5, data = $6, meta = $7, updated_at = now()"
         + " WHERE entity_type = $1 AND entity_id = $2 AND version = $3 - 1";
   }
 
@@ -73,19 +73,27 @@ public final class PostgresStateStore implements StateStore {
         + " epoch bigint NOT NULL,"
         + " schema_version int NOT NULL,"
         + " data text NOT NULL,"
+        + " meta text,"
         + " updated_at timestamptz NOT NULL DEFAULT now(),"
         + " PRIMARY KEY (entity_type, entity_id))";
-    return pool.query(ddl).execute()
-        .<Void>mapEmpty()
-        .recover(err -> err instanceof PgException pg && CREATED_CONCURRENTLY.contains(pg.getSqlState())
-            ? Future.succeededFuture()
-            : Future.failedFuture(err))
+    // A table made by an older version has no meta column yet.
+    String addMeta = "ALTER TABLE " + options.getTable() + " ADD COLUMN IF NOT EXISTS meta text";
+    return ddl(pool, ddl)
+        .compose(v -> ddl(pool, addMeta))
         .map(v -> {
           log.info("PostgreSQL store ready: {}", options);
           return new PostgresStateStore(pool, options);
         })
         .recover(err -> pool.close().transform(ar -> Future.failedFuture(
             new IllegalStateException("PostgreSQL store unavailable (" + options + "): " + err.getMessage(), err))));
+  }
+
+  private static Future<Void> ddl(Pool pool, String sql) {
+    return pool.query(sql).execute()
+        .<Void>mapEmpty()
+        .recover(err -> err instanceof PgException pg && CREATED_CONCURRENTLY.contains(pg.getSqlState())
+            ? Future.succeededFuture()
+            : Future.failedFuture(err));
   }
 
   @Override
@@ -100,7 +108,7 @@ public final class PostgresStateStore implements StateStore {
         return null;
       }
       Row row = rows.iterator().next();
-      return new StoredState(row.getLong(0), row.getLong(1), row.getInteger(2), row.getString(3));
+      return new StoredState(row.getLong(0), row.getLong(1), row.getInteger(2), row.getString(3), row.getString(4));
     });
   }
 
@@ -162,7 +170,7 @@ public final class PostgresStateStore implements StateStore {
     List<Tuple> args = new ArrayList<>(writes.size());
     for (PendingWrite w : writes) {
       StoredState n = w.next();
-      args.add(Tuple.of(w.type(), w.id(), n.version(), n.epoch(), n.schemaVersion(), n.data()));
+      args.add(Tuple.of(w.type(), w.id(), n.version(), n.epoch(), n.schemaVersion(), n.data(), n.meta()));
     }
     return conn.preparedQuery(sql).executeBatch(args).map(result -> {
       io.vertx.sqlclient.RowSet<Row> rs = result;

@@ -11,8 +11,15 @@ import java.util.Objects;
  * @param epoch         the shard epoch of the instance that wrote it (diagnostics: which allocation wrote it)
  * @param schemaVersion the entity type's state schema version the data follows (see docs/guarantees.md)
  * @param data          the encoded state (JSON by default; the entity's codec decides)
+ * @param meta          what the runtime keeps with the state, a JSON object (null if nothing): the idempotency
+ *                      keys the entity applied, with their replies. Written in the same conditional write as the
+ *                      state, so a retry finds its key wherever and whenever the state is read
  */
-public record StoredState(long version, long epoch, int schemaVersion, String data) {
+public record StoredState(long version, long epoch, int schemaVersion, String data, String meta) {
+  public StoredState(long version, long epoch, int schemaVersion, String data) {
+    this(version, epoch, schemaVersion, data, null);
+  }
+
   public StoredState {
     if (version < 1) {
       throw new IllegalArgumentException("version must be >= 1, got " + version);
@@ -24,11 +31,13 @@ public record StoredState(long version, long epoch, int schemaVersion, String da
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("version", version).put("epoch", epoch).put("schemaVersion", schemaVersion).put("data", data);
+    JsonObject json = new JsonObject().put("version", version).put("epoch", epoch).put("schemaVersion", schemaVersion).put("data", data);
+    return meta == null ? json : json.put("meta", meta);
   }
 
   public static StoredState fromJson(JsonObject json) {
-    return new StoredState(json.getLong("version"), json.getLong("epoch", 0L), json.getInteger("schemaVersion", 1), json.getString("data"));
+    return new StoredState(json.getLong("version"), json.getLong("epoch", 0L), json.getInteger("schemaVersion", 1), json.getString("data"),
+        json.getString("meta"));
   }
 
   public String encode() {

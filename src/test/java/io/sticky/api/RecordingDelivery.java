@@ -9,10 +9,32 @@ final class RecordingDelivery implements Delivery {
   final JsonObject body;
   final Promise<JsonObject> result = Promise.promise();
   volatile StickyError error;
+  final String idempotencyKey;
+  volatile boolean replayed;
 
   RecordingDelivery(String kind, JsonObject body) {
+    this(kind, body, null);
+  }
+
+  RecordingDelivery(String kind, JsonObject body, String idempotencyKey) {
     this.kind = kind;
     this.body = body;
+    this.idempotencyKey = idempotencyKey;
+  }
+
+  static RecordingDelivery ask(JsonObject body, String idempotencyKey) {
+    return new RecordingDelivery(EntityAddress.KIND_ASK, body, idempotencyKey);
+  }
+
+  @Override
+  public String idempotencyKey() {
+    return idempotencyKey;
+  }
+
+  @Override
+  public void replay(JsonObject reply) {
+    replayed = true;
+    result.tryComplete(reply);
   }
 
   static RecordingDelivery ask(JsonObject body) {

@@ -91,4 +91,42 @@ class ReplicatedStoreClusterTest {
     incrementAll(joined);
     assertEveryValueExact(entry);
   }
+
+  /**
+   * A retry with the idempotency key of an acknowledged increment, sent after the entity's node crashed, gets
+   * the first reply through another node and is not applied again: the keys are in the replicated state.
+   */
+  @Test
+  void anIdempotentRetryAfterTheEntitysNodeCrashedIsReplayedNotApplied() throws Exception {
+    cluster = TestCluster.start(3, Examples.types(), o -> o.setStore("replicated"));
+    StickyNode entry = cluster.node(0);
+    StickyNode victim = cluster.node(2);
+    Map<String, Response> firsts = new HashMap<>();
+    for (int i = 0; i < IDS; i++) {
+      String id = "i-" + i;
+      Response r = Http.post(url(entry, id), "{\"op\":\"increment\",\"delta\":3}", Map.of("Idempotency-Key", "op-" + id));
+      assertThat(r.status()).as(r.toString()).isEqualTo(200);
+      firsts.put(id, r);
+    }
+    assertThat(firsts.values()).extracting(Response::node).as("the victim hosts some ids").contains(victim.nodeId());
+    Response forwarded = firsts.values().stream().filter(r -> !r.node().equals(entry.nodeId())).findFirst().orElseThrow();
+    String forwardedId = forwarded.json().getString("id");
+    Response relayed = Http.post(url(entry, forwardedId), "{\"op\":\"increment\",\"delta\":3}", Map.of("Idempotency-Key", "op-" + forwardedId));
+    assertThat(relayed.header("Idempotent-Replayed")).as("a replay relayed from the entity's node").isEqualTo("true");
+
+    victim.crash().await(20, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(30)).until(() -> entry.sticky().membership().members().size() == 2);
+    for (int i = 0; i < IDS; i++) {
+      String id = "i-" + i;
+      Response retry = Http.post(url(cluster.node(1), id), "{\"op\":\"increment\",\"delta\":3}", Map.of("Idempotency-Key", "op-" + id));
+      assertThat(retry.status()).as(retry.toString()).isEqualTo(200);
+      assertThat(retry.header("Idempotent-Replayed")).as(id).isEqualTo("true");
+      assertThat(retry.json()).as(id).isEqualTo(firsts.get(id).json());
+      assertThat(Http.get(entry.httpPort(), "/entities/counter/" + id).json().getLong("value")).as(id).isEqualTo(3);
+    }
+  }
+
+  private static String url(StickyNode node, String id) {
+    return "http://127.0.0.1:" + node.httpPort() + "/entities/counter/" + id;
+  }
 }

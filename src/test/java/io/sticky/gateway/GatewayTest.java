@@ -124,6 +124,27 @@ class GatewayTest {
   }
 
   @Test
+  void anIdempotencyKeyMakesARetryReplayTheFirstReply() {
+    String url = "http://127.0.0.1:" + port + "/entities/counter/idem";
+    java.util.Map<String, String> key = java.util.Map.of("Idempotency-Key", "order-17");
+    Response first = Http.post(url, "{\"op\":\"increment\",\"delta\":5}", key);
+    assertThat(first.status()).isEqualTo(200);
+    assertThat(first.header(RestGateway.REPLAYED_HEADER)).isNull();
+    Http.increment(port, "counter", "idem");
+
+    Response retry = Http.post(url, "{\"op\":\"increment\",\"delta\":5}", key);
+    assertThat(retry.status()).isEqualTo(200);
+    assertThat(retry.header(RestGateway.REPLAYED_HEADER)).isEqualTo("true");
+    assertThat(retry.json()).isEqualTo(first.json());
+    assertThat(retry.node()).isEqualTo(sticky.nodeId());
+
+    assertProblem(Http.post(url, "{\"op\":\"increment\",\"delta\":6}", key), 422, StickyError.IDEMPOTENCY_KEY_REUSED);
+    assertProblem(Http.post(url, "{\"op\":\"increment\"}", java.util.Map.of("Idempotency-Key", "has space")), 400, StickyError.BAD_REQUEST);
+    assertProblem(Http.post(url, "{\"op\":\"increment\"}", java.util.Map.of("Idempotency-Key", "k".repeat(256))), 400, StickyError.BAD_REQUEST);
+    assertThat(Http.get(port, "/entities/counter/idem").json().getLong("value")).as("applied once, plus the one without a key").isEqualTo(6);
+  }
+
+  @Test
   void cartKeepsTypedState() {
     Http.post(port, "/entities/cart/u1", "{\"op\":\"add\",\"item\":\"apple\",\"quantity\":3}");
     Http.post(port, "/entities/cart/u1", "{\"op\":\"add\",\"item\":\"pear\"}");

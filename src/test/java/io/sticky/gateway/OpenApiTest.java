@@ -190,6 +190,10 @@ class OpenApiTest {
     assertDocumented("POST /entities/{type}/{id}", Http.post(port, "/entities/counter/c1", "[1]"));
     assertDocumented("POST /entities/{type}/{id}", Http.post(port, "/entities/counter/c1", "hi", "text/plain"));
     assertDocumented("POST /entities/{type}/{id}", Http.post(port, "/entities/counter/c1", "{\"pad\":\"" + "x".repeat(2000) + "\"}"));
+    String url = "http://127.0.0.1:" + port + "/entities/counter/c1";
+    assertDocumented("POST /entities/{type}/{id}", Http.post(url, "{\"op\":\"get\"}", java.util.Map.of("Idempotency-Key", "k-1")));
+    assertDocumented("POST /entities/{type}/{id}", Http.post(url, "{\"op\":\"get\"}", java.util.Map.of("Idempotency-Key", "k-1")));
+    assertDocumented("POST /entities/{type}/{id}", Http.post(url, "{\"op\":\"other\"}", java.util.Map.of("Idempotency-Key", "k-1")));
     assertDocumented("GET /cluster/shards", Http.get(port, "/cluster/shards?type=nope"));
     assertDocumented("GET /cluster/shards", Http.get(port, "/cluster/shards?type=counter"));
     assertDocumented("GET /cluster/entities/{type}/{id}", Http.get(port, "/cluster/entities/nope/c1"));
@@ -197,7 +201,7 @@ class OpenApiTest {
     // Every error an entity request can end in (WRONG_HOME stays between regions) is documented: on POST all,
     // on GET those that need neither a body nor a state write (a view writes nothing).
     Set<StickyError> postOnly = EnumSet.of(StickyError.PAYLOAD_TOO_LARGE, StickyError.UNSUPPORTED_MEDIA_TYPE,
-        StickyError.STATE_CONFLICT, StickyError.STORE_FAILED);
+        StickyError.STATE_CONFLICT, StickyError.STORE_FAILED, StickyError.IDEMPOTENCY_KEY_REUSED);
     for (StickyError e : StickyError.values()) {
       if (e != StickyError.WRONG_HOME) {
         assertThat(operation("POST /entities/{type}/{id}").path("responses").has(Integer.toString(e.status()))).as(e.name()).isTrue();
@@ -328,8 +332,9 @@ class OpenApiTest {
     assertThat(documentedTypes).as("%s %s media types", operation, r.status()).contains(mediaType);
     response.path("headers").fieldNames().forEachRemaining(h -> {
       // On errors the node is sent when known; its URL when it advertises one (this test's node, started without
-      // the launcher, advertises none).
-      if (!h.equals(RestGateway.OWNER_HEADER) && (!h.equals(RestGateway.NODE_HEADER) || r.status() == 200)) {
+      // the launcher, advertises none); Idempotent-Replayed only on a replay.
+      if (!h.equals(RestGateway.OWNER_HEADER) && !h.equals(RestGateway.REPLAYED_HEADER)
+          && (!h.equals(RestGateway.NODE_HEADER) || r.status() == 200)) {
         assertThat(r.header(h)).as("%s %s header %s", operation, r.status(), h).isNotNull();
       }
     });

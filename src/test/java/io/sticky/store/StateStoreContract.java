@@ -72,6 +72,17 @@ abstract class StateStoreContract {
   }
 
   @Test
+  void theAppliedIdempotencyKeysAreStoredWithTheStateAndReplacedByTheNextWrite() throws Exception {
+    String id = newId();
+    StoredState withKeys = new StoredState(1, 7, 1, "{\"value\":1}", "{\"appliedKeys\":[{\"key\":\"k\",\"fingerprint\":\"f\",\"reply\":{},\"at\":1}]}");
+    await(store.write("counter", id, withKeys));
+    assertThat(await(store.load("counter", id))).isEqualTo(withKeys);
+    StoredState without = new StoredState(2, 7, 1, "{\"value\":2}");
+    await(store.write("counter", id, without));
+    assertThat(await(store.load("counter", id))).isEqualTo(without);
+  }
+
+  @Test
   void versionsAdvanceOneByOne() throws Exception {
     String id = newId();
     await(store.write("counter", id, state(1, "{\"value\":1}")));

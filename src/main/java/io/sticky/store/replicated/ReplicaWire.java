@@ -60,6 +60,11 @@ final class ReplicaWire {
   static void putState(Buffer b, StoredState s) {
     b.appendLong(s.version()).appendLong(s.epoch()).appendInt(s.schemaVersion());
     putString(b, s.data());
+    if (s.meta() == null) {
+      b.appendInt(-1);
+    } else {
+      putString(b, s.meta());
+    }
   }
 
   /** Reads a buffer front to back. */
@@ -96,7 +101,15 @@ final class ReplicaWire {
     }
 
     StoredState readState() {
-      return new StoredState(readLong(), readLong(), readInt(), readString());
+      return new StoredState(readLong(), readLong(), readInt(), readString(), readNullableString());
+    }
+
+    private String readNullableString() {
+      if (buffer.getInt(pos) < 0) {
+        pos += 4;
+        return null;
+      }
+      return readString();
     }
 
     ShardKey readShard() {
