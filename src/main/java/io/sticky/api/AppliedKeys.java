@@ -15,7 +15,7 @@ import java.util.Map;
  * with the state (written in the same conditional write, carried in a hand-off), so that a retry after a
  * failover or a move finds the key. Oldest first; touched only on the entity's context.
  */
-final class AppliedKeys {
+final class AppliedKeys extends MetaPart {
   /** One applied key: a fingerprint of the message it came with, the reply, and when it was applied. */
   record Applied(String fingerprint, JsonObject reply, long appliedAtMillis) {
   }
@@ -23,9 +23,6 @@ final class AppliedKeys {
   private final int limit;
   private final long retentionMs;
   private final LinkedHashMap<String, Applied> keys = new LinkedHashMap<>();
-  /** Counts changes; a write records the count it carried, so a change made while it was in flight stays due. */
-  private long changes;
-  private long writtenChanges;
 
   AppliedKeys(int limit, long retentionMs) {
     this.limit = limit;
@@ -42,21 +39,7 @@ final class AppliedKeys {
     keys.remove(key);
     keys.put(key, new Applied(fingerprint, reply.copy(), nowMillis));
     trim();
-    changes++;
-  }
-
-  /** Changed since the last write: the next write carries the keys even if the state did not change. */
-  boolean dirty() {
-    return changes != writtenChanges;
-  }
-
-  /** The change count to hand to {@link #written} once the encoding taken now is stored. */
-  long changes() {
-    return changes;
-  }
-
-  void written(long changesCarried) {
-    writtenChanges = Math.max(writtenChanges, changesCarried);
+    changed();
   }
 
   boolean isEmpty() {
@@ -99,7 +82,7 @@ final class AppliedKeys {
   /** Replaces the window with a stored one (null: empty), dropping what is past the bounds. */
   void restore(JsonArray stored, long nowMillis) {
     keys.clear();
-    writtenChanges = changes;
+    restored();
     if (stored == null) {
       return;
     }

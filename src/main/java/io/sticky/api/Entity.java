@@ -108,6 +108,20 @@ public abstract class Entity<S> extends VerticleBase {
   private boolean replaying;
   /** Keys whose handler has not completed (one that outlived its ask timeout, typically): a retry must wait. */
   private java.util.Set<String> keysInFlight;
+  /** Durable reminders, stored with the state; null until the entity has or had one. */
+  private Reminders reminders;
+  /**
+   * Tells the region's reminder index when this entity is next due ({@link Long#MAX_VALUE}: never) and the
+   * names of its reminders; null: no index.
+   */
+  private java.util.function.BiFunction<Long, List<String>, Future<Void>> reminderIndex;
+  /** What the index was last told (MIN_VALUE: unknown, so the next sync tells it). */
+  private long indexedDue = Long.MIN_VALUE;
+  private List<String> indexedNames = List.of();
+  /** Woken by the index: tell it what is due after loading, even if nothing is (a stale entry goes). */
+  private boolean wokenForReminder;
+  private long reminderTimer = -1;
+  private java.util.Set<String> remindersQueued;
 
   /**
    * What a stopped entity leaves behind: its state for the next home ({@code null} if the next home must load
@@ -223,6 +237,72 @@ public abstract class Entity<S> extends VerticleBase {
     return Object.class;
   }
 
+  // ---------------------------------------------------------------- reminders
+
+  /** At most this many reminders per entity. */
+  public static final int MAX_REMINDERS = 100;
+  /** The shortest period of a periodic reminder: reminders are for minutes and hours; timers are for less. */
+  public static final long MIN_REMINDER_PERIOD_MS = 1_000;
+
+  /**
+   * Registers a durable reminder: {@link #onReminder} gets it once, {@code dueInMs} from now, even if this
+   * entity is passivated, moves or its node crashes in between (the runtime activates it then). Stored with
+   * the state: durable once the current message's write is (with {@code before-reply}, before its reply).
+   * Replaces a reminder of the same name. Delivery is at least once; see {@link Reminder#isRetry()}.
+   */
+  protected final void registerReminder(String name, long dueInMs, JsonObject message) {
+    registerReminder(name, dueInMs, 0, message);
+  }
+
+  /** As {@link #registerReminder(String, long, JsonObject)}, then every {@code periodMs} (missed periods are skipped). */
+  protected final void registerReminder(String name, long dueInMs, long periodMs, JsonObject message) {
+    java.util.Objects.requireNonNull(name, "name");
+    java.util.Objects.requireNonNull(message, "message");
+    if (dueInMs < 0 || (periodMs != 0 && periodMs < MIN_REMINDER_PERIOD_MS)) {
+      throw new IllegalArgumentException("a reminder is due in >= 0 ms, with a period of 0 (one-shot) or >= "
+          + MIN_REMINDER_PERIOD_MS + " ms; got " + dueInMs + " and " + periodMs);
+    }
+    if (Vertx.currentContext() != context) {
+      throw new IllegalStateException("reminders are registered from the entity's own context (handle, onActivate, onReminder)");
+    }
+    if (store == null) {
+      // An error of the type's set-up, told to the caller as such (500, entity-failed) rather than a bare "failed".
+      throw new EntityException(StickyError.ENTITY_FAILED, typeName + " keeps its state only in memory (store none):"
+          + " reminders need a state store");
+    }
+    if (reminders == null) {
+      reminders = new Reminders();
+    }
+    if (reminders.get(name) == null && reminders.size() >= MAX_REMINDERS) {
+      throw new IllegalStateException(typeName + "/" + id + " has " + MAX_REMINDERS + " reminders already");
+    }
+    reminders.put(new Reminder(name, message.copy(), System.currentTimeMillis() + dueInMs, periodMs, 0));
+    scheduleReminders();
+  }
+
+  /** Cancels a reminder (durable as registration is); true if there was one of that name. */
+  protected final boolean cancelReminder(String name) {
+    boolean had = reminders != null && reminders.remove(name);
+    if (had) {
+      scheduleReminders();
+    }
+    return had;
+  }
+
+  /** The names of this entity's reminders. */
+  protected final java.util.Set<String> reminderNames() {
+    return reminders == null ? java.util.Set.of() : reminders.names();
+  }
+
+  /**
+   * A reminder is due. Runs on this entity's context, one message at a time with the others; the state it
+   * leaves is written as after a message. Default: {@link #handle} with the reminder's message. A failed
+   * future delivers the same due time again after a backoff (1 s, doubling up to 1 minute).
+   */
+  protected Future<JsonObject> onReminder(Reminder reminder) {
+    return handle(reminder.message());
+  }
+
   // ---------------------------------------------------------------- timers
 
   /** At most this many timer keys per entity (bounded, like everything else). */
@@ -308,6 +388,10 @@ public abstract class Entity<S> extends VerticleBase {
       timers.values().forEach(vertx::cancelTimer);
       timers.clear();
     }
+    if (reminderTimer >= 0) {
+      vertx.cancelTimer(reminderTimer); // reminders stay in the state: the next instance (or the index) picks them up
+      reminderTimer = -1;
+    }
   }
 
   /** A timer's message in the mailbox: handled like a tell; the outcome is only logged. */
@@ -389,7 +473,10 @@ public abstract class Entity<S> extends VerticleBase {
     } else {
       loaded = Future.succeededFuture(fresh());
     }
-    return loaded.compose(v -> onActivate());
+    return loaded.compose(v -> onActivate()).compose(v -> {
+      scheduleReminders();
+      return wokenForReminder || (reminders != null && reminders.size() > 0) ? syncReminderIndex() : Future.succeededFuture();
+    });
   }
 
   private Void fresh() {
@@ -405,8 +492,14 @@ public abstract class Entity<S> extends VerticleBase {
 
   /** Sets the state from stored (or carried) data: migrates older schemas, remembers unknown fields. */
   private Void apply(long storedVersion, int schema, String data, boolean dirty, String meta) {
+    JsonObject runtime = meta == null ? null : new JsonObject(meta);
     if (appliedKeys != null) {
-      appliedKeys.restore(meta == null ? null : new JsonObject(meta).getJsonArray("appliedKeys"), System.currentTimeMillis());
+      appliedKeys.restore(runtime == null ? null : runtime.getJsonArray("appliedKeys"), System.currentTimeMillis());
+    }
+    io.vertx.core.json.JsonArray due = runtime == null ? null : runtime.getJsonArray("reminders");
+    if (due != null) {
+      reminders = new Reminders();
+      reminders.restore(due);
     }
     int current = stateSchemaVersion();
     boolean migrated = false;
@@ -581,8 +674,8 @@ public abstract class Entity<S> extends VerticleBase {
     cancelAllTimers();
     List<Delivery> unprocessed = new ArrayList<>();
     for (Delivery d : mailbox) {
-      if (!(d instanceof TimerTick)) {
-        unprocessed.add(d); // ticks die with the instance; everything else goes to the next one
+      if (!(d instanceof TimerTick) && !(d instanceof ReminderTick)) {
+        unprocessed.add(d); // ticks die with the instance (reminders are in its state); everything else goes to the next one
       }
     }
     mailbox.clear();
@@ -669,6 +762,7 @@ public abstract class Entity<S> extends VerticleBase {
         return Future.succeededFuture();
       }
       long keyChanges = appliedKeys == null ? 0 : appliedKeys.changes();
+      long reminderChanges = reminders == null ? 0 : reminders.changes();
       StoredState next = new StoredState(version + 1, epoch, schemaToWrite, forStore(snapshot), encodedMeta());
       writing = true;
       return here(store.write(typeName, id, next)).transform(ar -> {
@@ -678,6 +772,9 @@ public abstract class Entity<S> extends VerticleBase {
           lastStored = snapshot;
           if (appliedKeys != null) {
             appliedKeys.written(keyChanges);
+          }
+          if (reminders != null) {
+            reminders.written(reminderChanges);
           }
           return Future.succeededFuture();
         }
@@ -699,14 +796,29 @@ public abstract class Entity<S> extends VerticleBase {
     return write;
   }
 
+  /** The keys or the reminders changed since the last write: the next write carries them, changed state or not. */
   private boolean keysDue() {
-    return appliedKeys != null && appliedKeys.dirty();
+    return (appliedKeys != null && appliedKeys.dirty()) || (reminders != null && reminders.dirty());
   }
 
-  /** The runtime's part of a stored state ({@link StoredState#meta()}): the applied idempotency keys; null if none. */
+  /**
+   * The runtime's part of a stored state ({@link StoredState#meta()}): the applied idempotency keys and the
+   * reminders; null if neither.
+   */
   private String encodedMeta() {
     io.vertx.core.json.JsonArray keys = appliedKeys == null ? null : appliedKeys.toJson();
-    return keys == null ? null : new JsonObject().put("appliedKeys", keys).encode();
+    io.vertx.core.json.JsonArray due = reminders == null ? null : reminders.toJson();
+    if (keys == null && due == null) {
+      return null;
+    }
+    JsonObject meta = new JsonObject();
+    if (keys != null) {
+      meta.put("appliedKeys", keys);
+    }
+    if (due != null) {
+      meta.put("reminders", due);
+    }
+    return meta.encode();
   }
 
   /** After a successful message: write now, schedule a write, or only mark the state, per the policy. */
@@ -756,6 +868,154 @@ public abstract class Entity<S> extends VerticleBase {
    */
   public final void fenceOff(String reason) {
     context.runOnContext(v -> fence(reason));
+  }
+
+  // ---------------------------------------------------------------- reminder delivery
+
+  /** One timer for the earliest reminder; when it fires, every due reminder is queued in the mailbox. */
+  private void scheduleReminders() {
+    if (reminderTimer >= 0) {
+      vertx.cancelTimer(reminderTimer);
+      reminderTimer = -1;
+    }
+    if (reminders == null || stopping != null || stopStarted || fenced || context == null) {
+      return;
+    }
+    long next = reminders.earliestAttempt();
+    if (next == Long.MAX_VALUE) {
+      return;
+    }
+    reminderTimer = vertx.setTimer(Math.max(1, next - System.currentTimeMillis()), t -> {
+      reminderTimer = -1;
+      queueDueReminders();
+    });
+  }
+
+  private void queueDueReminders() {
+    if (stopping != null || stopStarted || fenced) {
+      return;
+    }
+    if (remindersQueued == null) {
+      remindersQueued = new java.util.HashSet<>();
+    }
+    for (String name : reminders.due(System.currentTimeMillis())) {
+      if (mailbox.size() >= mailboxCapacity) {
+        log.warn("{}/{}: mailbox full, reminder {} waits", typeName, id, name);
+        reminderTimer = vertx.setTimer(Reminders.FIRST_RETRY_MS, t -> {
+          reminderTimer = -1;
+          queueDueReminders();
+        });
+        break;
+      }
+      if (remindersQueued.add(name)) {
+        mailbox.add(new ReminderTick(this, name));
+      }
+    }
+    drain();
+  }
+
+  /**
+   * Delivers a due reminder: the attempt is stored first (so a delivery cut short by a crash is seen as a retry),
+   * then {@link #onReminder} runs, then its outcome (done, next period, or retry later) is stored with the state.
+   */
+  private Future<JsonObject> fireReminder(String name) {
+    remindersQueued.remove(name);
+    Reminder due = reminders.get(name);
+    if (due == null || reminders.nextAttemptAt(due) > System.currentTimeMillis()) {
+      scheduleReminders(); // cancelled or re-registered since it was queued
+      return Future.succeededFuture(null);
+    }
+    Reminder firing = reminders.starting(name);
+    Future<Void> counted = store == null ? Future.succeededFuture() : persist(true);
+    Future<JsonObject> handled = counted.compose(v -> {
+      Future<JsonObject> f;
+      try {
+        f = onReminder(firing);
+      } catch (Throwable t) {
+        f = Future.failedFuture(t);
+      }
+      if (f == null) {
+        f = Future.failedFuture(new IllegalStateException("onReminder() returned null"));
+      }
+      return f.isComplete() ? f : here(f);
+    });
+    return handled.transform(ar -> {
+      if (fenced) {
+        return Future.failedFuture(ar.failed() ? ar.cause() : new IllegalStateException("fenced"));
+      }
+      if (ar.succeeded()) {
+        reminders.delivered(firing, System.currentTimeMillis());
+      } else {
+        log.warn("{}/{}: reminder {} failed (attempt {}); it is delivered again later: {}", typeName, id, name,
+            firing.attempt(), ar.cause().toString());
+        reminders.failed(firing, System.currentTimeMillis());
+      }
+      Future<Void> stored = store == null ? Future.succeededFuture() : persist(true);
+      return stored.compose(v -> syncReminderIndex()).map(v -> ar.succeeded() ? ar.result() : null);
+    }).onComplete(ar -> scheduleReminders());
+  }
+
+  /** Tells the region's index when this entity is next due, if that changed; a failure only logs (retried later). */
+  private Future<Void> syncReminderIndex() {
+    if (reminderIndex == null) {
+      return Future.succeededFuture();
+    }
+    long due = reminders == null ? Long.MAX_VALUE : reminders.earliestDue();
+    List<String> names = reminders == null ? List.of() : List.copyOf(reminders.names());
+    if (due == indexedDue && names.equals(indexedNames) && !wokenForReminder) {
+      return Future.succeededFuture();
+    }
+    wokenForReminder = false;
+    return here(reminderIndex.apply(due, names)).transform(ar -> {
+      if (ar.succeeded()) {
+        indexedDue = due;
+        indexedNames = names;
+      } else {
+        log.warn("{}/{}: the reminder index was not updated ({}); retried on the next change", typeName, id, ar.cause().getMessage());
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  /** A due reminder in the mailbox; its delivery's outcome is only logged. */
+  private static final class ReminderTick implements Delivery {
+    private final Entity<?> owner;
+    private final String name;
+
+    ReminderTick(Entity<?> owner, String name) {
+      this.owner = owner;
+      this.name = name;
+    }
+
+    @Override
+    public String kind() {
+      return EntityAddress.KIND_ASK;
+    }
+
+    @Override
+    public JsonObject body() {
+      return null;
+    }
+
+    @Override
+    public void reply(JsonObject reply) {
+    }
+
+    @Override
+    public void fail(StickyError error, String detail) {
+      log.debug("{}/{}: reminder {} not delivered now: {} {}", owner.typeName, owner.id, name, error, detail);
+    }
+  }
+
+  /**
+   * Runtime contract: the region's reminder index, told when this entity is next due (epoch ms, or
+   * {@link Long#MAX_VALUE} for never), so that it can activate the entity then, and its reminders' names (for
+   * the management view). {@code woken}: this instance is activated by the index, which it answers even if
+   * nothing is due. Before deployment.
+   */
+  public final void attachReminderIndex(java.util.function.BiFunction<Long, List<String>, Future<Void>> index, boolean woken) {
+    this.reminderIndex = index;
+    this.wokenForReminder = woken;
   }
 
   /** A future from elsewhere (store client, hook), completed back on this entity's context. */
@@ -866,8 +1126,15 @@ public abstract class Entity<S> extends VerticleBase {
       if (EntityAddress.KIND_VIEW.equals(delivery.kind())) {
         return Future.succeededFuture(view());
       }
+      if (delivery instanceof ReminderTick tick) {
+        return fireReminder(tick.name);
+      }
       String key = appliedKeys == null ? null : delivery.idempotencyKey();
       String fingerprint = null;
+      if (key != null && store == null) {
+        return Future.failedFuture(new EntityException(StickyError.BAD_REQUEST, typeName + " keeps its state only in memory"
+            + " (store none): an idempotency key needs a state store to be kept in; not applied"));
+      }
       if (key != null) {
         fingerprint = AppliedKeys.fingerprint(delivery.body());
         AppliedKeys.Applied prior = appliedKeys.find(key, System.currentTimeMillis());
@@ -883,7 +1150,7 @@ public abstract class Entity<S> extends VerticleBase {
       if (f == null) {
         return Future.failedFuture(new IllegalStateException("handle() returned null"));
       }
-      if (store == null && key == null) {
+      if (store == null && key == null && reminders == null) {
         return f;
       }
       // A handler's future may complete on another context: persistence state is touched only on ours.
@@ -904,7 +1171,8 @@ public abstract class Entity<S> extends VerticleBase {
           return Future.succeededFuture(sent);
         });
       }
-      return store == null ? handled : handled.compose(this::afterChange);
+      Future<JsonObject> done = store == null ? handled : handled.compose(this::afterChange);
+      return reminders == null ? done : done.compose(reply -> syncReminderIndex().map(reply));
     } catch (Throwable t) {
       return Future.failedFuture(t);
     }

@@ -50,6 +50,8 @@ public class EntityTypeOptions {
   public static final int DEFAULT_IDEMPOTENCY_KEYS = 100;
   /** How long an applied key is remembered: a retry later than this is applied again. 24 hours. */
   public static final long DEFAULT_IDEMPOTENCY_RETENTION_MS = 86_400_000;
+  /** Entities a region activates per second, at most, because a reminder is due: no thundering herd after a restart. */
+  public static final int DEFAULT_REMINDER_ACTIVATIONS_PER_SECOND = 200;
 
   private int numberOfShards = DEFAULT_NUMBER_OF_SHARDS;
   private long askTimeoutMs = DEFAULT_ASK_TIMEOUT_MS;
@@ -67,6 +69,7 @@ public class EntityTypeOptions {
   private int rememberActivationsPerSecond = DEFAULT_REMEMBER_ACTIVATIONS_PER_SECOND;
   private int idempotencyKeys = DEFAULT_IDEMPOTENCY_KEYS;
   private long idempotencyRetentionMs = DEFAULT_IDEMPOTENCY_RETENTION_MS;
+  private int reminderActivationsPerSecond = DEFAULT_REMINDER_ACTIVATIONS_PER_SECOND;
 
   public EntityTypeOptions() {
   }
@@ -88,6 +91,7 @@ public class EntityTypeOptions {
     this.rememberActivationsPerSecond = other.rememberActivationsPerSecond;
     this.idempotencyKeys = other.idempotencyKeys;
     this.idempotencyRetentionMs = other.idempotencyRetentionMs;
+    this.reminderActivationsPerSecond = other.reminderActivationsPerSecond;
   }
 
   public EntityTypeOptions(JsonObject json) {
@@ -108,6 +112,7 @@ public class EntityTypeOptions {
     setRememberActivationsPerSecond(json.getInteger("rememberActivationsPerSecond", DEFAULT_REMEMBER_ACTIVATIONS_PER_SECOND));
     setIdempotencyKeys(json.getInteger("idempotencyKeys", DEFAULT_IDEMPOTENCY_KEYS));
     setIdempotencyRetentionMs(json.getLong("idempotencyRetentionMs", DEFAULT_IDEMPOTENCY_RETENTION_MS));
+    setReminderActivationsPerSecond(json.getInteger("reminderActivationsPerSecond", DEFAULT_REMINDER_ACTIVATIONS_PER_SECOND));
   }
 
   public JsonObject toJson() {
@@ -127,7 +132,8 @@ public class EntityTypeOptions {
         .put("rememberEntities", rememberEntities)
         .put("rememberActivationsPerSecond", rememberActivationsPerSecond)
         .put("idempotencyKeys", idempotencyKeys)
-        .put("idempotencyRetentionMs", idempotencyRetentionMs);
+        .put("idempotencyRetentionMs", idempotencyRetentionMs)
+        .put("reminderActivationsPerSecond", reminderActivationsPerSecond);
   }
 
   public int getNumberOfShards() {
@@ -286,6 +292,15 @@ public class EntityTypeOptions {
       throw new IllegalArgumentException("idempotencyRetentionMs must be >= 1, got " + idempotencyRetentionMs);
     }
     this.idempotencyRetentionMs = idempotencyRetentionMs;
+    return this;
+  }
+
+  public int getReminderActivationsPerSecond() {
+    return reminderActivationsPerSecond;
+  }
+
+  public EntityTypeOptions setReminderActivationsPerSecond(int reminderActivationsPerSecond) {
+    this.reminderActivationsPerSecond = requirePositive("reminderActivationsPerSecond", reminderActivationsPerSecond);
     return this;
   }
 

@@ -204,10 +204,21 @@ final class ManagementRoutes {
       JsonObject body = new JsonObject().put("type", type).put("id", id).put("shard", shard);
       ShardHome home = table.result().shards().stream().filter(h -> h.shard() == shard).findFirst().orElse(null);
       if (home == null) {
-        RestGateway.json(ctx, 200, body.put("allocated", false).putNull("node").putNull("epoch"));
+        body.put("allocated", false).putNull("node").putNull("epoch");
       } else {
-        RestGateway.json(ctx, 200, body.put("allocated", true).put("node", home.node()).put("epoch", home.epoch()));
+        body.put("allocated", true).put("node", home.node()).put("epoch", home.epoch());
       }
+      // The reminder index, not the entity: an inactive entity stays so.
+      sticky.reminders(type, id).onComplete(reminders -> {
+        if (reminders.failed()) {
+          Problem.send(ctx.response(), StickyError.UNAVAILABLE, "the reminder index did not answer: " + reminders.cause().getMessage(),
+              ctx.request().path());
+          return;
+        }
+        JsonObject found = reminders.result();
+        RestGateway.json(ctx, 200, body.put("reminders", found == null ? new io.vertx.core.json.JsonArray() : found.getJsonArray("names"))
+            .put("nextReminderAt", found == null ? null : found.getLong("nextDueAt")));
+      });
     });
   }
 

@@ -115,6 +115,9 @@ public final class HazelcastConfigs {
     // either side's list (Hazelcast's default), as a list only makes entities start early.
     cfg.addMapConfig(new MapConfig("sticky.remembered.*").setBackupCount(1).setAsyncBackupCount(0)
         .setSplitBrainProtectionName(QuorumGate.NAME));
+    // Reminder index: per type and shard, when each entity with reminders is next due. One synchronous backup.
+    cfg.addMapConfig(new MapConfig("sticky.reminders.*").setBackupCount(1).setAsyncBackupCount(0)
+        .setSplitBrainProtectionName(QuorumGate.NAME));
     return cfg;
   }
 }

@@ -130,6 +130,9 @@ public final class ShardRegion extends VerticleBase {
   private long idleTimer = -1;
   /** Remember-entities, when the type asks for it (else null). */
   private RememberedEntities remembered;
+  private ReminderIndex reminderIndex;
+  /** Ids being activated by the reminder index: told so, they answer it even when nothing is due. */
+  private final Set<String> wokenForReminders = new HashSet<>();
   /** Idle passivations per check, so a mass expiry is spread over several checks (no long event-loop turn). */
   private static final int MAX_IDLE_PASSIVATIONS_PER_CHECK = 500;
   private final AtomicLong activations = new AtomicLong();
@@ -181,6 +184,9 @@ public final class ShardRegion extends VerticleBase {
           typeOptions.getRememberActivationsPerSecond(), this::wake);
       remembered.start();
     }
+    reminderIndex = new ReminderIndex(vertx, context, membership.hazelcast(), type.name(),
+        typeOptions.getReminderActivationsPerSecond(), this::wakeForReminder);
+    reminderIndex.start();
     entry = eventBus.localConsumer(EntityAddress.of(type.name()), this::onEntry);
     inbox = eventBus.consumer(Addresses.region(type.name(), self), this::onInbox);
     unsubscribe = membership.subscribe(vertx, this::onMembershipChange);
@@ -247,6 +253,9 @@ public final class ShardRegion extends VerticleBase {
     }
     if (remembered != null) {
       remembered.stop();
+    }
+    if (reminderIndex != null) {
+      reminderIndex.stop();
     }
     for (ArrayDeque<Envelope> queue : waiting.values()) {
       queue.forEach(this::failStopping);
@@ -345,6 +354,31 @@ public final class ShardRegion extends VerticleBase {
     }
     // The coordinator may have moved (or a new one may have started): make sure it knows this region.
     register();
+    if (!change.removed().isEmpty()) {
+      vertx.setTimer(REVIVE_DELAY_MS, t -> reviveReminderShards());
+    }
+  }
+
+  /** Lets the coordinator see the membership change before shards are asked for again. */
+  private static final long REVIVE_DELAY_MS = 1_000;
+
+  /**
+   * A dead node's shards wait unallocated for their next message; a shard with reminders may get none. Every
+   * region asks the coordinator for the home of each such shard it has no live home for: the one it is
+   * allocated to (which learns it from the answer, allocations being lazy) hosts it and reads the reminders.
+   */
+  private void reviveReminderShards() {
+    if (closing) {
+      return;
+    }
+    reminderIndex.shards().onSuccess(shards -> {
+      for (int shard : shards) {
+        ShardHome home = homes.get(shard);
+        if ((home == null || !membership.isMember(home.node())) && !hosted.containsKey(shard) && resolving.add(shard)) {
+          resolveHome(shard, 0);
+        }
+      }
+    }).onFailure(err -> log.warn("could not list the shards of {} with reminders: {}", type.name(), err.getMessage()));
   }
 
   // ---------------------------------------------------------------- entry points
@@ -602,9 +636,11 @@ public final class ShardRegion extends VerticleBase {
         if (remembered != null) {
           remembered.hosting(home.shard());
         }
+        reminderIndex.hosting(home.shard());
       }
     } else if (hosted.remove(home.shard()) != null) {
       hostedShards.decrementAndGet();
+      reminderIndex.leaving(home.shard());
     }
     drainWaiting(home.shard(), this::route);
   }
@@ -741,6 +777,27 @@ public final class ShardRegion extends VerticleBase {
     }
   }
 
+  /**
+   * An entity's reminders as the index knows them, without activating it: {@code {"names":[..],"nextDueAt":ms}},
+   * or null if it has none. Thread-safe.
+   */
+  public Future<JsonObject> reminders(String id) {
+    return reminderIndex.lookup(id, ShardId.of(id, numberOfShards));
+  }
+
+  /** Activates an entity whose reminder is due; true if it is active already (it delivers its reminders itself). */
+  private boolean wakeForReminder(String id, int shard) {
+    if (cells.containsKey(id)) {
+      return true;
+    }
+    if (!closing && hosted.containsKey(shard) && !handingOff.contains(shard)) {
+      wokenForReminders.add(id);
+      activate(id, shard, null);
+      wokenForReminders.remove(id);
+    }
+    return false;
+  }
+
   /** Starts an instance of {@code id}; {@code first} (may be null) is the message that asked for it. */
   private void activate(String id, int shard, Envelope first) {
     if (!passivates && active.size() >= typeOptions.getMaxActiveEntities()) {
@@ -762,6 +819,8 @@ public final class ShardRegion extends VerticleBase {
       cell = new EntityCell(id, shard, entity);
       ShardHome home = hosted.get(shard);
       entity.attachStore(store, home == null ? 0 : home.epoch(), () -> context.runOnContext(v -> retire(cell)));
+      ReminderIndex index = reminderIndex;
+      entity.attachReminderIndex((due, names) -> index.update(id, shard, due, names), wokenForReminders.contains(id));
     } catch (RuntimeException e) {
       log.error("cannot create entity {}/{}", type.name(), id, e);
       if (first != null) {

@@ -453,6 +453,15 @@ public final class StickyImpl implements Sticky {
     return region == null ? new RegionStats(typeName, 0, 0, 0, 0, 0, 0, 0) : region.stats();
   }
 
+  /**
+   * An entity's reminders as the reminder index knows them ({@code {"names":[..],"nextDueAt":ms}}, or null),
+   * without activating it (for management).
+   */
+  public Future<JsonObject> reminders(String typeName, String id) {
+    ShardRegion region = deployedRegions.get(typeName);
+    return region == null ? Future.failedFuture(StickyError.UNAVAILABLE.exception("node is still starting; retry")) : region.reminders(id);
+  }
+
   /** The coordinator's allocation table (for management and tests). */
   public Future<Allocations> allocations(String typeName) {
     return vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(new GetAllocations(typeName)),

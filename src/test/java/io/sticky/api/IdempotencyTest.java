@@ -110,7 +110,7 @@ public class IdempotencyTest {
 
     CounterEntity after = new CounterEntity();
     after.bind("counter", "c4", new EntityTypeOptions());
-    after.attachStore(null, 2, () -> { }); // carried state only: nothing read from a store
+    after.attachStore(new InMemoryStateStore(), 2, () -> { }); // an empty store: the state comes from the hand-off
     after.restoreFrom(stopped.state());
     vertx.deployVerticle(after).await();
     RecordingDelivery retry = send(after, increment(2), "k-4");
@@ -138,6 +138,16 @@ public class IdempotencyTest {
     await().atMost(Duration.ofSeconds(1)).until(() -> System.currentTimeMillis() > applied + 1);
     assertThat(send(c, increment(1), "old").replayed).as("a retry later than the window is applied again").isFalse();
     assertThat(value(c)).isEqualTo(2);
+  }
+
+  @Test
+  void aTypeWithoutAStoreRefusesKeys() {
+    CounterEntity c = new CounterEntity();
+    c.bind("counter", "c8", new EntityTypeOptions());
+    c.attachStore(null, 1, () -> { });
+    vertx.deployVerticle(c).await();
+    assertThat(send(c, increment(1), "k").error).isEqualTo(StickyError.BAD_REQUEST);
+    assertThat(value(c)).as("not applied").isZero();
   }
 
   @Test

@@ -66,7 +66,7 @@ abstract class StateStoreContract {
   @Test
   void aWriteIsReadBackExactly() throws Exception {
     String id = newId();
-    StoredState written = new StoredState(1, 3, 2, "{\"value\":42,\"text\":\"é \\\" \\n ok\"}");
+    StoredState written = new StoredState(1, 7, 2, "{\"value\":42,\"text\":\"é \\\" \\n ok\"}");
     await(store.write("counter", id, written));
     assertThat(await(store.load("counter", id))).isEqualTo(written);
   }
