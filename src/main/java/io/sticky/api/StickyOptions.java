@@ -9,6 +9,11 @@ import io.vertx.core.json.JsonObject;
 public class StickyOptions {
   /** Messages one region (node and type) may buffer in total while shard homes are resolved; overflow -> 503. */
   public static final int DEFAULT_MAX_BUFFERED_PER_REGION = 10_000;
+  /**
+   * The same buffer bounded in bytes (messages' JSON size): 10,000 messages of the 64 KiB a request may carry
+   * would be more than a small node's heap. 64 MiB.
+   */
+  public static final long DEFAULT_MAX_BUFFERED_BYTES_PER_REGION = 64L * 1024 * 1024;
   /** Timeout of one request to the coordinator (register, get shard home) before it is retried. */
   public static final long DEFAULT_COORDINATOR_TIMEOUT_MS = 2_000;
   /** First back-off before retrying the coordinator or a stale route; doubles up to 10x. */
@@ -66,6 +71,7 @@ public class StickyOptions {
   private int expectedNodes = DEFAULT_EXPECTED_NODES;
   private String defaultStore = DEFAULT_DEFAULT_STORE;
   private int maxBufferedPerRegion = DEFAULT_MAX_BUFFERED_PER_REGION;
+  private long maxBufferedBytesPerRegion = DEFAULT_MAX_BUFFERED_BYTES_PER_REGION;
   private long coordinatorTimeoutMs = DEFAULT_COORDINATOR_TIMEOUT_MS;
   private long retryBackoffMs = DEFAULT_RETRY_BACKOFF_MS;
   private int maxRouteAttempts = DEFAULT_MAX_ROUTE_ATTEMPTS;
@@ -80,6 +86,7 @@ public class StickyOptions {
 
   public StickyOptions(JsonObject json) {
     setMaxBufferedPerRegion(json.getInteger("maxBufferedPerRegion", DEFAULT_MAX_BUFFERED_PER_REGION));
+    setMaxBufferedBytesPerRegion(json.getLong("maxBufferedBytesPerRegion", DEFAULT_MAX_BUFFERED_BYTES_PER_REGION));
     setCoordinatorTimeoutMs(json.getLong("coordinatorTimeoutMs", DEFAULT_COORDINATOR_TIMEOUT_MS));
     setRetryBackoffMs(json.getLong("retryBackoffMs", DEFAULT_RETRY_BACKOFF_MS));
     setMaxRouteAttempts(json.getInteger("maxRouteAttempts", DEFAULT_MAX_ROUTE_ATTEMPTS));
@@ -98,6 +105,7 @@ public class StickyOptions {
   public JsonObject toJson() {
     return new JsonObject()
         .put("maxBufferedPerRegion", maxBufferedPerRegion)
+        .put("maxBufferedBytesPerRegion", maxBufferedBytesPerRegion)
         .put("coordinatorTimeoutMs", coordinatorTimeoutMs)
         .put("retryBackoffMs", retryBackoffMs)
         .put("maxRouteAttempts", maxRouteAttempts)
@@ -210,6 +218,18 @@ public class StickyOptions {
 
   public StickyOptions setMaxBufferedPerRegion(int maxBufferedPerRegion) {
     this.maxBufferedPerRegion = EntityTypeOptions.requirePositive("maxBufferedPerRegion", maxBufferedPerRegion);
+    return this;
+  }
+
+  public long getMaxBufferedBytesPerRegion() {
+    return maxBufferedBytesPerRegion;
+  }
+
+  public StickyOptions setMaxBufferedBytesPerRegion(long maxBufferedBytesPerRegion) {
+    if (maxBufferedBytesPerRegion < 1) {
+      throw new IllegalArgumentException("maxBufferedBytesPerRegion must be >= 1, got " + maxBufferedBytesPerRegion);
+    }
+    this.maxBufferedBytesPerRegion = maxBufferedBytesPerRegion;
     return this;
   }
 

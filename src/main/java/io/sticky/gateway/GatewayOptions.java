@@ -17,6 +17,8 @@ public class GatewayOptions {
   public static final int DEFAULT_REQUEST_READ_TIMEOUT_MS = 10_000;
   /** A connection that sends and receives nothing for this long is closed (half-open and idle clients). */
   public static final int DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
+  /** Signature algorithm of accepted JWTs (RS256, RS384, RS512, ES256, ES384, ES512, PS256, ...). */
+  public static final String DEFAULT_JWT_ALGORITHM = "RS256";
   /** Interface of the management port when one is set: loopback, so only the host (or the pod) reaches it. */
   public static final String DEFAULT_MANAGEMENT_HOST = "127.0.0.1";
 
@@ -28,6 +30,11 @@ public class GatewayOptions {
   private String advertiseUrl;
   /** Bearer tokens and their roles, one per line (null: no access control). */
   private String tokensFile;
+  /** PEM public keys that sign accepted JWTs (empty: no JWTs), their algorithm, and the claims they must carry. */
+  private java.util.List<String> jwtKeyFiles = java.util.List.of();
+  private String jwtAlgorithm = DEFAULT_JWT_ALGORITHM;
+  private String jwtIssuer;
+  private String jwtAudience;
   /** 0: no management port (management routes on the public port). */
   private int managementPort;
   private String managementHost = DEFAULT_MANAGEMENT_HOST;
@@ -48,6 +55,11 @@ public class GatewayOptions {
     instances = json.getInteger("instances", DEFAULT_INSTANCES);
     advertiseUrl = json.getString("advertiseUrl");
     tokensFile = json.getString("tokensFile");
+    io.vertx.core.json.JsonArray keys = json.getJsonArray("jwtKeyFiles");
+    jwtKeyFiles = keys == null ? java.util.List.of() : keys.stream().map(String::valueOf).toList();
+    jwtAlgorithm = json.getString("jwtAlgorithm", DEFAULT_JWT_ALGORITHM);
+    jwtIssuer = json.getString("jwtIssuer");
+    jwtAudience = json.getString("jwtAudience");
     managementPort = json.getInteger("managementPort", 0);
     managementHost = json.getString("managementHost", DEFAULT_MANAGEMENT_HOST);
     maxInFlight = json.getInteger("maxInFlight", DEFAULT_MAX_IN_FLIGHT);
@@ -59,7 +71,8 @@ public class GatewayOptions {
 
   public JsonObject toJson() {
     return new JsonObject().put("port", port).put("host", host).put("maxBodyBytes", maxBodyBytes).put("instances", instances).put("advertiseUrl", advertiseUrl)
-        .put("tokensFile", tokensFile).put("managementPort", managementPort).put("managementHost", managementHost)
+        .put("tokensFile", tokensFile).put("jwtKeyFiles", new io.vertx.core.json.JsonArray(jwtKeyFiles)).put("jwtAlgorithm", jwtAlgorithm)
+        .put("jwtIssuer", jwtIssuer).put("jwtAudience", jwtAudience).put("managementPort", managementPort).put("managementHost", managementHost)
         .put("maxInFlight", maxInFlight).put("requestReadTimeoutMs", requestReadTimeoutMs)
         .put("idleTimeoutSeconds", idleTimeoutSeconds).put("tlsCertPath", tlsCertPath).put("tlsKeyPath", tlsKeyPath);
   }
@@ -129,6 +142,50 @@ public class GatewayOptions {
 
   public GatewayOptions setTokensFile(String tokensFile) {
     this.tokensFile = tokensFile;
+    return this;
+  }
+
+  /**
+   * PEM public keys (files) of the issuers whose JWT bearer tokens are accepted; empty (the default): no JWTs.
+   * A JWT must be signed with one of them using {@link #getJwtAlgorithm()}, must not be expired (and must carry
+   * {@code exp}), must match {@link #getJwtIssuer()} and {@link #getJwtAudience()} when set, and carries its
+   * roles in a {@code roles} claim (array) or {@code scope} (space-separated): read, write, admin.
+   */
+  public java.util.List<String> getJwtKeyFiles() {
+    return jwtKeyFiles;
+  }
+
+  public GatewayOptions setJwtKeyFiles(java.util.List<String> jwtKeyFiles) {
+    this.jwtKeyFiles = java.util.List.copyOf(jwtKeyFiles);
+    return this;
+  }
+
+  public String getJwtAlgorithm() {
+    return jwtAlgorithm;
+  }
+
+  public GatewayOptions setJwtAlgorithm(String jwtAlgorithm) {
+    this.jwtAlgorithm = java.util.Objects.requireNonNull(jwtAlgorithm, "jwtAlgorithm");
+    return this;
+  }
+
+  /** The {@code iss} an accepted JWT must carry; null: any. */
+  public String getJwtIssuer() {
+    return jwtIssuer;
+  }
+
+  public GatewayOptions setJwtIssuer(String jwtIssuer) {
+    this.jwtIssuer = jwtIssuer;
+    return this;
+  }
+
+  /** An {@code aud} an accepted JWT must carry; null: any. */
+  public String getJwtAudience() {
+    return jwtAudience;
+  }
+
+  public GatewayOptions setJwtAudience(String jwtAudience) {
+    this.jwtAudience = jwtAudience;
     return this;
   }
 

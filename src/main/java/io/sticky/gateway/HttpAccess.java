@@ -1,6 +1,16 @@
 package io.sticky.gateway;
 
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.User;
+import io.vertx.ext.auth.authentication.TokenCredentials;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,8 +26,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Who may call what over HTTP. Off unless a tokens file is given; then every route but {@code /health/*} needs
- * {@code Authorization: Bearer <token>} with a role: {@code read} for entity views and the routing table,
+ * Who may call what over HTTP. Off unless a tokens file or JWT keys are given; then every route but
+ * {@code /health/*} needs {@code Authorization: Bearer <token>} (a static token from the file, or a JWT signed by
+ * one of the keys, unexpired, its roles in a {@code roles} or {@code scope} claim) with a role: {@code read} for entity views and the routing table,
  * {@code write} for messages to entities, {@code admin} for the rest of {@code /cluster*}, {@code /metrics} and
  * {@code /openapi.json}. No role implies another. Without a known token: 401; without the role: 403; both as
  * problem+json, checked before anything else runs, so nothing is applied.
@@ -33,18 +44,55 @@ final class HttpAccess {
 
   /** Shorter tokens are refused at start: they can be guessed. */
   static final int MIN_TOKEN_LENGTH = 16;
-  private static final HttpAccess OPEN = new HttpAccess(null);
+  private static final HttpAccess OPEN = new HttpAccess(null, null);
 
-  /** SHA-256 of each token (hex) -> its roles; null when access control is off. */
+  /** SHA-256 of each static token (hex) -> its roles; empty without a tokens file; null when access control is off. */
   private final Map<String, Set<Role>> rolesByTokenHash;
+  /** Checks JWTs, or null when none are accepted. */
+  private final JWTAuth jwt;
 
-  private HttpAccess(Map<String, Set<Role>> rolesByTokenHash) {
+  private HttpAccess(Map<String, Set<Role>> rolesByTokenHash, JWTAuth jwt) {
     this.rolesByTokenHash = rolesByTokenHash;
+    this.jwt = jwt;
   }
 
   static HttpAccess open() {
     return OPEN;
   }
+
+  /** Per the options: static tokens, JWTs, both, or open. Blocking (file I/O); throws naming what is wrong. */
+  static HttpAccess create(Vertx vertx, GatewayOptions options) {
+    Map<String, Set<Role>> tokens = options.getTokensFile() == null ? null : fromTokensFile(options.getTokensFile()).rolesByTokenHash;
+    if (options.getJwtKeyFiles().isEmpty()) {
+      return tokens == null ? OPEN : new HttpAccess(tokens, null);
+    }
+    JWTOptions checks = new JWTOptions().setLeeway(JWT_LEEWAY_SECONDS);
+    if (options.getJwtIssuer() != null) {
+      checks.setIssuer(options.getJwtIssuer());
+    }
+    if (options.getJwtAudience() != null) {
+      checks.setAudience(List.of(options.getJwtAudience()));
+    }
+    JWTAuthOptions auth = new JWTAuthOptions().setJWTOptions(checks);
+    for (String file : options.getJwtKeyFiles()) {
+      try {
+        auth.addPubSecKey(new PubSecKeyOptions().setAlgorithm(options.getJwtAlgorithm()).setBuffer(Files.readString(Path.of(file))));
+      } catch (IOException e) {
+        throw new IllegalArgumentException("JWT key file " + file + " cannot be read: " + e.getMessage());
+      }
+    }
+    JWTAuth jwt;
+    try {
+      jwt = JWTAuth.create(vertx, auth);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("JWT keys " + options.getJwtKeyFiles() + " (" + options.getJwtAlgorithm() + ") are not usable: "
+          + e.getMessage(), e);
+    }
+    return new HttpAccess(tokens == null ? Map.of() : tokens, jwt);
+  }
+
+  /** Clock skew allowed between the token's issuer and this node when checking exp, nbf and iat. */
+  static final int JWT_LEEWAY_SECONDS = 30;
 
   boolean enabled() {
     return rolesByTokenHash != null;
@@ -86,7 +134,7 @@ final class HttpAccess {
     if (roles.isEmpty()) {
       throw new IllegalArgumentException("tokens file " + file + " lists no token: every request would get 401");
     }
-    return new HttpAccess(Map.copyOf(roles));
+    return new HttpAccess(Map.copyOf(roles), null);
   }
 
   private static Role role(String where, String name) {
@@ -124,18 +172,67 @@ final class HttpAccess {
     }
     String header = ctx.request().getHeader("Authorization");
     String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
-    Set<Role> roles = token == null || token.isEmpty() ? null : rolesByTokenHash.get(sha256(token));
+    if (token == null || token.isEmpty()) {
+      unauthorized(ctx, "this route needs Authorization: Bearer <token>");
+      return;
+    }
+    Set<Role> roles = rolesByTokenHash.get(sha256(token));
+    if (roles != null || jwt == null || token.chars().filter(c -> c == '.').count() != 2) {
+      decide(ctx, needed, roles, "unknown token");
+      return;
+    }
+    // Checking a JWT is computation only: the provider completes at once, so the request (and its body) has
+    // not moved on. Should it not, the request waits paused, for the body handler to resume.
+    Future<User> user = jwt.authenticate(new TokenCredentials(token));
+    if (!user.isComplete()) {
+      ctx.request().pause();
+    }
+    user.onComplete(ar -> {
+      // vertx-auth-jwt keeps the decoded claims in the user's attributes ("accessToken"), not in its principal.
+      JsonObject claims = ar.failed() ? null : ar.result().attributes().getJsonObject("accessToken");
+      if (ar.failed()) {
+        unauthorized(ctx, "invalid token: " + ar.cause().getMessage());
+      } else if (claims == null || !claims.containsKey("exp")) {
+        unauthorized(ctx, "invalid token: it does not expire (no exp claim)");
+      } else {
+        decide(ctx, needed, rolesOf(claims), null);
+      }
+    });
+  }
+
+  private static void decide(RoutingContext ctx, Role needed, Set<Role> roles, String unknown) {
     if (roles == null) {
-      ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"sticky\"");
-      Problem.send(ctx.response(), 401, "Unauthorized", token == null ? "this route needs Authorization: Bearer <token>"
-          : "unknown token", ctx.request().path());
-      return;
-    }
-    if (!roles.contains(needed)) {
+      unauthorized(ctx, unknown);
+    } else if (!roles.contains(needed)) {
       Problem.send(ctx.response(), 403, "Forbidden", "this route needs the " + needed.label() + " role", ctx.request().path());
-      return;
+    } else {
+      ctx.next();
     }
-    ctx.next();
+  }
+
+  private static void unauthorized(RoutingContext ctx, String detail) {
+    ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"sticky\"");
+    Problem.send(ctx.response(), 401, "Unauthorized", detail, ctx.request().path());
+  }
+
+  /** A JWT's roles: the {@code roles} claim (array of strings), else the {@code scope} claim (space-separated). */
+  static Set<Role> rolesOf(JsonObject claims) {
+    List<String> names = new java.util.ArrayList<>();
+    Object roles = claims.getValue("roles");
+    if (roles instanceof JsonArray array) {
+      array.forEach(r -> names.add(String.valueOf(r)));
+    } else if (claims.getValue("scope") instanceof String scope) {
+      names.addAll(List.of(scope.trim().split("\\s+")));
+    }
+    Set<Role> set = EnumSet.noneOf(Role.class);
+    for (String name : names) {
+      for (Role r : Role.values()) {
+        if (r.label().equals(name)) {
+          set.add(r);
+        }
+      }
+    }
+    return set;
   }
 
   /** Tokens are kept and compared as hashes, so a lookup's timing says nothing about a token's prefix. */

@@ -91,7 +91,7 @@ public final class RestGateway extends VerticleBase {
   public Future<?> start() {
     // Read once, off the event loop: the document is static apart from the version, which is this build's.
     return vertx.executeBlocking(() -> {
-      access = options.getTokensFile() == null ? HttpAccess.open() : HttpAccess.fromTokensFile(options.getTokensFile());
+      access = HttpAccess.create(vertx, options);
       return openApiDocument();
     }).compose(this::listen);
   }

@@ -41,6 +41,11 @@ public final class NodeOptions {
       new Option("--http-tls-key", "STICKY_HTTP_TLS_KEY", "(none)", "PEM private key that goes with --http-tls-cert"),
       new Option("--http-tokens-file", "STICKY_HTTP_TOKENS_FILE", "(none: no credentials asked)",
           "bearer tokens, one '<token> <role>[,<role>...]' per line (roles read, write, admin); then every route but /health/* needs one"),
+      new Option("--http-jwt-keys", "STICKY_HTTP_JWT_KEYS", "(none: no JWTs)",
+          "comma-separated PEM public key files; a JWT bearer token signed by one of them (and unexpired) is accepted, its roles in a 'roles' or 'scope' claim"),
+      new Option("--http-jwt-algorithm", "STICKY_HTTP_JWT_ALGORITHM", GatewayOptions.DEFAULT_JWT_ALGORITHM, "signature algorithm of accepted JWTs (RS256, ES256, PS256, ...)"),
+      new Option("--http-jwt-issuer", "STICKY_HTTP_JWT_ISSUER", "(any)", "the 'iss' an accepted JWT must carry"),
+      new Option("--http-jwt-audience", "STICKY_HTTP_JWT_AUDIENCE", "(any)", "an 'aud' an accepted JWT must carry"),
       new Option("--management-port", "STICKY_MANAGEMENT_PORT", "(none)",
           "port for /health/*, /cluster* (but /cluster/routing), /metrics and /openapi.json, which then leave the HTTP port"),
       new Option("--management-host", "STICKY_MANAGEMENT_HOST", GatewayOptions.DEFAULT_MANAGEMENT_HOST, "interface the management port binds"),
@@ -191,6 +196,11 @@ public final class NodeOptions {
       case "--http-tls-cert" -> gateway.setTlsCertPath(readableFile(source, value));
       case "--http-tls-key" -> gateway.setTlsKeyPath(readableFile(source, value));
       case "--http-tokens-file" -> gateway.setTokensFile(nonBlank(source, value));
+      case "--http-jwt-keys" -> gateway.setJwtKeyFiles(java.util.Arrays.stream(nonBlank(source, value).split(","))
+          .map(String::trim).filter(f -> !f.isEmpty()).map(f -> readableFile(source, f)).toList());
+      case "--http-jwt-algorithm" -> gateway.setJwtAlgorithm(nonBlank(source, value));
+      case "--http-jwt-issuer" -> gateway.setJwtIssuer(nonBlank(source, value));
+      case "--http-jwt-audience" -> gateway.setJwtAudience(nonBlank(source, value));
       case "--http-max-in-flight" -> gateway.setMaxInFlight(intValue(source, value, 1, 1_000_000));
       case "--http-request-read-timeout" -> gateway.setRequestReadTimeoutMs(boundedMs(source, value, 100, 600_000));
       case "--http-idle-timeout" -> gateway.setIdleTimeoutSeconds((int) Math.max(1, boundedMs(source, value, 1_000, 3_600_000) / 1000));

@@ -73,6 +73,17 @@ final class Envelope implements Delivery {
     Failures.fail(message, error, detail, null);
   }
 
+  /** What the message weighs in a buffer: its JSON size plus a fixed overhead; computed once, when first buffered. */
+  int bufferBytes() {
+    if (bufferBytes == 0) {
+      bufferBytes = BUFFER_OVERHEAD_BYTES + (body == null ? 0 : body.encode().length());
+    }
+    return bufferBytes;
+  }
+
+  private static final int BUFFER_OVERHEAD_BYTES = 256;
+  private int bufferBytes;
+
   long remainingMs() {
     return Math.max(0, (deadlineNanos - System.nanoTime()) / 1_000_000L);
   }

@@ -138,6 +138,8 @@ public final class ShardRegion extends VerticleBase {
   private final AtomicLong activations = new AtomicLong();
   private final AtomicInteger hostedShards = new AtomicInteger();
   private final AtomicInteger buffered = new AtomicInteger();
+  /** The buffered messages' {@link Envelope#bufferBytes()}: bounded by maxBufferedBytesPerRegion. */
+  private final java.util.concurrent.atomic.AtomicLong bufferedBytes = new java.util.concurrent.atomic.AtomicLong();
   private volatile boolean ready;
   private boolean closing;
 
@@ -562,7 +564,8 @@ public final class ShardRegion extends VerticleBase {
       return;
     }
     ArrayDeque<Envelope> queue = waiting.computeIfAbsent(env.shard, s -> new ArrayDeque<>());
-    if (queue.size() >= maxBufferedPerShard || buffered.get() >= options.getMaxBufferedPerRegion()) {
+    if (queue.size() >= maxBufferedPerShard || buffered.get() >= options.getMaxBufferedPerRegion()
+        || bufferedBytes.get() + env.bufferBytes() > options.getMaxBufferedBytesPerRegion()) {
       if (queue.isEmpty()) {
         waiting.remove(env.shard);
       }
@@ -570,7 +573,7 @@ public final class ShardRegion extends VerticleBase {
       return;
     }
     queue.add(env);
-    buffered.incrementAndGet();
+    countBuffered(env, 1);
     ensureSweeping();
     if (!handingOff.contains(env.shard) && resolving.add(env.shard)) {
       resolveHome(env.shard, 0);
@@ -649,9 +652,15 @@ public final class ShardRegion extends VerticleBase {
   private void drainWaiting(int shard, Consumer<Envelope> next) {
     ArrayDeque<Envelope> queue = waiting.remove(shard);
     if (queue != null) {
-      buffered.addAndGet(-queue.size());
+      queue.forEach(env -> countBuffered(env, -1));
       queue.forEach(next);
     }
+  }
+
+  /** Messages and bytes in this region's buffers. */
+  private void countBuffered(Envelope env, int sign) {
+    buffered.addAndGet(sign);
+    bufferedBytes.addAndGet((long) sign * env.bufferBytes());
   }
 
   /** Starts the periodic sweep of buffered messages if it is not running. */
@@ -667,7 +676,7 @@ public final class ShardRegion extends VerticleBase {
       ArrayDeque<Envelope> queue = it.next();
       while (!queue.isEmpty() && queue.peek().expired()) {
         Envelope env = queue.poll();
-        buffered.decrementAndGet();
+        countBuffered(env, -1);
         String why = refusal;
         env.failRouting(StickyError.UNAVAILABLE, why != null ? "the coordinator refuses this node's " + type.name() + ": " + why
             : "shard " + env.shard + " of " + type.name() + " has no reachable home yet (being handed off, or the coordinator did not answer in time); retry");
@@ -1242,8 +1251,9 @@ public final class ShardRegion extends VerticleBase {
     }
     ArrayDeque<Envelope> queue = waiting.computeIfAbsent(shard, s -> new ArrayDeque<>());
     for (int i = unprocessed.size() - 1; i >= 0; i--) {
-      queue.addFirst((Envelope) unprocessed.get(i));
-      buffered.incrementAndGet();
+      Envelope env = (Envelope) unprocessed.get(i);
+      queue.addFirst(env);
+      countBuffered(env, 1); // over the bound if need be: these were accepted already
     }
     ensureSweeping();
   }

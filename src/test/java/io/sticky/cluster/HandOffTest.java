@@ -324,14 +324,25 @@ class HandOffTest {
    */
   @Test
   void aFullHandOffBufferAnswers503WithRetryAfterAndLosesNothing() throws Exception {
-    cluster.close();
     int perShard = 3;
+    fullBuffer(perShard, perShard, new StickyOptions());
+  }
+
+  /** The same with the region's buffer full in bytes (maxBufferedBytesPerRegion) rather than in messages. */
+  @Test
+  void aHandOffBufferFullInBytesAnswers503AndLosesNothing() throws Exception {
+    // {"op":"increment"} weighs its 18 bytes of JSON plus the fixed 256 of Envelope.bufferBytes(): 3 fit
+    fullBuffer(1_000, 3, new StickyOptions().setMaxBufferedBytesPerRegion(3 * (18 + 256)));
+  }
+
+  private void fullBuffer(int perShard, int fitting, StickyOptions stickyOptions) throws Exception {
+    cluster.close();
     int sent = 10;
     String type = "holding";
     // one shard, so the one hand-off of the leave moves every id of the type
     cluster = TestCluster.start(2, List.of(EntityType.of(type, HoldingCounter::new,
             new EntityTypeOptions().setNumberOfShards(1).setMaxBufferedPerShard(perShard).setAskTimeoutMs(30_000))),
-        new StickyOptions().setHandOffTimeoutMs(30_000), o -> o.setStore("none"));
+        stickyOptions.setHandOffTimeoutMs(30_000), o -> o.setStore("none"));
     JsonObject increment = new JsonObject().put("op", "increment");
     cluster.node(0).sticky().entityRef(type, "held").ask(increment).await(10, TimeUnit.SECONDS);
     String home = cluster.node(0).sticky().allocations(type).await(5, TimeUnit.SECONDS).shards().get(0).node();
@@ -351,7 +362,7 @@ class HandOffTest {
       answers.add(clients.submit(() -> Http.increment(other.httpPort(), type, "waiting")));
     }
     // the refused ones are answered while the shard is still held
-    await().atMost(Duration.ofSeconds(10)).until(() -> answers.stream().filter(java.util.concurrent.Future::isDone).count() == sent - perShard);
+    await().atMost(Duration.ofSeconds(10)).until(() -> answers.stream().filter(java.util.concurrent.Future::isDone).count() == sent - fitting);
     assertThat(heldReply.isComplete()).as("still held").isFalse();
     HoldingCounter.releaseHeld();
     left.await(30, TimeUnit.SECONDS);
@@ -369,10 +380,10 @@ class HandOffTest {
       assertThat(r.header("Content-Type")).startsWith("application/problem+json");
       assertThat(r.json().getString("outcome")).as(r.toString()).isEqualTo("not-applied");
     }
-    assertThat(ok).as("buffered, then applied on the new home").isEqualTo(perShard);
+    assertThat(ok).as("buffered, then applied on the new home").isEqualTo(fitting);
     assertThat(heldReply.await(10, TimeUnit.SECONDS).getLong("value")).isEqualTo(1);
     Response waiting = Http.get(other.httpPort(), "/entities/" + type + "/waiting");
-    assertThat(waiting.json().getLong("value")).as("each answered 200 applied once, each 503 never").isEqualTo(perShard);
+    assertThat(waiting.json().getLong("value")).as("each answered 200 applied once, each 503 never").isEqualTo(fitting);
     assertThat(Http.get(other.httpPort(), "/entities/" + type + "/held").json().getLong("value")).isEqualTo(1);
   }
 

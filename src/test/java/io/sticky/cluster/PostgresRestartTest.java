@@ -11,7 +11,7 @@ import io.sticky.testkit.TestCluster;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
-/** With the PostgreSQL store, entity state survives stopping every node and starting a new cluster. */
+/** With the PostgreSQL store, entity state (and its idempotency keys) survives stopping every node and starting a new cluster. */
 class PostgresRestartTest {
   private static final int IDS = 60;
 
@@ -28,6 +28,9 @@ class PostgresRestartTest {
       }
       Response cart = Http.post(first.node(0).httpPort(), "/entities/cart/" + run, "{\"op\":\"add\",\"item\":\"pear\",\"quantity\":3}");
       assertThat(cart.status()).as(cart.toString()).isEqualTo(200);
+      Response keyed = Http.post("http://127.0.0.1:" + first.node(1).httpPort() + "/entities/counter/" + run + "-keyed",
+          "{\"op\":\"increment\",\"delta\":7}", java.util.Map.of("Idempotency-Key", "op-" + run));
+      assertThat(keyed.status()).as(keyed.toString()).isEqualTo(200);
     }
     // every node of the first cluster is gone (Hazelcast memory with it); a new cluster, new name
     try (TestCluster second = TestCluster.start(2, Examples.types(), o -> o.setStore("postgres").setPostgres(pg))) {
@@ -38,6 +41,11 @@ class PostgresRestartTest {
       }
       Response cart = Http.get(second.node(1).httpPort(), "/entities/cart/" + run);
       assertThat(cart.json().getJsonArray("items").encode()).isEqualTo("[{\"item\":\"pear\",\"quantity\":3}]");
+      // an idempotency key is kept with the state in PostgreSQL: a retry after the restart is answered, not applied
+      Response retry = Http.post("http://127.0.0.1:" + second.node(0).httpPort() + "/entities/counter/" + run + "-keyed",
+          "{\"op\":\"increment\",\"delta\":7}", java.util.Map.of("Idempotency-Key", "op-" + run));
+      assertThat(retry.header("Idempotent-Replayed")).as(retry.toString()).isEqualTo("true");
+      assertThat(Http.get(second.node(1).httpPort(), "/entities/counter/" + run + "-keyed").json().getLong("value")).isEqualTo(7);
     }
   }
 

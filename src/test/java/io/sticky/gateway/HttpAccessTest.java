@@ -12,7 +12,15 @@ import io.sticky.node.StickyNode;
 import io.sticky.testkit.Http;
 import io.sticky.testkit.Http.Response;
 import io.sticky.testkit.TestCluster;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.util.Base64;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +32,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Bearer tokens with roles on the gateway, and the management port, on a real node over real HTTP. */
+/** Bearer tokens (static and JWT) with roles on the gateway, and the management port, on a real node over real HTTP. */
 class HttpAccessTest {
   private static final String READER = "reader-token-0123456789";
   private static final String WRITER = "writer-token-0123456789";
@@ -42,12 +50,86 @@ class HttpAccessTest {
     Path tokens = Files.writeString(dir.resolve("tokens"), "# token role[,role]\n" + READER + " read\n" + WRITER + " write\n\n"
         + ADMIN + " admin\n" + ALL + " read,write,admin\n");
     managementPort = FreePorts.onLoopback(1).get(0);
+    KeyPair issuerKeys = rsaKeys();
+    Path issuerPublicKey = Files.writeString(dir.resolve("issuer.pem"), pem("PUBLIC KEY", issuerKeys.getPublic().getEncoded()));
     cluster = TestCluster.start(1, List.of(EntityType.of(CounterEntity.TYPE, CounterEntity::new)), o -> {
-      o.getGateway().setTokensFile(tokens.toString()).setManagementPort(managementPort);
+      o.getGateway().setTokensFile(tokens.toString()).setManagementPort(managementPort)
+          .setJwtKeyFiles(List.of(issuerPublicKey.toString())).setJwtIssuer(ISSUER).setJwtAudience(AUDIENCE);
       return o;
     });
     StickyNode node = cluster.node(0);
     port = node.httpPort();
+    issuer = signer(issuerKeys);
+    impostor = signer(rsaKeys());
+  }
+
+  // ---------------------------------------------------------------- JWTs
+
+  private static final String ISSUER = "https://issuer.example";
+  private static final String AUDIENCE = "sticky";
+  /** Signs with the key the node trusts, and with one it does not. */
+  private static JWTAuth issuer;
+  private static JWTAuth impostor;
+
+  private static KeyPair rsaKeys() {
+    try {
+      KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+      generator.initialize(2048);
+      return generator.generateKeyPair();
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String pem(String kind, byte[] der) {
+    return "-----BEGIN " + kind + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der) + "\n-----END " + kind + "-----\n";
+  }
+
+  private static JWTAuth signer(KeyPair keys) {
+    return JWTAuth.create(cluster.node(0).vertx(), new JWTAuthOptions()
+        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("RS256").setBuffer(pem("PRIVATE KEY", keys.getPrivate().getEncoded())))
+        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("RS256").setBuffer(pem("PUBLIC KEY", keys.getPublic().getEncoded()))));
+  }
+
+  private static String jwt(JWTAuth signer, JsonObject claims, String iss, String aud, Integer expiresInSeconds) {
+    JWTOptions options = new JWTOptions().setAlgorithm("RS256").setIssuer(iss).setAudience(List.of(aud));
+    if (expiresInSeconds != null) {
+      options.setExpiresInSeconds(expiresInSeconds);
+    }
+    return signer.generateToken(claims, options);
+  }
+
+  private static JsonObject roles(String... roles) {
+    return new JsonObject().put("sub", "alice").put("roles", new JsonArray(List.of(roles)));
+  }
+
+  @Test
+  void aSignedUnexpiredJwtWithTheRoleIsAcceptedAndAnyOtherIsRefused() {
+    String writer = jwt(issuer, roles("write"), ISSUER, AUDIENCE, 60);
+    Response accepted = increment("jwt", writer);
+    assertThat(accepted.status()).as(accepted.toString()).isEqualTo(200);
+    assertThat(Http.get(port, "/entities/counter/jwt", bearer(writer)).status()).as("write does not imply read").isEqualTo(403);
+    String scoped = jwt(issuer, new JsonObject().put("sub", "bob").put("scope", "read other"), ISSUER, AUDIENCE, 60);
+    assertThat(Http.get(port, "/entities/counter/jwt", bearer(scoped)).status()).as("roles from scope").isEqualTo(200);
+
+    Map<String, String> refused = new java.util.LinkedHashMap<>();
+    refused.put("another key", jwt(impostor, roles("write"), ISSUER, AUDIENCE, 60));
+    refused.put("expired", jwt(issuer, roles("write"), ISSUER, AUDIENCE, -300));
+    refused.put("never expires", jwt(issuer, roles("write"), ISSUER, AUDIENCE, null));
+    refused.put("another issuer", jwt(issuer, roles("write"), "https://elsewhere.example", AUDIENCE, 60));
+    refused.put("another audience", jwt(issuer, roles("write"), ISSUER, "someone-else", 60));
+    String tampered = jwt(issuer, roles("read"), ISSUER, AUDIENCE, 60);
+    String[] parts = tampered.split("\\.");
+    refused.put("tampered", parts[0] + "." + Base64.getUrlEncoder().withoutPadding()
+        .encodeToString(roles("write", "admin").put("iss", ISSUER).put("aud", AUDIENCE).put("exp", 4_000_000_000L).encode().getBytes()) + "." + parts[2]);
+    long before = Http.get(port, "/entities/counter/jwt", bearer(READER)).json().getLong("value");
+    refused.forEach((why, token) -> {
+      Response r = increment("jwt", token);
+      assertThat(r.status()).as(why).isEqualTo(401);
+      assertThat(r.header("Content-Type")).as(why).startsWith(Problem.CONTENT_TYPE);
+    });
+    assertThat(Http.get(port, "/entities/counter/jwt", bearer(READER)).json().getLong("value")).as("nothing applied")
+        .isEqualTo(before);
   }
 
   @AfterAll
@@ -60,7 +142,11 @@ class HttpAccessTest {
   }
 
   private static Response increment(String token) {
-    return Http.post("http://127.0.0.1:" + port + "/entities/counter/guarded", "{\"op\":\"increment\"}",
+    return increment("guarded", token);
+  }
+
+  private static Response increment(String id, String token) {
+    return Http.post("http://127.0.0.1:" + port + "/entities/counter/" + id, "{\"op\":\"increment\"}",
         token == null ? Map.of() : bearer(token));
   }
 
