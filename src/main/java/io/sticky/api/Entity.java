@@ -108,20 +108,10 @@ public abstract class Entity<S> extends VerticleBase {
   private boolean replaying;
   /** Keys whose handler has not completed (one that outlived its ask timeout, typically): a retry must wait. */
   private java.util.Set<String> keysInFlight;
-  /** Durable reminders, stored with the state; null until the entity has or had one. */
-  private Reminders reminders;
-  /**
-   * Tells the region's reminder index when this entity is next due ({@link Long#MAX_VALUE}: never) and the
-   * names of its reminders; null: no index.
-   */
+  /** Durable reminders at run time; null until the entity has or had one, or the index woke it. */
+  private EntityReminders reminders;
+  /** The region's reminder index (see {@link #attachReminderIndex}); null: none. */
   private java.util.function.BiFunction<Long, List<String>, Future<Void>> reminderIndex;
-  /** What the index was last told (MIN_VALUE: unknown, so the next sync tells it). */
-  private long indexedDue = Long.MIN_VALUE;
-  private List<String> indexedNames = List.of();
-  /** Woken by the index: tell it what is due after loading, even if nothing is (a stale entry goes). */
-  private boolean wokenForReminder;
-  private long reminderTimer = -1;
-  private java.util.Set<String> remindersQueued;
 
   /**
    * What a stopped entity leaves behind: its state for the next home ({@code null} if the next home must load
@@ -270,28 +260,24 @@ public abstract class Entity<S> extends VerticleBase {
       throw new EntityException(StickyError.ENTITY_FAILED, typeName + " keeps its state only in memory (store none):"
           + " reminders need a state store");
     }
-    if (reminders == null) {
-      reminders = new Reminders();
-    }
-    if (reminders.get(name) == null && reminders.size() >= MAX_REMINDERS) {
-      throw new IllegalStateException(typeName + "/" + id + " has " + MAX_REMINDERS + " reminders already");
-    }
-    reminders.put(new Reminder(name, message.copy(), System.currentTimeMillis() + dueInMs, periodMs, 0));
-    scheduleReminders();
+    reminders().register(name, dueInMs, periodMs, message);
   }
 
   /** Cancels a reminder (durable as registration is); true if there was one of that name. */
   protected final boolean cancelReminder(String name) {
-    boolean had = reminders != null && reminders.remove(name);
-    if (had) {
-      scheduleReminders();
-    }
-    return had;
+    return reminders != null && reminders.cancel(name);
   }
 
   /** The names of this entity's reminders. */
   protected final java.util.Set<String> reminderNames() {
     return reminders == null ? java.util.Set.of() : reminders.names();
+  }
+
+  private EntityReminders reminders() {
+    if (reminders == null) {
+      reminders = new EntityReminders(this, reminderIndex, false);
+    }
+    return reminders;
   }
 
   /**
@@ -388,9 +374,8 @@ public abstract class Entity<S> extends VerticleBase {
       timers.values().forEach(vertx::cancelTimer);
       timers.clear();
     }
-    if (reminderTimer >= 0) {
-      vertx.cancelTimer(reminderTimer); // reminders stay in the state: the next instance (or the index) picks them up
-      reminderTimer = -1;
+    if (reminders != null) {
+      reminders.cancelTimer();
     }
   }
 
@@ -473,10 +458,7 @@ public abstract class Entity<S> extends VerticleBase {
     } else {
       loaded = Future.succeededFuture(fresh());
     }
-    return loaded.compose(v -> onActivate()).compose(v -> {
-      scheduleReminders();
-      return wokenForReminder || (reminders != null && reminders.size() > 0) ? syncReminderIndex() : Future.succeededFuture();
-    });
+    return loaded.compose(v -> onActivate()).compose(v -> reminders == null ? Future.succeededFuture() : reminders.activated());
   }
 
   private Void fresh() {
@@ -498,8 +480,7 @@ public abstract class Entity<S> extends VerticleBase {
     }
     io.vertx.core.json.JsonArray due = runtime == null ? null : runtime.getJsonArray("reminders");
     if (due != null) {
-      reminders = new Reminders();
-      reminders.restore(due);
+      reminders().restore(due);
     }
     int current = stateSchemaVersion();
     boolean migrated = false;
@@ -674,7 +655,7 @@ public abstract class Entity<S> extends VerticleBase {
     cancelAllTimers();
     List<Delivery> unprocessed = new ArrayList<>();
     for (Delivery d : mailbox) {
-      if (!(d instanceof TimerTick) && !(d instanceof ReminderTick)) {
+      if (!(d instanceof TimerTick) && !EntityReminders.isTick(d)) {
         unprocessed.add(d); // ticks die with the instance (reminders are in its state); everything else goes to the next one
       }
     }
@@ -870,143 +851,6 @@ public abstract class Entity<S> extends VerticleBase {
     context.runOnContext(v -> fence(reason));
   }
 
-  // ---------------------------------------------------------------- reminder delivery
-
-  /** One timer for the earliest reminder; when it fires, every due reminder is queued in the mailbox. */
-  private void scheduleReminders() {
-    if (reminderTimer >= 0) {
-      vertx.cancelTimer(reminderTimer);
-      reminderTimer = -1;
-    }
-    if (reminders == null || stopping != null || stopStarted || fenced || context == null) {
-      return;
-    }
-    long next = reminders.earliestAttempt();
-    if (next == Long.MAX_VALUE) {
-      return;
-    }
-    reminderTimer = vertx.setTimer(Math.max(1, next - System.currentTimeMillis()), t -> {
-      reminderTimer = -1;
-      queueDueReminders();
-    });
-  }
-
-  private void queueDueReminders() {
-    if (stopping != null || stopStarted || fenced) {
-      return;
-    }
-    if (remindersQueued == null) {
-      remindersQueued = new java.util.HashSet<>();
-    }
-    for (String name : reminders.due(System.currentTimeMillis())) {
-      if (mailbox.size() >= mailboxCapacity) {
-        log.warn("{}/{}: mailbox full, reminder {} waits", typeName, id, name);
-        reminderTimer = vertx.setTimer(Reminders.FIRST_RETRY_MS, t -> {
-          reminderTimer = -1;
-          queueDueReminders();
-        });
-        break;
-      }
-      if (remindersQueued.add(name)) {
-        mailbox.add(new ReminderTick(this, name));
-      }
-    }
-    drain();
-  }
-
-  /**
-   * Delivers a due reminder: the attempt is stored first (so a delivery cut short by a crash is seen as a retry),
-   * then {@link #onReminder} runs, then its outcome (done, next period, or retry later) is stored with the state.
-   */
-  private Future<JsonObject> fireReminder(String name) {
-    remindersQueued.remove(name);
-    Reminder due = reminders.get(name);
-    if (due == null || reminders.nextAttemptAt(due) > System.currentTimeMillis()) {
-      scheduleReminders(); // cancelled or re-registered since it was queued
-      return Future.succeededFuture(null);
-    }
-    Reminder firing = reminders.starting(name);
-    Future<Void> counted = store == null ? Future.succeededFuture() : persist(true);
-    Future<JsonObject> handled = counted.compose(v -> {
-      Future<JsonObject> f;
-      try {
-        f = onReminder(firing);
-      } catch (Throwable t) {
-        f = Future.failedFuture(t);
-      }
-      if (f == null) {
-        f = Future.failedFuture(new IllegalStateException("onReminder() returned null"));
-      }
-      return f.isComplete() ? f : here(f);
-    });
-    return handled.transform(ar -> {
-      if (fenced) {
-        return Future.failedFuture(ar.failed() ? ar.cause() : new IllegalStateException("fenced"));
-      }
-      if (ar.succeeded()) {
-        reminders.delivered(firing, System.currentTimeMillis());
-      } else {
-        log.warn("{}/{}: reminder {} failed (attempt {}); it is delivered again later: {}", typeName, id, name,
-            firing.attempt(), ar.cause().toString());
-        reminders.failed(firing, System.currentTimeMillis());
-      }
-      Future<Void> stored = store == null ? Future.succeededFuture() : persist(true);
-      return stored.compose(v -> syncReminderIndex()).map(v -> ar.succeeded() ? ar.result() : null);
-    }).onComplete(ar -> scheduleReminders());
-  }
-
-  /** Tells the region's index when this entity is next due, if that changed; a failure only logs (retried later). */
-  private Future<Void> syncReminderIndex() {
-    if (reminderIndex == null) {
-      return Future.succeededFuture();
-    }
-    long due = reminders == null ? Long.MAX_VALUE : reminders.earliestDue();
-    List<String> names = reminders == null ? List.of() : List.copyOf(reminders.names());
-    if (due == indexedDue && names.equals(indexedNames) && !wokenForReminder) {
-      return Future.succeededFuture();
-    }
-    wokenForReminder = false;
-    return here(reminderIndex.apply(due, names)).transform(ar -> {
-      if (ar.succeeded()) {
-        indexedDue = due;
-        indexedNames = names;
-      } else {
-        log.warn("{}/{}: the reminder index was not updated ({}); retried on the next change", typeName, id, ar.cause().getMessage());
-      }
-      return Future.succeededFuture();
-    });
-  }
-
-  /** A due reminder in the mailbox; its delivery's outcome is only logged. */
-  private static final class ReminderTick implements Delivery {
-    private final Entity<?> owner;
-    private final String name;
-
-    ReminderTick(Entity<?> owner, String name) {
-      this.owner = owner;
-      this.name = name;
-    }
-
-    @Override
-    public String kind() {
-      return EntityAddress.KIND_ASK;
-    }
-
-    @Override
-    public JsonObject body() {
-      return null;
-    }
-
-    @Override
-    public void reply(JsonObject reply) {
-    }
-
-    @Override
-    public void fail(StickyError error, String detail) {
-      log.debug("{}/{}: reminder {} not delivered now: {} {}", owner.typeName, owner.id, name, error, detail);
-    }
-  }
-
   /**
    * Runtime contract: the region's reminder index, told when this entity is next due (epoch ms, or
    * {@link Long#MAX_VALUE} for never), so that it can activate the entity then, and its reminders' names (for
@@ -1015,7 +859,54 @@ public abstract class Entity<S> extends VerticleBase {
    */
   public final void attachReminderIndex(java.util.function.BiFunction<Long, List<String>, Future<Void>> index, boolean woken) {
     this.reminderIndex = index;
-    this.wokenForReminder = woken;
+    if (woken) {
+      reminders = new EntityReminders(this, index, true);
+    }
+  }
+
+  // ---------------------------------------------------------------- for EntityReminders
+
+  String label() {
+    return typeName + "/" + id;
+  }
+
+  Vertx runtimeVertx() {
+    return vertx;
+  }
+
+  Context runtimeContext() {
+    return context;
+  }
+
+  /** Stopping or fenced: takes nothing more. */
+  boolean retired() {
+    return stopping != null || stopStarted || fenced;
+  }
+
+  boolean fenced() {
+    return fenced;
+  }
+
+  /** Queues a delivery in the mailbox unless it is full (then false); {@link #drainMailbox} runs it. */
+  boolean enqueue(Delivery delivery) {
+    if (mailbox.size() >= mailboxCapacity) {
+      return false;
+    }
+    mailbox.add(delivery);
+    return true;
+  }
+
+  void drainMailbox() {
+    drain();
+  }
+
+  /** Writes what changed now (none without a store); a failure fences this instance. */
+  Future<Void> persistNow() {
+    return store == null ? Future.succeededFuture() : persist(true);
+  }
+
+  <T> Future<T> onOwnContext(Future<T> future) {
+    return here(future);
   }
 
   /** A future from elsewhere (store client, hook), completed back on this entity's context. */
@@ -1126,8 +1017,8 @@ public abstract class Entity<S> extends VerticleBase {
       if (EntityAddress.KIND_VIEW.equals(delivery.kind())) {
         return Future.succeededFuture(view());
       }
-      if (delivery instanceof ReminderTick tick) {
-        return fireReminder(tick.name);
+      if (EntityReminders.isTick(delivery)) {
+        return reminders.fire(delivery);
       }
       String key = appliedKeys == null ? null : delivery.idempotencyKey();
       String fingerprint = null;
@@ -1172,7 +1063,7 @@ public abstract class Entity<S> extends VerticleBase {
         });
       }
       Future<JsonObject> done = store == null ? handled : handled.compose(this::afterChange);
-      return reminders == null ? done : done.compose(reply -> syncReminderIndex().map(reply));
+      return reminders == null ? done : done.compose(reply -> reminders.sync().map(reply));
     } catch (Throwable t) {
       return Future.failedFuture(t);
     }
