@@ -8,6 +8,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -98,14 +99,9 @@ final class ReminderIndex {
       if (value == null || !hosted.contains(shard)) {
         return; // nothing due, or left again meanwhile
       }
-      int n = 0;
-      for (String line : value.split("\n")) {
-        String[] parts = line.split(" ", 3);
-        if (parts.length == 3) {
-          schedule(parts[1], shard, Long.parseLong(parts[0]));
-          n++;
-        }
-      }
+      List<String[]> entries = entries(value);
+      entries.forEach(e -> schedule(e[1], shard, Long.parseLong(e[0])));
+      int n = entries.size();
       log.debug("{} entities of {} shard {} have reminders", n, type, shard);
     }).onFailure(err -> log.warn("could not read the reminder index of {} shard {}: {}", type, shard, err.getMessage()));
   }
@@ -117,13 +113,10 @@ final class ReminderIndex {
   /** One entity's entry: {@code {"names":[..],"nextDueAt":ms}}, or null if it has none. */
   Future<io.vertx.core.json.JsonObject> lookup(String id, int shard) {
     return read(shard).map(value -> {
-      if (value != null) {
-        for (String line : value.split("\n")) {
-          String[] parts = line.split(" ", 3);
-          if (parts.length == 3 && parts[1].equals(id)) {
-            return new io.vertx.core.json.JsonObject().put("names", new io.vertx.core.json.JsonArray(parts[2]))
-                .put("nextDueAt", Long.parseLong(parts[0]));
-          }
+      for (String[] e : entries(value)) {
+        if (e[1].equals(id)) {
+          return new io.vertx.core.json.JsonObject().put("names", new io.vertx.core.json.JsonArray(e[2]))
+              .put("nextDueAt", Long.parseLong(e[0]));
         }
       }
       return null;
@@ -151,6 +144,20 @@ final class ReminderIndex {
       return Future.succeededFuture(found);
     }
     return vertx.executeBlocking(() -> new java.util.HashSet<>(map.keySet()), false); // Hazelcast's keySet blocks
+  }
+
+  /** A shard's entry as {@code [due, id, names]} per entity (null: none). */
+  private static List<String[]> entries(String value) {
+    List<String[]> entries = new java.util.ArrayList<>();
+    if (value != null) {
+      for (String line : value.split("\n")) {
+        String[] parts = line.split(" ", 3);
+        if (parts.length == 3) {
+          entries.add(parts);
+        }
+      }
+    }
+    return entries;
   }
 
   /** Entities waiting for a reminder wake-up (tests, stats). */
@@ -202,12 +209,9 @@ final class ReminderIndex {
     /** The shard's lines with {@code id}'s replaced by {@code line} (or dropped); null when none is left. */
     static String apply(String value, String id, String line) {
       StringBuilder out = new StringBuilder();
-      if (value != null) {
-        for (String other : value.split("\n")) {
-          String[] parts = other.split(" ", 3);
-          if (parts.length == 3 && !parts[1].equals(id)) {
-            out.append(other).append('\n');
-          }
+      for (String[] e : entries(value)) {
+        if (!e[1].equals(id)) {
+          out.append(String.join(" ", e)).append('\n');
         }
       }
       if (line != null) {

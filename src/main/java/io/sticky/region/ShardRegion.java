@@ -779,7 +779,7 @@ public final class ShardRegion extends VerticleBase {
     }
   }
 
-  /** Re-activates a remembered entity without a message, unless it is active already or its shard left. */
+  /** Activates an entity without a message (remembered, or a reminder is due), unless it is active already or its shard left. */
   private void wake(String id, int shard) {
     if (!closing && hosted.containsKey(shard) && !handingOff.contains(shard) && !cells.containsKey(id)) {
       activate(id, shard, null);
@@ -799,11 +799,9 @@ public final class ShardRegion extends VerticleBase {
     if (cells.containsKey(id)) {
       return true;
     }
-    if (!closing && hosted.containsKey(shard) && !handingOff.contains(shard)) {
-      wokenForReminders.add(id);
-      activate(id, shard, null);
-      wokenForReminders.remove(id);
-    }
+    wokenForReminders.add(id);
+    wake(id, shard);
+    wokenForReminders.remove(id);
     return false;
   }
 
