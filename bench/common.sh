@@ -254,3 +254,31 @@ count_blocked() {
     /has been blocked for|[Tt]hread blocked/ { if (from == "" || ($1 >= from && $1 < to)) n++ }
     END { print n + 0 }' "$1"
 }
+
+# Wall clock in the JVM logs' format (logback %d{HH:mm:ss.SSS}, local time).
+tod() { date +%H:%M:%S.%3N; }
+now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
+# The box's CPU counters (jiffies, all cores): "busy total"; busy = user+nice+system+irq+softirq+steal.
+cpu_jiffies() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
+# The JIT compiler threads of the node JVMs: one "tid jiffies" line per C1/C2 compiler thread (utime + stime).
+# On a small box the JIT is a large, changing share of the CPU (bench/README.md, "Results: where the CPU of
+# a move goes"), so each window records it apart from the rest.
+# jit_threads PID...: of these JVMs.
+jit_threads() {
+  local pid t comm
+  for pid in "$@"; do
+    [[ -n $pid ]] || continue
+    for t in /proc/"$pid"/task/*; do
+      { read -r comm <"$t/comm"; } 2>/dev/null || continue
+      [[ $comm == C[12]" CompilerThre"* ]] || continue
+      awk -v id="${t##*/}" '{ sub(/^.*\) /, ""); print id, $12 + $13 }' "$t/stat" 2>/dev/null || true
+    done
+  done
+}
+# jit_pct BEFORE AFTER BOX_JIFFIES: the % of the box (BOX_JIFFIES: all cores' jiffies in between, from
+# cpu_jiffies) the compiler threads used between two jit_threads snapshots (threads that started in between
+# count from 0; one that ended in between loses its last part)
+jit_pct() {
+  printf '%s\n--\n%s\n' "$1" "$2" | awk -v total="$3" '$1 == "--" { s = 1; next } !s { a[$1] = $2; next }
+    NF == 2 { d += $2 - (($1 in a) ? a[$1] : 0) } END { print (total > 0 ? int(d * 100 / total) : 0) }'
+}

@@ -101,33 +101,6 @@ OUT=bench/results/rebalance-$STAMP
 
 # shellcheck source=bench/common.sh
 source bench/common.sh
-# Wall clock in the JVM logs' format (logback %d{HH:mm:ss.SSS}, local time).
-tod() { date +%H:%M:%S.%3N; }
-now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
-# The box's CPU counters (jiffies, all cores): "busy total"; busy = user+nice+system+irq+softirq+steal.
-cpu_jiffies() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
-# The JIT compiler threads of the node JVMs: one "tid jiffies" line per C1/C2 compiler thread (utime + stime).
-# On a small box the JIT is a large, changing share of the CPU (bench/README.md, "Results: where the CPU of
-# a move goes"), so each window records it apart from the rest.
-jit_threads() {
-  local pid t comm
-  for pid in "${NODE_PID[@]}"; do
-    [[ -n $pid ]] || continue
-    for t in /proc/"$pid"/task/*; do
-      { read -r comm <"$t/comm"; } 2>/dev/null || continue
-      [[ $comm == C[12]" CompilerThre"* ]] || continue
-      awk -v id="${t##*/}" '{ sub(/^.*\) /, ""); print id, $12 + $13 }' "$t/stat" 2>/dev/null || true
-    done
-  done
-}
-# jit_pct BEFORE AFTER BOX_JIFFIES: the % of the box (BOX_JIFFIES: all cores' jiffies in between, from
-# cpu_jiffies) the compiler threads used between two jit_threads snapshots (threads that started in between
-# count from 0; one that ended in between loses its last part)
-jit_pct() {
-  printf '%s\n--\n%s\n' "$1" "$2" | awk -v total="$3" '$1 == "--" { s = 1; next } !s { a[$1] = $2; next }
-    NF == 2 { d += $2 - (($1 in a) ? a[$1] : 0) } END { print (total > 0 ? int(d * 100 / total) : 0) }'
-}
-
 # ---------------------------------------------------------------- prerequisites
 require_tools rebalance.sh
 if [[ $PROBE == 1 ]] && ! command -v python3 >/dev/null; then
@@ -329,9 +302,9 @@ WARMUP_JIT_LINE=""
 if ((WARMUP_JIT_BELOW > 0)); then
   extra=0; k=0
   while :; do
-    jw0=$(jit_threads); read -r _ tw0 < <(cpu_jiffies)
+    jw0=$(jit_threads "${NODE_PID[@]}"); read -r _ tw0 < <(cpu_jiffies)
     run_wrk "warmup-jit$k" "$TARGET" 10 1 quiet
-    read -r _ tw1 < <(cpu_jiffies); jw1=$(jit_threads)
+    read -r _ tw1 < <(cpu_jiffies); jw1=$(jit_threads "${NODE_PID[@]}")
     jit_share=$(jit_pct "$jw0" "$jw1" $((tw1 - tw0)))
     extra=$((extra + 10)); k=$((k + 1))
     log "extra warm-up $k (10 s): the JIT used ${jit_share}% of the box"
@@ -373,9 +346,9 @@ for ((w = 0; w < NWIN; w++)); do
     HELPER_PIDS+=($!)
     log "t=$(awk -v m="$el" 'BEGIN { printf "%.1f", m / 1000 }')s: sent SIGTERM to node $LEAVER (pid ${NODE_PID[LI]})"
   fi
-  jit0=$(jit_threads); ws=$(tod); read -r cb0 ct0 < <(cpu_jiffies)
+  jit0=$(jit_threads "${NODE_PID[@]}"); ws=$(tod); read -r cb0 ct0 < <(cpu_jiffies)
   run_wrk "$(printf 'win%02d' "$w")" "$TARGET" "$WINDOW" "$COUNT_STATUS" quiet
-  read -r cb1 ct1 < <(cpu_jiffies); jit1=$(jit_threads)
+  read -r cb1 ct1 < <(cpu_jiffies); jit1=$(jit_threads "${NODE_PID[@]}")
   # the box's CPU use in the window (%, all cores): how close to saturation the window ran
   cpu=$(((cb1 - cb0) * 100 / (ct1 > ct0 ? ct1 - ct0 : 1)))
   # of that, the node JVMs' JIT compiler threads (same unit: % of the whole box)

@@ -83,6 +83,8 @@ public abstract class Entity<S> extends VerticleBase {
 
   // Persistence: all on this verticle's context.
   private StateStore store;
+  /** Why a new entity (no stored state) may not be created now, or null (see {@link #refuseCreationWhen}). */
+  private java.util.function.Supplier<String> creationRefusal = () -> null;
   private WritePolicy writePolicy = EntityTypeOptions.DEFAULT_WRITE_POLICY;
   private long writeBehindDelayMs = EntityTypeOptions.DEFAULT_WRITE_BEHIND_DELAY_MS;
   private boolean startFreshOnStateLoss = EntityTypeOptions.DEFAULT_START_FRESH_ON_STATE_LOSS;
@@ -452,8 +454,12 @@ public abstract class Entity<S> extends VerticleBase {
               "state store " + store.name() + " could not load " + typeName + "/" + id + ": " + ar.cause().getMessage() + "; retry"));
         }
         StoredState stored = ar.result();
-        return Future.succeededFuture(stored == null ? fresh()
-            : apply(stored.version(), stored.schemaVersion(), stored.data(), false, stored.meta()));
+        if (stored == null) {
+          String refused = creationRefusal.get();
+          return refused == null ? Future.succeededFuture(fresh())
+              : Future.failedFuture(new EntityException(StickyError.ENTITY_LIMIT, refused + "; not applied"));
+        }
+        return Future.succeededFuture(apply(stored.version(), stored.schemaVersion(), stored.data(), false, stored.meta()));
       });
     } else {
       loaded = Future.succeededFuture(fresh());
@@ -943,6 +949,14 @@ public abstract class Entity<S> extends VerticleBase {
     this.store = store;
     this.epoch = epoch;
     this.onFenced = Objects.requireNonNull(onFenced);
+  }
+
+  /**
+   * Runtime contract: asked when the store holds no state for this entity, so it would be created; a non-null
+   * answer refuses the activation with {@link StickyError#ENTITY_LIMIT} and that detail.
+   */
+  public final void refuseCreationWhen(java.util.function.Supplier<String> refusal) {
+    this.creationRefusal = refusal;
   }
 
   /**

@@ -50,6 +50,14 @@ public class EntityTypeOptions {
   public static final int DEFAULT_IDEMPOTENCY_KEYS = 100;
   /** How long an applied key is remembered: a retry later than this is applied again. 24 hours. */
   public static final long DEFAULT_IDEMPOTENCY_RETENTION_MS = 86_400_000;
+  /**
+   * Entities of the type with a stored state, cluster-wide; at the limit, an id with no stored state is refused
+   * (507 {@code entity-limit}): clients cannot grow the store without bound by inventing ids. Checked against a
+   * count refreshed every few seconds, so a burst of new ids can overshoot by what arrives in between. 0 = none.
+   */
+  public static final long DEFAULT_MAX_STORED_ENTITIES = 1_000_000;
+  /** How often each node counts the type's stored entities against {@code maxStoredEntities} (one store query). */
+  public static final long DEFAULT_STORED_ENTITIES_CHECK_MS = 5_000;
   /** Entities a region activates per second, at most, because a reminder is due: no thundering herd after a restart. */
   public static final int DEFAULT_REMINDER_ACTIVATIONS_PER_SECOND = 200;
 
@@ -70,6 +78,8 @@ public class EntityTypeOptions {
   private int idempotencyKeys = DEFAULT_IDEMPOTENCY_KEYS;
   private long idempotencyRetentionMs = DEFAULT_IDEMPOTENCY_RETENTION_MS;
   private int reminderActivationsPerSecond = DEFAULT_REMINDER_ACTIVATIONS_PER_SECOND;
+  private long maxStoredEntities = DEFAULT_MAX_STORED_ENTITIES;
+  private long storedEntitiesCheckMs = DEFAULT_STORED_ENTITIES_CHECK_MS;
 
   public EntityTypeOptions() {
   }
@@ -92,6 +102,8 @@ public class EntityTypeOptions {
     this.idempotencyKeys = other.idempotencyKeys;
     this.idempotencyRetentionMs = other.idempotencyRetentionMs;
     this.reminderActivationsPerSecond = other.reminderActivationsPerSecond;
+    this.maxStoredEntities = other.maxStoredEntities;
+    this.storedEntitiesCheckMs = other.storedEntitiesCheckMs;
   }
 
   public EntityTypeOptions(JsonObject json) {
@@ -113,6 +125,8 @@ public class EntityTypeOptions {
     setIdempotencyKeys(json.getInteger("idempotencyKeys", DEFAULT_IDEMPOTENCY_KEYS));
     setIdempotencyRetentionMs(json.getLong("idempotencyRetentionMs", DEFAULT_IDEMPOTENCY_RETENTION_MS));
     setReminderActivationsPerSecond(json.getInteger("reminderActivationsPerSecond", DEFAULT_REMINDER_ACTIVATIONS_PER_SECOND));
+    setMaxStoredEntities(json.getLong("maxStoredEntities", DEFAULT_MAX_STORED_ENTITIES));
+    setStoredEntitiesCheckMs(json.getLong("storedEntitiesCheckMs", DEFAULT_STORED_ENTITIES_CHECK_MS));
   }
 
   public JsonObject toJson() {
@@ -133,7 +147,9 @@ public class EntityTypeOptions {
         .put("rememberActivationsPerSecond", rememberActivationsPerSecond)
         .put("idempotencyKeys", idempotencyKeys)
         .put("idempotencyRetentionMs", idempotencyRetentionMs)
-        .put("reminderActivationsPerSecond", reminderActivationsPerSecond);
+        .put("reminderActivationsPerSecond", reminderActivationsPerSecond)
+        .put("maxStoredEntities", maxStoredEntities)
+        .put("storedEntitiesCheckMs", storedEntitiesCheckMs);
   }
 
   public int getNumberOfShards() {
@@ -222,6 +238,28 @@ public class EntityTypeOptions {
 
   public EntityTypeOptions setMaxActiveEntities(int maxActiveEntities) {
     this.maxActiveEntities = requirePositive("maxActiveEntities", maxActiveEntities);
+    return this;
+  }
+
+  /** Entities with a stored state, cluster-wide, beyond which new ids are refused; 0 = no limit. */
+  public long getMaxStoredEntities() {
+    return maxStoredEntities;
+  }
+
+  public EntityTypeOptions setMaxStoredEntities(long maxStoredEntities) {
+    if (maxStoredEntities < 0) {
+      throw new IllegalArgumentException("maxStoredEntities must be >= 0 (0 = no limit), got " + maxStoredEntities);
+    }
+    this.maxStoredEntities = maxStoredEntities;
+    return this;
+  }
+
+  public long getStoredEntitiesCheckMs() {
+    return storedEntitiesCheckMs;
+  }
+
+  public EntityTypeOptions setStoredEntitiesCheckMs(long storedEntitiesCheckMs) {
+    this.storedEntitiesCheckMs = requirePositive("storedEntitiesCheckMs", storedEntitiesCheckMs);
     return this;
   }
 

@@ -31,6 +31,11 @@ public enum StickyError {
    * names one operation). Not applied.
    */
   IDEMPOTENCY_KEY_REUSED(422, "idempotency-key-reused", "Idempotency key reused"),
+  /**
+   * The entity has no stored state and its type is at its limit of stored entities ({@code maxStoredEntities}):
+   * no new entity of the type is created. Not applied; existing entities still work.
+   */
+  ENTITY_LIMIT(507, "entity-limit", "Entity limit reached"),
   /** The request body is over the configured limit. Not applied. */
   PAYLOAD_TOO_LARGE(413, "payload-too-large", "Request body too large"),
   /** The request body is not JSON. Not applied. */

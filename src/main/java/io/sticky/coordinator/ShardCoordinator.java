@@ -85,6 +85,8 @@ import org.slf4j.LoggerFactory;
 public final class ShardCoordinator extends VerticleBase {
   /** Name of the cluster map holding the allocation table: key {@code type/shard}, value {@code {node, epoch}}. */
   public static final String TABLE = "sticky.allocations";
+  /** Name of the cluster map of drained nodes (key: node id): read by a new coordinator and by readiness. */
+  public static final String DRAINED = "sticky.drained";
   private static final Logger log = LoggerFactory.getLogger(ShardCoordinator.class);
   /** How long a rebalance leaves a shard alone after its hand-off failed. */
   static final long FAILED_MOVE_COOL_DOWN_MS = 5_000;
@@ -98,6 +100,8 @@ public final class ShardCoordinator extends VerticleBase {
    */
   static final long LEAVE_RETRY_PAUSE_MS = 100;
   static final long LEAVE_RETRY_MAX_PAUSE_MS = 2_000;
+  /** Ended hand-offs the coordinator remembers for GET /cluster/handoffs. */
+  static final int RECENT_MOVES = 50;
 
   private final Membership membership;
   private final ShardAllocationStrategy strategy;
@@ -108,8 +112,17 @@ public final class ShardCoordinator extends VerticleBase {
   private final Map<String, String> targets = new HashMap<>();
   /** Shards whose last hand-off failed, by key: not moved again by a rebalance before this time (ms). */
   private final Map<String, Long> coolingDown = new HashMap<>();
+  /** Hand-offs running now, by key (for the console). */
+  private final Map<String, Protocol.Move> runningMoves = new java.util.LinkedHashMap<>();
+  /** The latest hand-offs that ended, newest first, at most {@link #RECENT_MOVES}. */
+  private final java.util.ArrayDeque<Protocol.Move> recentMoves = new java.util.ArrayDeque<>();
   /** Nodes leaving cleanly: they get no new shards. */
   private final Set<String> leaving = new HashSet<>();
+  /** Nodes drained by an operator: they get no new shards, and the rebalance moves theirs off first. */
+  private final Set<String> drained = new HashSet<>();
+  /** Shards an operator moved, by key, with the node they were moved to: the rebalance leaves them there. */
+  private final Map<String, String> pinned = new HashMap<>();
+  private AsyncMap<String, String> drainedMap;
   private long rebalanceTimer = -1;
   /** Paces the hand-offs of rebalances (clean leaves get their own, see handOffAll). */
   private Pace rebalancePace;
@@ -158,7 +171,15 @@ public final class ShardCoordinator extends VerticleBase {
     metrics = StickyMetrics.of(vertx);
     rebalancePace = new Pace(options.getHandOffRatePerSecond());
     unsubscribe = membership.subscribe(vertx, this::onMembershipChange);
-    return vertx.sharedData().<String, String>getAsyncMap(TABLE)
+    return vertx.sharedData().<String, String>getAsyncMap(DRAINED)
+        .compose(map -> {
+          drainedMap = map;
+          return map.keys();
+        })
+        .compose(nodes -> {
+          drained.addAll(nodes);
+          return vertx.sharedData().<String, String>getAsyncMap(TABLE);
+        })
         .compose(map -> {
           table = map;
           return map.entries();
@@ -198,14 +219,14 @@ public final class ShardCoordinator extends VerticleBase {
     CoordinatorState.Recovery recovery = new CoordinatorState.Recovery();
     for (Map.Entry<String, String> e : entries.entrySet()) {
       int slash = e.getKey().lastIndexOf('/');
-      JsonObject value = new JsonObject(e.getValue());
+      TableEntry value = TableEntry.decode(e.getValue());
       String type = e.getKey().substring(0, slash);
       int shard = Integer.parseInt(e.getKey().substring(slash + 1));
-      String node = value.getString("node");
-      long epoch = value.getLong("epoch");
-      String from = value.getString("from");
+      String node = value.node();
+      long epoch = value.epoch();
+      String from = value.from();
       if (from != null && membership.isMember(from)) {
-        recovery.allocation(type, shard, from, value.getLong("fromEpoch")).region(type, from);
+        recovery.allocation(type, shard, from, value.fromEpoch()).region(type, from);
         unfinished.add(new Unfinished(type, shard, from, node, epoch, e.getValue()));
         live++;
         continue;
@@ -227,7 +248,7 @@ public final class ShardCoordinator extends VerticleBase {
     for (Unfinished u : unfinished) {
       log.info("finishing the hand-off of {}/{} from {} to {} at epoch {} that the previous coordinator started",
           u.type(), u.shard(), u.from(), u.to(), u.epoch());
-      runHandOff(u.type(), u.shard(), u.from(), u.to(), u.epoch(), u.entry(), false);
+      runHandOff(u.type(), u.shard(), u.from(), u.to(), u.epoch(), u.entry(), false, "recovery");
     }
     unfinished.clear();
   }
@@ -237,6 +258,10 @@ public final class ShardCoordinator extends VerticleBase {
       state = state.withoutNode(gone);
       leaving.remove(gone);
       joinedAt.remove(gone);
+      if (drained.remove(gone)) {
+        drainedMap.remove(gone);
+      }
+      pinned.values().removeIf(gone::equals);
       proxies.values().forEach(nodes -> nodes.remove(gone));
       log.info("node {} left: its shards are unallocated until next asked for", gone);
     }
@@ -250,7 +275,12 @@ public final class ShardCoordinator extends VerticleBase {
       msg.fail(400, "malformed coordinator message: " + e.getMessage());
       return;
     }
-    // (Java 17: no pattern matching in switch yet.)
+    String refusal = checkSender(msg.headers().get(Headers.CONTROL), command);
+    if (refusal != null) {
+      log.warn("coordinator message {} refused: {}", command.getClass().getSimpleName(), refusal);
+      msg.fail(403, refusal);
+      return;
+    }
     String mismatch = checkShardCount(command);
     if (mismatch != null) {
       log.error(mismatch);
@@ -280,7 +310,25 @@ public final class ShardCoordinator extends VerticleBase {
       msg.reply(Protocol.encode(allocations(a.type())));
     } else if (command instanceof GracefulShutdownReq req) {
       handOffAllOf(req.node()).onComplete(ar -> msg.reply(Protocol.encode(new GracefulShutdownAck(req.node(), ar.succeeded() ? ar.result() : 0))));
+    } else if (command instanceof Protocol.Drain d) {
+      drain(d, msg);
+    } else if (command instanceof Protocol.MoveShard m) {
+      move(m, msg);
+    } else if (command instanceof Protocol.GetMoves) {
+      msg.reply(Protocol.encode(new Protocol.Moves(List.copyOf(runningMoves.values()), List.copyOf(recentMoves))));
     }
+  }
+
+  /** Only members send commands, and a node speaks only for itself (it cannot register, or drain, another). */
+  private String checkSender(String sender, Protocol.CoordinatorCommand command) {
+    if (sender == null || !membership.isMember(sender)) {
+      return "sender " + sender + " is not a member of the cluster";
+    }
+    String speaksFor = command instanceof Register r ? r.node()
+        : command instanceof GetShardHome g ? g.requester()
+        : command instanceof GracefulShutdownReq req ? req.node()
+        : sender;
+    return speaksFor.equals(sender) ? null : "node " + sender + " cannot act for node " + speaksFor;
   }
 
   /** Every node must use the same number of shards for a type, or they would disagree on where ids live. */
@@ -320,7 +368,7 @@ public final class ShardCoordinator extends VerticleBase {
       }
       state = state.withoutNode(current.node());
     }
-    String key = g.type() + "/" + g.shard();
+    String key = TableEntry.key(g.type(), g.shard());
     Future<ShardHome> moving = handOffs.get(key);
     if (moving != null) {
       return moving;
@@ -345,7 +393,7 @@ public final class ShardCoordinator extends VerticleBase {
     Promise<ShardHome> allocation = Promise.promise();
     allocating.put(key, allocation.future());
     allocatingTo.put(key, node);
-    table.put(key, new JsonObject().put("node", node).put("epoch", epoch).encode()).onComplete(ar -> {
+    table.put(key, new TableEntry(node, epoch, null, 0).encode()).onComplete(ar -> {
       allocating.remove(key, allocation.future());
       allocatingTo.remove(key);
       if (ar.failed()) {
@@ -373,7 +421,7 @@ public final class ShardCoordinator extends VerticleBase {
   private Map<String, Set<Integer>> candidates(String type, String except) {
     Map<String, Set<Integer>> planned = new TreeMap<>();
     state.shardsByRegion(type).forEach((node, shards) -> {
-      if (membership.isMember(node) && !leaving.contains(node) && !node.equals(except)) {
+      if (membership.isMember(node) && !leaving.contains(node) && !drained.contains(node) && !node.equals(except)) {
         planned.put(node, new HashSet<>(shards));
       }
     });
@@ -463,19 +511,26 @@ public final class ShardCoordinator extends VerticleBase {
       Map<String, Set<Integer>> current = candidates(type, null);
       // A node that has just joined takes no shards from a rebalance yet (see rebalanceJoinDelayMs).
       current.keySet().removeIf(node -> justJoined(node, now));
-      Set<Integer> shards;
+      // Shards an operator put somewhere stay there: the strategy evens out the others.
+      current.forEach((node, onNode) -> onNode.removeIf(shard -> node.equals(pinned.get(TableEntry.key(type, shard)))));
+      // Drained nodes' shards go first (drained nodes are not candidates, so the strategy does not see them).
+      Set<Integer> shards = new java.util.LinkedHashSet<>();
+      state.allocations(type).forEach((shard, a) -> {
+        if (a.node() != null && drained.contains(a.node()) && membership.isMember(a.node())) {
+          shards.add(shard);
+        }
+      });
       try {
-        shards = strategy.rebalance(current, inProgress);
+        shards.addAll(strategy.rebalance(current, inProgress));
       } catch (RuntimeException e) {
         log.error("rebalance strategy failed for {}", type, e);
-        continue;
       }
       // The window is enforced here too, whatever the strategy returns (a custom one may ignore inProgress).
       int total = current.values().stream().mapToInt(Set::size).sum();
       int window = LeastShardAllocationStrategy.window(options.getRebalanceAbsoluteLimit(), options.getRebalanceRelativeLimit(), total);
       int free = window - inProgress.size();
       for (Integer shard : shards) {
-        String key = type + "/" + shard;
+        String key = TableEntry.key(type, shard);
         String from = state.home(type, shard);
         if (free <= 0) {
           break;
@@ -485,7 +540,7 @@ public final class ShardCoordinator extends VerticleBase {
             return;
           }
           free--;
-          handOff(type, shard, from, node -> !justJoined(node, now)).onComplete(ar -> {
+          handOff(type, shard, from, node -> !justJoined(node, now), drained.contains(from) ? "drain" : "rebalance").onComplete(ar -> {
             if (ar.failed()) {
               coolingDown.put(key, System.currentTimeMillis() + FAILED_MOVE_COOL_DOWN_MS);
             }
@@ -494,6 +549,115 @@ public final class ShardCoordinator extends VerticleBase {
         }
       }
     }
+  }
+
+  // ---------------------------------------------------------------- operator actions: drain and move
+
+  /**
+   * Drains a node (its shards move off it, paced like a rebalance; it gets no new ones) or undrains it. Refused
+   * (409) for a node that is leaving, or whose region is the last of a type that could take its shards.
+   */
+  private void drain(Protocol.Drain d, Message<JsonObject> msg) {
+    String node = d.node();
+    if (!membership.isMember(node)) {
+      msg.fail(404, "node " + node + " is not a member of the cluster");
+      return;
+    }
+    if (d.drain() && leaving.contains(node)) {
+      msg.fail(409, "node " + node + " is leaving the cluster; its shards are moving already");
+      return;
+    }
+    if (d.drain() && !drained.contains(node)) {
+      for (String type : state.types()) {
+        if (state.regions(type).contains(node) && candidates(type, node).isEmpty()) {
+          msg.fail(409, "node " + node + " is the only node that can host " + type + ": draining it would leave its shards nowhere to go");
+          return;
+        }
+      }
+    }
+    Future<?> written = d.drain() ? drainedMap.put(node, "drained") : drainedMap.remove(node);
+    written.onComplete(ar -> {
+      if (ar.failed()) {
+        msg.fail(503, "could not record the drain of " + node + ": " + ar.cause().getMessage());
+        return;
+      }
+      if (d.drain() ? drained.add(node) : drained.remove(node)) {
+        log.info("node {} {} by an operator", node, d.drain() ? "drained: its shards move off it" : "undrained: it takes shards again");
+        if (!d.drain()) {
+          joinedAt.put(node, 0L); // at once, as if it had joined long ago
+        }
+        pinned.values().removeIf(node::equals);
+        rebalance();
+      }
+      int hosted = (int) state.types().stream().flatMap(t -> state.allocations(t).values().stream()).filter(a -> node.equals(a.node())).count();
+      msg.reply(Protocol.encode(new Protocol.DrainState(node, drained.contains(node), hosted)));
+    });
+  }
+
+  /**
+   * Moves one shard to a chosen node: refused (404) for an unknown type, shard or node, and (409) when the
+   * shard is moving or already there, or the target is leaving, drained or has no region of the type. Waits
+   * for the rebalance's pace, then runs as any hand-off; the shard is then pinned to the target.
+   */
+  private void move(Protocol.MoveShard m, Message<JsonObject> msg) {
+    String refusal = moveRefusal(m);
+    if (refusal != null) {
+      msg.fail(refusal.startsWith("unknown") ? 404 : 409, refusal);
+      return;
+    }
+    String key = TableEntry.key(m.type(), m.shard());
+    String from = state.home(m.type(), m.shard());
+    Runnable[] start = new Runnable[1];
+    start[0] = () -> {
+      String now = moveRefusal(m);
+      if (now != null) {
+        log.warn("operator move of {} to {} dropped while it waited for its turn: {}", key, m.to(), now);
+        return;
+      }
+      if (!rebalancePace.take(start[0])) {
+        return;
+      }
+      pinned.put(key, m.to());
+      long fromEpoch = state.allocation(m.type(), m.shard()).epoch();
+      String home = state.home(m.type(), m.shard());
+      log.info("operator move of {} from {} to {}", key, home, m.to());
+      runHandOff(m.type(), m.shard(), home, m.to(), fromEpoch + 1, new TableEntry(m.to(), fromEpoch + 1, home, fromEpoch).encode(), true,
+          "move")
+          .onFailure(err -> pinned.remove(key, m.to()));
+    };
+    msg.reply(Protocol.encode(new Protocol.MoveStarted(m.type(), m.shard(), from, m.to())));
+    start[0].run();
+  }
+
+  private String moveRefusal(Protocol.MoveShard m) {
+    Integer shards = shardCounts.get(m.type());
+    if (shards == null || !state.types().contains(m.type())) {
+      return "unknown entity type " + m.type();
+    }
+    if (m.shard() < 0 || m.shard() >= shards) {
+      return "unknown shard " + m.shard() + " of " + m.type() + " (0-" + (shards - 1) + ")";
+    }
+    if (!membership.isMember(m.to())) {
+      return "unknown node " + m.to();
+    }
+    String key = TableEntry.key(m.type(), m.shard());
+    String home = state.home(m.type(), m.shard());
+    if (home == null) {
+      return "shard " + key + " is not allocated (no entity of it was asked for since its node left): nothing to move";
+    }
+    if (handOffs.containsKey(key) || allocating.containsKey(key)) {
+      return "shard " + key + " is moving already";
+    }
+    if (home.equals(m.to())) {
+      return "shard " + key + " is on " + m.to() + " already";
+    }
+    if (leaving.contains(m.to()) || drained.contains(m.to())) {
+      return "node " + m.to() + " is " + (leaving.contains(m.to()) ? "leaving" : "drained") + ": it takes no shards";
+    }
+    if (!state.regions(m.type()).contains(m.to())) {
+      return "node " + m.to() + " hosts no " + m.type() + " (a proxy, or it does not register the type)";
+    }
+    return null;
   }
 
   /** True while a node that joined is within its {@code rebalanceJoinDelayMs}. */
@@ -576,7 +740,7 @@ public final class ShardCoordinator extends VerticleBase {
         String type = item.type();
         int shard = item.shard();
         next[0]++;
-        Future<ShardHome> already = handOffs.get(type + "/" + shard);
+        Future<ShardHome> already = handOffs.get(TableEntry.key(type, shard));
         if (already == null && !node.equals(state.home(type, shard))) {
           continue; // moved off it meanwhile
         }
@@ -584,7 +748,7 @@ public final class ShardCoordinator extends VerticleBase {
           next[0]--;
           return;
         }
-        Future<ShardHome> move = already != null ? already : handOff(type, shard, node, target -> true);
+        Future<ShardHome> move = already != null ? already : handOff(type, shard, node, target -> true, "leave");
         int attempt = attempts.merge(item, 1, Integer::sum);
         running[0]++;
         move.onComplete(ar -> {
@@ -628,14 +792,15 @@ public final class ShardCoordinator extends VerticleBase {
    * The target is chosen now among the nodes {@code eligibleTarget} accepts (a rebalance skips nodes within
    * their join delay), counting the moves already under way where they are going.
    */
-  private Future<ShardHome> handOff(String type, int shard, String from, Predicate<String> eligibleTarget) {
-    String key = type + "/" + shard;
+  private Future<ShardHome> handOff(String type, int shard, String from, Predicate<String> eligibleTarget, String reason) {
+    String key = TableEntry.key(type, shard);
     String target = target(type, shard, from, eligibleTarget);
     if (target == null) {
       return Future.failedFuture("no other region of " + type + " can take " + key);
     }
     long fromEpoch = state.allocation(type, shard).epoch();
-    return runHandOff(type, shard, from, target, fromEpoch + 1, entry(target, fromEpoch + 1, from, fromEpoch), true);
+    return runHandOff(type, shard, from, target, fromEpoch + 1, new TableEntry(target, fromEpoch + 1, from, fromEpoch).encode(), true,
+        reason);
   }
 
   /**
@@ -644,12 +809,16 @@ public final class ShardCoordinator extends VerticleBase {
    * finishing a predecessor's hand-off found it there: {@code writeIntent} false); then {@link #moveShard}.
    * Once done the entry loses its "from", so a later coordinator does not ask the old home again.
    */
-  private Future<ShardHome> runHandOff(String type, int shard, String from, String target, long epoch, String intent, boolean writeIntent) {
-    String key = type + "/" + shard;
+  private Future<ShardHome> runHandOff(String type, int shard, String from, String target, long epoch, String intent, boolean writeIntent,
+                                       String reason) {
+    String key = TableEntry.key(type, shard);
     long started = System.nanoTime();
     Promise<ShardHome> done = Promise.promise();
     handOffs.put(key, done.future());
     targets.put(key, target);
+    Protocol.Move move = new Protocol.Move(type, shard, from, target, reason, System.currentTimeMillis(), 0, 0, "running");
+    runningMoves.put(key, move);
+    int[] entities = {0};
     (writeIntent ? table.put(key, intent) : Future.<Void>succeededFuture())
         .compose(v -> {
           long written = System.nanoTime();
@@ -659,12 +828,19 @@ public final class ShardCoordinator extends VerticleBase {
                 type, shard, from, target, epoch, report.entities(), (System.nanoTime() - started) / 1_000_000,
                 (written - started) / 1_000_000, report.stopMs(), report.hostMs());
             metrics.handOff(type, "ok", System.nanoTime() - started, report.entities());
+            entities[0] = report.entities();
             return new ShardHome(type, shard, target, epoch);
           });
         })
         .onComplete(ar -> {
           handOffs.remove(key, done.future());
           targets.remove(key);
+          runningMoves.remove(key, move);
+          recentMoves.addFirst(new Protocol.Move(type, shard, from, target, reason, move.startedAt(), (System.nanoTime() - started) / 1_000_000,
+              entities[0], ar.succeeded() ? "ok" : "abandoned"));
+          while (recentMoves.size() > RECENT_MOVES) {
+            recentMoves.removeLast();
+          }
           if (ar.succeeded()) {
             done.complete(ar.result());
           } else {
@@ -728,7 +904,7 @@ public final class ShardCoordinator extends VerticleBase {
    * still a member it keeps the shard (it re-hosts it on this ShardHome); otherwise it is allocated afresh.
    */
   private void recoverAbandoned(String type, int shard, String from, String target, long failedEpoch) {
-    String key = type + "/" + shard;
+    String key = TableEntry.key(type, shard);
     if (state.allocation(type, shard).epoch() < failedEpoch) {
       // The next allocation must outrank the failed move's, which the table (and maybe the target) has seen.
       state = state.recovered(type, shard, state.home(type, shard), failedEpoch);
@@ -755,11 +931,11 @@ public final class ShardCoordinator extends VerticleBase {
 
   /** Makes {@code node} the shard's home at a new epoch: state, table (overwriting a failed move's intent), every region. */
   private void settle(String type, int shard, String node) {
-    String key = type + "/" + shard;
+    String key = TableEntry.key(type, shard);
     long epoch = state.nextEpoch(type, shard);
     ShardHome home = new ShardHome(type, shard, node, epoch);
     state = state.moved(type, shard, node, epoch);
-    table.put(key, entry(node, epoch, null, 0))
+    table.put(key, new TableEntry(node, epoch, null, 0).encode())
         .onFailure(err -> log.error("could not record that {} is on {}: {}", key, node, err.getMessage()))
         // Told even if the write failed: the old home must stop buffering (it also asks the coordinator
         // itself after a while). A later coordinator that finds the failed move in the table sends HandOff
@@ -775,26 +951,17 @@ public final class ShardCoordinator extends VerticleBase {
    * writes land in. Not waited for; if lost, the old home answers the next coordinator's ask at once.
    */
   private void markDone(String key, String intent, String target, long epoch) {
-    table.replaceIfPresent(key, intent, entry(target, epoch, null, 0))
+    table.replaceIfPresent(key, intent, new TableEntry(target, epoch, null, 0).encode())
         .onFailure(err -> log.debug("could not mark the hand-off of {} done in the table: {}", key, err.getMessage()));
   }
 
-  /** A table entry: the shard's home and epoch, and during a hand-off the home it is leaving. */
-  private static String entry(String node, long epoch, String from, long fromEpoch) {
-    JsonObject json = new JsonObject().put("node", node).put("epoch", epoch);
-    if (from != null) {
-      json.put("from", from).put("fromEpoch", fromEpoch);
-    }
-    return json.encode();
-  }
-
-  /** ShardHome to every live region of the type but those on the {@code except} nodes. */
   private void addProxy(String type, String node) {
     if (membership.isMember(node)) {
       proxies.computeIfAbsent(type, t -> new LinkedHashSet<>()).add(node);
     }
   }
 
+  /** ShardHome to every live region of the type but those on the {@code except} nodes. */
   private void broadcast(String type, ShardHome home, String... except) {
     List<String> skipped = List.of(except);
     for (String node : liveRegions(type)) {
@@ -815,7 +982,7 @@ public final class ShardCoordinator extends VerticleBase {
    * that is lost only costs that region a hop through the old home, or a question to the coordinator.
    */
   private void tell(String type, String node, ShardHome home) {
-    vertx.eventBus().send(Addresses.region(type, node), Protocol.encode(home), new DeliveryOptions().addHeader(Headers.CONTROL, "1"));
+    vertx.eventBus().send(Addresses.region(type, node), Protocol.encode(home), Headers.control(membership.self(), options.getHandOffTimeoutMs()));
   }
 
   /** Registered regions of the type on nodes that are still members. */
@@ -828,7 +995,7 @@ public final class ShardCoordinator extends VerticleBase {
   }
 
   private Future<JsonObject> control(String type, String node, JsonObject command, long timeoutMs) {
-    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(Headers.CONTROL, "1");
+    DeliveryOptions opts = Headers.control(membership.self(), timeoutMs);
     return vertx.eventBus().<JsonObject>request(Addresses.region(type, node), command, opts).map(m -> m.body());
   }
 

@@ -9,6 +9,8 @@ public class GatewayOptions {
   public static final String DEFAULT_HOST = "0.0.0.0";
   /** Largest accepted request body; larger ones get 413 without being buffered. */
   public static final int DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+  /** How often the HTTPS certificate files are checked for a change (a stat of two files). */
+  public static final long DEFAULT_TLS_RELOAD_CHECK_MS = 10_000;
   /** HTTP server verticle instances (each on its own event loop). */
   public static final int DEFAULT_INSTANCES = 1;
   /** Requests between arrival and response per node; more get a fast 503 with Retry-After. */
@@ -44,6 +46,7 @@ public class GatewayOptions {
   /** PEM certificate chain and private key of the public port: both set, it speaks HTTPS only. */
   private String tlsCertPath;
   private String tlsKeyPath;
+  private long tlsReloadCheckMs = DEFAULT_TLS_RELOAD_CHECK_MS;
 
   public GatewayOptions() {
   }
@@ -67,6 +70,7 @@ public class GatewayOptions {
     idleTimeoutSeconds = json.getInteger("idleTimeoutSeconds", DEFAULT_IDLE_TIMEOUT_SECONDS);
     tlsCertPath = json.getString("tlsCertPath");
     tlsKeyPath = json.getString("tlsKeyPath");
+    tlsReloadCheckMs = json.getLong("tlsReloadCheckMs", DEFAULT_TLS_RELOAD_CHECK_MS);
   }
 
   public JsonObject toJson() {
@@ -74,7 +78,8 @@ public class GatewayOptions {
         .put("tokensFile", tokensFile).put("jwtKeyFiles", new io.vertx.core.json.JsonArray(jwtKeyFiles)).put("jwtAlgorithm", jwtAlgorithm)
         .put("jwtIssuer", jwtIssuer).put("jwtAudience", jwtAudience).put("managementPort", managementPort).put("managementHost", managementHost)
         .put("maxInFlight", maxInFlight).put("requestReadTimeoutMs", requestReadTimeoutMs)
-        .put("idleTimeoutSeconds", idleTimeoutSeconds).put("tlsCertPath", tlsCertPath).put("tlsKeyPath", tlsKeyPath);
+        .put("idleTimeoutSeconds", idleTimeoutSeconds).put("tlsCertPath", tlsCertPath).put("tlsKeyPath", tlsKeyPath)
+        .put("tlsReloadCheckMs", tlsReloadCheckMs);
   }
 
   public int getPort() {
@@ -248,6 +253,16 @@ public class GatewayOptions {
 
   public GatewayOptions setTlsCertPath(String tlsCertPath) {
     this.tlsCertPath = tlsCertPath;
+    return this;
+  }
+
+  /** How often the certificate and key files are checked, and reloaded when changed; 0 = never (default 10 s). */
+  public long getTlsReloadCheckMs() {
+    return tlsReloadCheckMs;
+  }
+
+  public GatewayOptions setTlsReloadCheckMs(long tlsReloadCheckMs) {
+    this.tlsReloadCheckMs = tlsReloadCheckMs;
     return this;
   }
 

@@ -19,6 +19,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -31,6 +32,9 @@ import java.util.Map;
  * GET /cluster/shards[?type=]           the coordinator's allocation, with epochs and entity counts
  * GET /cluster/entities/{type}/{id}     where an entity lives (or would live), without activating it
  * POST /cluster/types/{type}/accept-state-loss   the type's lost states are accepted as gone (its entities start fresh)
+ * GET /cluster/handoffs                hand-offs running now and the latest that ended
+ * POST /cluster/nodes/{node}/drain      move every shard off the node, which stays up and not ready; DELETE undrains
+ * POST /cluster/shards/{type}/{shard}/move   {"to": node}: move one shard there
  * </pre>
  * Regions are asked directly ({@link GetRegionState} in their inbox; for GET /cluster at most every
  * {@value #CLUSTER_VIEW_MAX_AGE_MS} ms, {@code asOf} says when) and the coordinator for the table;
@@ -38,6 +42,8 @@ import java.util.Map;
  */
 final class ManagementRoutes {
   private static final long QUERY_TIMEOUT_MS = 2_000;
+  /** A move's body is {"to": "<node id>"}. */
+  private static final int MOVE_BODY_LIMIT = 4_096;
   /**
    * GET /cluster asks every region of every node; answers younger than this are served again (and callers that
    * arrive while one is being gathered share it), so a flood of calls costs the cluster at most about two
@@ -79,6 +85,76 @@ final class ManagementRoutes {
     router.get("/cluster/shards").handler(this::shards);
     router.get("/cluster/entities/:type/:id").handler(this::entity);
     router.post("/cluster/types/:type/accept-state-loss").handler(this::acceptStateLoss);
+    router.get("/cluster/handoffs").handler(this::handOffs);
+    router.post("/cluster/nodes/:node/drain").handler(ctx -> drain(ctx, true));
+    router.delete("/cluster/nodes/:node/drain").handler(ctx -> drain(ctx, false));
+    router.post("/cluster/shards/:type/:shard/move").handler(BodyHandler.create(false).setBodyLimit(MOVE_BODY_LIMIT)).handler(this::move);
+  }
+
+  private JsonObject numberOfShards() {
+    JsonObject counts = new JsonObject();
+    sticky.typeNames().forEach(type -> counts.put(type, sticky.numberOfShards(type)));
+    return counts;
+  }
+
+  /** The coordinator's running and recent hand-offs. */
+  private void handOffs(RoutingContext ctx) {
+    vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(new Protocol.GetMoves()), Headers.control(sticky.nodeId(), QUERY_TIMEOUT_MS))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            Problem.send(ctx.response(), StickyError.UNAVAILABLE, "the coordinator did not answer: " + ar.cause().getMessage(), ctx.request().path());
+            return;
+          }
+          Protocol.Moves moves = Protocol.decode(ar.result().body(), Protocol.Moves.class);
+          RestGateway.json(ctx, 200, new JsonObject().put("running", new JsonArray(moves.running().stream().map(JsonObject::mapFrom).toList()))
+              .put("recent", new JsonArray(moves.recent().stream().map(JsonObject::mapFrom).toList())));
+        });
+  }
+
+  /** Drains or undrains a node through the coordinator: 202 with the node's state; 404 unknown node, 409 unsafe. */
+  private void drain(RoutingContext ctx, boolean drain) {
+    String node = ctx.pathParam("node");
+    askCoordinator(ctx, new Protocol.Drain(node, drain), Protocol.DrainState.class, (state, reply) -> reply
+        .put("node", state.node()).put("drained", state.drained()).put("shards", state.shards()));
+  }
+
+  /** Moves one shard: 202 once the coordinator accepted the move; 400 bad body, 404 unknown, 409 unsafe. */
+  private void move(RoutingContext ctx) {
+    String type = ctx.pathParam("type");
+    int shard;
+    String to;
+    try {
+      shard = Integer.parseInt(ctx.pathParam("shard"));
+      JsonObject body = ctx.body().asJsonObject();
+      to = body == null ? null : body.getString("to");
+    } catch (RuntimeException e) {
+      Problem.send(ctx.response(), StickyError.BAD_REQUEST, "expected a shard number and a body {\"to\": \"<node id>\"}", ctx.request().path());
+      return;
+    }
+    if (to == null || to.isBlank()) {
+      Problem.send(ctx.response(), StickyError.BAD_REQUEST, "the body must name the target node: {\"to\": \"<node id>\"}", ctx.request().path());
+      return;
+    }
+    askCoordinator(ctx, new Protocol.MoveShard(type, shard, to), Protocol.MoveStarted.class, (started, reply) -> reply
+        .put("type", started.type()).put("shard", started.shard()).put("from", started.from()).put("to", started.to()));
+  }
+
+  /** One operator command to the coordinator; its refusal (404, 409) or silence (503) as problem+json. */
+  private <T extends Record> void askCoordinator(RoutingContext ctx, Protocol.CoordinatorCommand command, Class<T> replyType,
+                                                 java.util.function.BiFunction<T, JsonObject, JsonObject> render) {
+    vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR, Protocol.encode((Record) command), Headers.control(sticky.nodeId(), QUERY_TIMEOUT_MS))
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            RestGateway.json(ctx, 202, render.apply(Protocol.decode(ar.result().body(), replyType), new JsonObject()));
+            return;
+          }
+          int code = ar.cause() instanceof io.vertx.core.eventbus.ReplyException re ? re.failureCode() : 503;
+          if (code == 404 || code == 409) {
+            Problem.send(ctx.response(), code, code == 404 ? "Not found" : "Conflict", ar.cause().getMessage(), ctx.request().path());
+          } else {
+            Problem.send(ctx.response(), StickyError.UNAVAILABLE, "the coordinator did not answer: " + ar.cause().getMessage(), ctx.request().path());
+          }
+        });
   }
 
   /**
@@ -93,7 +169,7 @@ final class ManagementRoutes {
       return;
     }
     List<String> members = sticky.membership().members();
-    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(QUERY_TIMEOUT_MS).addHeader(Headers.CONTROL, "1");
+    DeliveryOptions opts = Headers.control(sticky.nodeId(), QUERY_TIMEOUT_MS);
     List<Future<Protocol.StateLossAccepted>> asks = new ArrayList<>();
     for (String node : members) {
       asks.add(vertx.eventBus().<JsonObject>request(Addresses.region(type, node), Protocol.encode(new Protocol.AcceptStateLoss(type)), opts)
@@ -124,9 +200,11 @@ final class ManagementRoutes {
     List<String> members = membership.members();
     Future<List<RegionState>> states = clusterView(members);
     long asOf = viewStartedAt;
-    states.onComplete(ar -> {
+    Future<java.util.Set<String>> drained = vertx.sharedData().<String, String>getAsyncMap(io.sticky.coordinator.ShardCoordinator.DRAINED)
+        .compose(map -> map.keys()).otherwise(java.util.Set.of());
+    Future.join(states, drained).onComplete(ar -> {
       Map<String, List<RegionState>> byNode = new HashMap<>();
-      ar.result().forEach(s -> byNode.computeIfAbsent(s.node(), n -> new ArrayList<>()).add(s));
+      states.result().forEach(s -> byNode.computeIfAbsent(s.node(), n -> new ArrayList<>()).add(s));
       JsonArray nodes = new JsonArray();
       for (String node : members) {
         JsonObject types = new JsonObject();
@@ -134,7 +212,8 @@ final class ManagementRoutes {
         int active = 0;
         for (RegionState s : byNode.getOrDefault(node, List.of())) {
           types.put(s.type(), new JsonObject().put("shards", s.entitiesByShard().size()).put("activeEntities", s.activeEntities())
-              .put("activations", s.activations()).put("bufferedMessages", s.bufferedMessages()));
+              .put("maxActiveEntities", s.maxActiveEntities()).put("activations", s.activations()).put("bufferedMessages", s.bufferedMessages())
+              .put("traffic", JsonObject.mapFrom(s.traffic() == null ? Protocol.Traffic.NONE : s.traffic())));
           shards += s.entitiesByShard().size();
           active += s.activeEntities();
         }
@@ -144,6 +223,7 @@ final class ManagementRoutes {
             .put("coordinator", node.equals(membership.oldest()))
             .put("self", node.equals(membership.self()))
             .put("reachable", byNode.containsKey(node) || sticky.typeNames().isEmpty())
+            .put("drained", drained.result().contains(node))
             .put("shards", shards)
             .put("activeEntities", active)
             .put("types", types));
@@ -154,6 +234,7 @@ final class ManagementRoutes {
           .put("version", Version.get())
           .put("asOf", asOf)
           .put("types", new JsonArray(new ArrayList<>(sticky.typeNames())))
+          .put("numberOfShards", numberOfShards())
           .put("nodes", nodes));
     });
   }
@@ -225,7 +306,7 @@ final class ManagementRoutes {
   /** The state of every region of every type on the given nodes; unreachable ones are left out. */
   private Future<List<RegionState>> regionStates(List<String> nodes) {
     List<Future<RegionState>> asks = new ArrayList<>();
-    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(QUERY_TIMEOUT_MS).addHeader(Headers.CONTROL, "1");
+    DeliveryOptions opts = Headers.control(sticky.nodeId(), QUERY_TIMEOUT_MS);
     for (String node : nodes) {
       for (String type : sticky.typeNames()) {
         asks.add(vertx.eventBus().<JsonObject>request(Addresses.region(type, node), Protocol.encode(new GetRegionState(type)), opts)

@@ -29,7 +29,7 @@ import java.util.Map;
  *   <li>{@code GET /health/ready}, in this order: {@value #CLUSTER} (Vert.x has joined its cluster; member
  *   count; DOWN while a Hazelcast member that is not a Vert.x node is in it), {@value #QUORUM} (this node reaches a majority of the cluster; see {@code Quorum}), {@value #REGIONS} (every entity type's region is registered with the coordinator),
  *   {@value #STORES} (every state store in use answers a ping within {@value #STORE_PING_TIMEOUT_MS} ms) and
- *   {@value #LEAVING} (no clean leave has started).</li>
+ *   {@value #LEAVING} (no clean leave has started) and {@value #DRAINED} (no operator has drained it).</li>
  * </ul>
  */
 final class NodeHealth {
@@ -38,8 +38,9 @@ final class NodeHealth {
   static final String REGIONS = "regions";
   static final String STORES = "stores";
   static final String LEAVING = "leaving";
+  static final String DRAINED = "drained";
   /** Order of the checks in the body (vertx-health-check's own order is a hash map's). */
-  private static final List<String> ORDER = List.of(CLUSTER, QUORUM, REGIONS, STORES, LEAVING);
+  private static final List<String> ORDER = List.of(CLUSTER, QUORUM, REGIONS, STORES, LEAVING, DRAINED);
   /**
    * How long readiness waits for one store's ping: a dead PostgreSQL makes the node not ready within this,
    * rather than hanging the probe until the orchestrator's own timeout.
@@ -62,7 +63,8 @@ final class NodeHealth {
         .register(QUORUM, CHECK_TIMEOUT_MS, this::quorum)
         .register(REGIONS, CHECK_TIMEOUT_MS, this::regions)
         .register(STORES, STORE_PING_TIMEOUT_MS + CHECK_TIMEOUT_MS, this::stores)
-        .register(LEAVING, CHECK_TIMEOUT_MS, this::leaving);
+        .register(LEAVING, CHECK_TIMEOUT_MS, this::leaving)
+        .register(DRAINED, CHECK_TIMEOUT_MS, this::drained);
   }
 
   void install(Router router) {
@@ -189,5 +191,20 @@ final class NodeHealth {
     result.complete(leaving
         ? Status.KO(new JsonObject().put("detail", "leaving the cluster: shards are being handed off"))
         : Status.OK());
+  }
+
+  /** DOWN while an operator has this node drained (POST /cluster/nodes/{node}/drain): it hosts nothing. */
+  private void drained(Promise<Status> result) {
+    if (!(sticky instanceof StickyImpl impl) || impl.membership() == null) {
+      result.complete(Status.OK());
+      return;
+    }
+    String self = impl.nodeId();
+    vertx.sharedData().<String, String>getAsyncMap(io.sticky.coordinator.ShardCoordinator.DRAINED)
+        .compose(map -> map.get(self))
+        .onComplete(ar -> result.tryComplete(ar.succeeded() && ar.result() != null
+            ? Status.KO(new JsonObject().put("detail", "drained by an operator: its shards are moved off; DELETE /cluster/nodes/" + self
+                + "/drain undrains it"))
+            : Status.OK()));
   }
 }

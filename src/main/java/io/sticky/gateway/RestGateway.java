@@ -72,6 +72,10 @@ public final class RestGateway extends VerticleBase {
   private HttpServer server;
   private HttpServer managementServer;
   private Router router;
+  /** The operator's console (GET /ui), read from the jar at start. */
+  private ConsoleRoutes console;
+  /** Watches the HTTPS certificate files, or null without HTTPS. */
+  private CertificateReloader certificates;
   /** The management port's router, or {@link #router} when there is no management port. */
   private Router management;
   private HttpAccess access = HttpAccess.open();
@@ -92,6 +96,7 @@ public final class RestGateway extends VerticleBase {
     // Read once, off the event loop: the document is static apart from the version, which is this build's.
     return vertx.executeBlocking(() -> {
       access = HttpAccess.create(vertx, options);
+      console = ConsoleRoutes.load();
       return openApiDocument();
     }).compose(this::listen);
   }
@@ -118,6 +123,7 @@ public final class RestGateway extends VerticleBase {
     new NodeHealth(vertx, sticky).install(management);
     management.get("/metrics").handler(metricsHandler());
     management.get("/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json").end(openApi));
+    console.install(management);
     if (impl != null) {
       // The routing table stays on the public port: it is part of the client protocol (docs/routing.md).
       routing = new RoutingRoutes(vertx, impl);
@@ -137,10 +143,29 @@ public final class RestGateway extends VerticleBase {
           .setKeyCertOptions(new PemKeyCertOptions().setCertPath(options.getTlsCertPath()).setKeyPath(options.getTlsKeyPath()));
     }
     server = vertx.createHttpServer(serverOptions);
+    if (options.isTls() && options.getTlsReloadCheckMs() > 0) {
+      certificates = new CertificateReloader(vertx, server, serverOptions.getSslOptions(), options.getTlsCertPath(), options.getTlsKeyPath());
+      certificates.start(options.getTlsReloadCheckMs());
+    }
     Future<HttpServer> managementListening = management == router ? Future.succeededFuture()
         : vertx.createHttpServer(new HttpServerOptions().setHost(options.getManagementHost()).setPort(options.getManagementPort()))
             .requestHandler(management).listen().onSuccess(s -> managementServer = s);
+    server.invalidRequestHandler(RestGateway::invalidRequest);
     return managementListening.compose(m -> server.requestHandler(router).listen()).onSuccess(s -> onListening.accept(s.actualPort()));
+  }
+
+  /**
+   * A request the HTTP decoder could not make sense of (a bad request line or version, headers over the limit):
+   * a problem+json 4xx and the connection closed, rather than Vert.x's bare answer (501 for an unknown version).
+   */
+  private static void invalidRequest(io.vertx.core.http.HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    int status = cause instanceof io.netty.handler.codec.TooLongFrameException
+        ? (String.valueOf(cause.getMessage()).contains("header") ? 431 : 414) : 400;
+    String title = status == 431 ? "Request header fields too large" : status == 414 ? "URI too long" : "Bad request";
+    request.response().putHeader("Connection", "close");
+    Problem.send(request.response(), status, title, "the request is not valid HTTP/1.1 or HTTP/2"
+        + (cause == null ? "" : ": " + cause.getMessage()), "/");
   }
 
   /** The OpenAPI document from the classpath, with {@code info.version} set to this build's version. */
@@ -169,6 +194,9 @@ public final class RestGateway extends VerticleBase {
   public Future<?> stop() {
     if (routing != null) {
       routing.close();
+    }
+    if (certificates != null) {
+      certificates.stop();
     }
     Future<Void> managementStopped = managementServer == null ? Future.succeededFuture() : managementServer.close();
     return server == null ? managementStopped

@@ -165,6 +165,37 @@ public final class StickyMetrics {
     }
   }
 
+  /**
+   * The requests of {@code type} that entered through this node, as {@code sticky_requests_seconds} holds them
+   * (every kind): ok and failed counts, and the ok ones at or under each histogram bound. For the console.
+   */
+  public io.sticky.protocol.Protocol.Traffic traffic(String type) {
+    if (registry == null) {
+      return io.sticky.protocol.Protocol.Traffic.NONE;
+    }
+    long ok = 0;
+    long failed = 0;
+    java.util.TreeMap<Double, Long> okAtOrUnder = new java.util.TreeMap<>();
+    for (Timer t : registry.find("sticky.requests").tag("type", type).timers()) {
+      if ("ok".equals(t.getId().getTag("outcome"))) {
+        ok += t.count();
+        for (io.micrometer.core.instrument.distribution.CountAtBucket b : t.takeSnapshot().histogramCounts()) {
+          okAtOrUnder.merge(b.bucket(TimeUnit.MILLISECONDS), (long) b.count(), Long::sum);
+        }
+      } else {
+        failed += t.count();
+      }
+    }
+    return new io.sticky.protocol.Protocol.Traffic(ok, failed, List.copyOf(okAtOrUnder.keySet()), List.copyOf(okAtOrUnder.values()));
+  }
+
+  /** One reload of the HTTPS certificate after its files changed: {@code ok}, or {@code failed} (the old one kept). */
+  public void tlsReload(String outcome) {
+    if (registry != null) {
+      registry.counter("sticky.tls.reloads", "outcome", outcome).increment();
+    }
+  }
+
   /** One state store call: {@code op} load, write or ping; {@code outcome} ok, conflict or error. */
   public void store(String store, String op, String outcome, long nanos) {
     if (registry == null) {

@@ -1,6 +1,7 @@
 package io.sticky.node;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.config.JavaSerializationFilterConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MultiMapConfig;
@@ -52,6 +53,10 @@ public final class HazelcastConfigs {
   /** How long one DNS lookup of the Kubernetes service may take (Hazelcast's default). */
   static final String KUBERNETES_DNS_TIMEOUT_SECONDS = "5";
 
+  /** Packages whose classes Hazelcast may deserialize with Java serialization (see {@link #create}). */
+  static final java.util.List<String> SERIALIZABLE_PREFIXES = java.util.List.of("io.sticky.", "io.vertx.", "com.hazelcast.",
+      "java.lang.", "java.util.", "java.time.", "java.math.", "java.io.", "[");
+
   private HazelcastConfigs() {
   }
 
@@ -95,6 +100,13 @@ public final class HazelcastConfigs {
       join.getTcpIpConfig().setEnabled(true).setMembers(options.getMembers());
     }
 
+    // Hazelcast deserializes what members send it, and open-source Hazelcast does not authenticate members:
+    // Java serialization only for Sticky's and Vert.x's own classes and plain JDK values, so a crafted object
+    // (a "gadget chain") sent by whoever reaches the cluster port is refused rather than run.
+    // Hazelcast's default allow-list admits all of java* (java.net.URL included), so it is replaced.
+    JavaSerializationFilterConfig filter = new JavaSerializationFilterConfig().setDefaultsDisabled(true);
+    filter.getWhitelist().addPrefixes(SERIALIZABLE_PREFIXES.toArray(String[]::new));
+    cfg.getSerializationConfig().setJavaSerializationFilterConfig(filter);
     cfg.getSerializationConfig().addDataSerializableFactory(HazelcastStateStore.SerializationFactory.FACTORY_ID,
         new HazelcastStateStore.SerializationFactory());
 

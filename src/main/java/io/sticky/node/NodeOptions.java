@@ -39,6 +39,8 @@ public final class NodeOptions {
       new Option("--http-tls-cert", "STICKY_HTTP_TLS_CERT", "(none: plain HTTP)",
           "PEM certificate (chain) for HTTPS on the HTTP port (with --http-tls-key); HTTP/2 through ALPN"),
       new Option("--http-tls-key", "STICKY_HTTP_TLS_KEY", "(none)", "PEM private key that goes with --http-tls-cert"),
+      new Option("--http-tls-reload", "STICKY_HTTP_TLS_RELOAD", GatewayOptions.DEFAULT_TLS_RELOAD_CHECK_MS / 1000 + "s",
+          "how often the HTTPS certificate and key files are checked and, when changed, reloaded without a restart (off = never)"),
       new Option("--http-tokens-file", "STICKY_HTTP_TOKENS_FILE", "(none: no credentials asked)",
           "bearer tokens, one '<token> <role>[,<role>...]' per line (roles read, write, admin); then every route but /health/* needs one"),
       new Option("--http-jwt-keys", "STICKY_HTTP_JWT_KEYS", "(none: no JWTs)",
@@ -59,6 +61,11 @@ public final class NodeOptions {
       new Option("--host", "STICKY_HOST", DEFAULT_HOST, "interface for cluster traffic (Hazelcast and event bus), advertised to other nodes"),
       new Option("--cluster-port", "STICKY_CLUSTER_PORT", Integer.toString(DEFAULT_CLUSTER_PORT), "first Hazelcast port to try (up to +19 if busy)"),
       new Option("--bus-port", "STICKY_BUS_PORT", "0", "event-bus TCP port other nodes connect to (0 = any free port; fix it when nodes sit behind NAT or firewalls)"),
+      new Option("--bus-tls-cert", "STICKY_BUS_TLS_CERT", "(none: plaintext event bus)",
+          "PEM certificate (chain) of this node for mutual TLS on the event bus (with --bus-tls-key and --bus-tls-ca)"),
+      new Option("--bus-tls-key", "STICKY_BUS_TLS_KEY", "(none)", "PEM private key that goes with --bus-tls-cert"),
+      new Option("--bus-tls-ca", "STICKY_BUS_TLS_CA", "(none)",
+          "PEM certificate(s) of the cluster's CA: only peers with a certificate it signed may connect to the event bus, or be connected to"),
       new Option("--members", "STICKY_MEMBERS", "<host>:<cluster-port>..+4", "comma-separated host:port list of members to join through (TCP/IP join, no multicast)"),
       new Option("--max-body-bytes", "STICKY_MAX_BODY_BYTES", Integer.toString(GatewayOptions.DEFAULT_MAX_BODY_BYTES), "largest accepted request body; larger ones get 413"),
       new Option("--http-instances", "STICKY_HTTP_INSTANCES", Integer.toString(GatewayOptions.DEFAULT_INSTANCES), "HTTP server verticle instances"),
@@ -87,6 +94,9 @@ public final class NodeOptions {
   private int clusterPort = DEFAULT_CLUSTER_PORT;
   private int busPort;
   private boolean clusterPortAutoIncrement = true;
+  private String busTlsCert;
+  private String busTlsKey;
+  private String busTlsCa;
   private List<String> members;
   /** Where members and the Kubernetes service came from, to name both when they are set together. */
   private String membersSource;
@@ -159,6 +169,11 @@ public final class NodeOptions {
     if ((o.gateway.getTlsCertPath() == null) != (o.gateway.getTlsKeyPath() == null)) {
       throw new IllegalArgumentException("--http-tls-cert and --http-tls-key go together: set both for HTTPS, or neither");
     }
+    long busTlsFiles = java.util.stream.Stream.of(o.busTlsCert, o.busTlsKey, o.busTlsCa).filter(java.util.Objects::nonNull).count();
+    if (busTlsFiles != 0 && busTlsFiles != 3) {
+      throw new IllegalArgumentException("--bus-tls-cert, --bus-tls-key and --bus-tls-ca go together: set all three for mutual TLS"
+          + " on the event bus, or none");
+    }
     if (o.store.equals("postgres") && o.postgres == null) {
       throw new IllegalArgumentException("--store postgres needs --postgres-uri (or STICKY_POSTGRES_URI)");
     }
@@ -173,122 +188,55 @@ public final class NodeOptions {
     return o;
   }
 
-  private static String httpUrl(String source, String value) {
-    String url = nonBlank(source, value);
-    try {
-      java.net.URI uri = new java.net.URI(url);
-      if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null
-          && (uri.getPath() == null || uri.getPath().isEmpty() || uri.getPath().equals("/")) && uri.getQuery() == null) {
-        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-      }
-    } catch (java.net.URISyntaxException e) {
-      // reported below
-    }
-    throw new IllegalArgumentException(source + " must be an http(s) URL with a host and no path, e.g. http://10.0.0.5:8080; got '"
-        + value + "'");
-  }
-
   private void set(String flag, String value, String source) {
     switch (flag) {
-      case "--http-port" -> gateway.setPort(intValue(source, value, 0, 65535));
-      case "--http-host" -> gateway.setHost(nonBlank(source, value));
-      case "--advertise-http" -> gateway.setAdvertiseUrl(httpUrl(source, value));
-      case "--http-tls-cert" -> gateway.setTlsCertPath(readableFile(source, value));
-      case "--http-tls-key" -> gateway.setTlsKeyPath(readableFile(source, value));
-      case "--http-tokens-file" -> gateway.setTokensFile(nonBlank(source, value));
-      case "--http-jwt-keys" -> gateway.setJwtKeyFiles(java.util.Arrays.stream(nonBlank(source, value).split(","))
-          .map(String::trim).filter(f -> !f.isEmpty()).map(f -> readableFile(source, f)).toList());
-      case "--http-jwt-algorithm" -> gateway.setJwtAlgorithm(nonBlank(source, value));
-      case "--http-jwt-issuer" -> gateway.setJwtIssuer(nonBlank(source, value));
-      case "--http-jwt-audience" -> gateway.setJwtAudience(nonBlank(source, value));
-      case "--http-max-in-flight" -> gateway.setMaxInFlight(intValue(source, value, 1, 1_000_000));
-      case "--http-request-read-timeout" -> gateway.setRequestReadTimeoutMs(boundedMs(source, value, 100, 600_000));
-      case "--http-idle-timeout" -> gateway.setIdleTimeoutSeconds((int) Math.max(1, boundedMs(source, value, 1_000, 3_600_000) / 1000));
-      case "--management-port" -> gateway.setManagementPort(intValue(source, value, 1, 65535));
-      case "--management-host" -> gateway.setManagementHost(nonBlank(source, value));
-      case "--cluster-name" -> clusterName = nonBlank(source, value);
-      case "--host" -> host = nonBlank(source, value);
-      case "--cluster-port" -> clusterPort = intValue(source, value, 1, 65535);
-      case "--bus-port" -> busPort = intValue(source, value, 0, 65535);
+      case "--http-port" -> gateway.setPort(OptionValues.intValue(source, value, 0, 65535));
+      case "--http-host" -> gateway.setHost(OptionValues.nonBlank(source, value));
+      case "--advertise-http" -> gateway.setAdvertiseUrl(OptionValues.httpUrl(source, value));
+      case "--http-tls-cert" -> gateway.setTlsCertPath(OptionValues.readableFile(source, value));
+      case "--http-tls-key" -> gateway.setTlsKeyPath(OptionValues.readableFile(source, value));
+      case "--http-tls-reload" -> gateway.setTlsReloadCheckMs(OptionValues.durationMs(source, value));
+      case "--http-tokens-file" -> gateway.setTokensFile(OptionValues.nonBlank(source, value));
+      case "--http-jwt-keys" -> gateway.setJwtKeyFiles(java.util.Arrays.stream(OptionValues.nonBlank(source, value).split(","))
+          .map(String::trim).filter(f -> !f.isEmpty()).map(f -> OptionValues.readableFile(source, f)).toList());
+      case "--http-jwt-algorithm" -> gateway.setJwtAlgorithm(OptionValues.nonBlank(source, value));
+      case "--http-jwt-issuer" -> gateway.setJwtIssuer(OptionValues.nonBlank(source, value));
+      case "--http-jwt-audience" -> gateway.setJwtAudience(OptionValues.nonBlank(source, value));
+      case "--http-max-in-flight" -> gateway.setMaxInFlight(OptionValues.intValue(source, value, 1, 1_000_000));
+      case "--http-request-read-timeout" -> gateway.setRequestReadTimeoutMs(OptionValues.boundedMs(source, value, 100, 600_000));
+      case "--http-idle-timeout" -> gateway.setIdleTimeoutSeconds((int) Math.max(1, OptionValues.boundedMs(source, value, 1_000, 3_600_000) / 1000));
+      case "--management-port" -> gateway.setManagementPort(OptionValues.intValue(source, value, 1, 65535));
+      case "--management-host" -> gateway.setManagementHost(OptionValues.nonBlank(source, value));
+      case "--cluster-name" -> clusterName = OptionValues.nonBlank(source, value);
+      case "--host" -> host = OptionValues.nonBlank(source, value);
+      case "--cluster-port" -> clusterPort = OptionValues.intValue(source, value, 1, 65535);
+      case "--bus-port" -> busPort = OptionValues.intValue(source, value, 0, 65535);
+      case "--bus-tls-cert" -> busTlsCert = OptionValues.readableFile(source, value);
+      case "--bus-tls-key" -> busTlsKey = OptionValues.readableFile(source, value);
+      case "--bus-tls-ca" -> busTlsCa = OptionValues.readableFile(source, value);
       case "--members" -> {
-        members = parseMembers(source, value);
+        members = OptionValues.parseMembers(source, value);
         membersSource = source;
       }
       case "--kubernetes-service-dns" -> {
-        kubernetesServiceDns = nonBlank(source, value);
+        kubernetesServiceDns = OptionValues.nonBlank(source, value);
         kubernetesSource = source;
       }
       case "--log-format" -> logFormat = LogFormat.parse(source, value);
-      case "--metrics" -> metrics = booleanValue(source, value);
-      case "--max-body-bytes" -> gateway.setMaxBodyBytes(intValue(source, value, 1, 64 * 1024 * 1024));
-      case "--http-instances" -> gateway.setInstances(intValue(source, value, 1, 64));
-      case "--config" -> configFile = nonBlank(source, value);
-      case "--lib" -> lib = nonBlank(source, value);
-      case "--proxy-only" -> proxyOnly = booleanValue(source, value);
-      case "--types" -> types = typeNames(source, value);
-      case "--store" -> store = oneOf(source, value, "hazelcast", "replicated", "postgres", "memory", "none");
-      case "--postgres-uri" -> postgres = postgresOptions(source, value);
-      case "--postgres-pool-size" -> postgresPoolSize = intValue(source, value, 1, 1024);
-      case "--max-active-entities" -> maxActiveEntities = intValue(source, value, 1, Integer.MAX_VALUE);
-      case "--passivate-after" -> passivateAfterMs = durationMs(source, value);
+      case "--metrics" -> metrics = OptionValues.booleanValue(source, value);
+      case "--max-body-bytes" -> gateway.setMaxBodyBytes(OptionValues.intValue(source, value, 1, 64 * 1024 * 1024));
+      case "--http-instances" -> gateway.setInstances(OptionValues.intValue(source, value, 1, 64));
+      case "--config" -> configFile = OptionValues.nonBlank(source, value);
+      case "--lib" -> lib = OptionValues.nonBlank(source, value);
+      case "--proxy-only" -> proxyOnly = OptionValues.booleanValue(source, value);
+      case "--types" -> types = OptionValues.typeNames(source, value);
+      case "--store" -> store = OptionValues.oneOf(source, value, "hazelcast", "replicated", "postgres", "memory", "none");
+      case "--postgres-uri" -> postgres = OptionValues.postgresOptions(source, value);
+      case "--postgres-pool-size" -> postgresPoolSize = OptionValues.intValue(source, value, 1, 1024);
+      case "--max-active-entities" -> maxActiveEntities = OptionValues.intValue(source, value, 1, Integer.MAX_VALUE);
+      case "--passivate-after" -> passivateAfterMs = OptionValues.durationMs(source, value);
       default -> throw new IllegalArgumentException("unknown option " + flag);
     }
-  }
-
-  private static int intValue(String source, String value, int min, int max) {
-    try {
-      int v = Integer.parseInt(value.trim());
-      if (v < min || v > max) {
-        throw new IllegalArgumentException(source + " must be between " + min + " and " + max + ", got " + value);
-      }
-      return v;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(source + " must be a number, got '" + value + "'");
-    }
-  }
-
-  private static boolean booleanValue(String source, String value) {
-    return switch (nonBlank(source, value).toLowerCase(java.util.Locale.ROOT)) {
-      case "true" -> true;
-      case "false" -> false;
-      default -> throw new IllegalArgumentException(source + " must be true or false, got '" + value + "'");
-    };
-  }
-
-  private static String readableFile(String source, String value) {
-    String path = nonBlank(source, value);
-    if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(path))) {
-      throw new IllegalArgumentException(source + ": cannot read " + path);
-    }
-    return path;
-  }
-
-  private static int boundedMs(String source, String value, long min, long max) {
-    long ms = durationMs(source, value);
-    if (ms < min || ms > max) {
-      throw new IllegalArgumentException(source + " must be between " + min + "ms and " + max + "ms, got " + value);
-    }
-    return (int) ms;
-  }
-
-  /** "90s", "2m", "1h", "500ms", a plain number of milliseconds, or "0"/"off". */
-  static long durationMs(String source, String value) {
-    String v = nonBlank(source, value).toLowerCase(java.util.Locale.ROOT);
-    if (v.equals("off") || v.equals("never")) {
-      return 0;
-    }
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,12})(ms|s|m|h)?").matcher(v);
-    if (!m.matches()) {
-      throw new IllegalArgumentException(source + " must be a duration such as 500ms, 90s, 2m, 1h, or off; got '" + value + "'");
-    }
-    long n = Long.parseLong(m.group(1));
-    String unit = m.group(2) == null ? "ms" : m.group(2);
-    return switch (unit) {
-      case "h" -> n * 3_600_000L;
-      case "m" -> n * 60_000L;
-      case "s" -> n * 1_000L;
-      default -> n;
-    };
   }
 
   /** Entity-type settings given as flags or environment variables, as EntityTypeOptions JSON keys. */
@@ -301,69 +249,6 @@ public final class NodeOptions {
       json.put("passivateAfterMs", passivateAfterMs);
     }
     return json;
-  }
-
-  private static String oneOf(String source, String value, String... allowed) {
-    String v = nonBlank(source, value);
-    if (!List.of(allowed).contains(v)) {
-      throw new IllegalArgumentException(source + " must be one of " + String.join(", ", allowed) + ", got '" + value + "'");
-    }
-    return v;
-  }
-
-  private static PostgresStoreOptions postgresOptions(String source, String value) {
-    try {
-      return new PostgresStoreOptions().setUri(nonBlank(source, value));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(source + ": " + e.getMessage());
-    }
-  }
-
-  private static String nonBlank(String source, String value) {
-    if (value == null || value.isBlank()) {
-      throw new IllegalArgumentException(source + " must not be empty");
-    }
-    return value.trim();
-  }
-
-  private static List<String> typeNames(String source, String value) {
-    List<String> names = new ArrayList<>();
-    for (String part : value.split(",")) {
-      String name = part.trim();
-      if (name.isEmpty()) {
-        continue;
-      }
-      if (!io.sticky.api.EntityAddress.TYPE_PATTERN.matcher(name).matches()) {
-        throw new IllegalArgumentException(source + ": '" + name + "' is not an entity type name (" + io.sticky.api.EntityAddress.TYPE_PATTERN + ")");
-      }
-      if (!names.contains(name)) {
-        names.add(name);
-      }
-    }
-    if (names.isEmpty()) {
-      throw new IllegalArgumentException(source + " must name at least one entity type");
-    }
-    return List.copyOf(names);
-  }
-
-  static List<String> parseMembers(String source, String value) {
-    List<String> result = new ArrayList<>();
-    for (String part : value.split(",")) {
-      String m = part.trim();
-      if (m.isEmpty()) {
-        continue;
-      }
-      int colon = m.lastIndexOf(':');
-      if (colon <= 0) {
-        throw new IllegalArgumentException(source + ": member '" + m + "' must be host:port");
-      }
-      intValue(source + " (port of " + m + ")", m.substring(colon + 1), 1, 65535);
-      result.add(m);
-    }
-    if (result.isEmpty()) {
-      throw new IllegalArgumentException(source + " must list at least one host:port");
-    }
-    return List.copyOf(result);
   }
 
   /** The help text: every option with its environment variable and default. */
@@ -409,6 +294,36 @@ public final class NodeOptions {
 
   public NodeOptions setBusPort(int busPort) {
     this.busPort = busPort;
+    return this;
+  }
+
+  /** Whether the event bus runs mutual TLS (all three PEM files set). */
+  public boolean isBusTls() {
+    return busTlsCert != null;
+  }
+
+  /** This node's PEM certificate on the event bus, or null (plaintext). */
+  public String getBusTlsCert() {
+    return busTlsCert;
+  }
+
+  public String getBusTlsKey() {
+    return busTlsKey;
+  }
+
+  /** The PEM certificates a peer's certificate must chain to. */
+  public String getBusTlsCa() {
+    return busTlsCa;
+  }
+
+  /** Mutual TLS on the event bus: this node's certificate and key, and the CA its peers' certificates must chain to. */
+  public NodeOptions setBusTls(String cert, String key, String ca) {
+    if ((cert == null) != (key == null) || (cert == null) != (ca == null)) {
+      throw new IllegalArgumentException("bus TLS needs a certificate, its key and a CA, or none of them");
+    }
+    this.busTlsCert = cert;
+    this.busTlsKey = key;
+    this.busTlsCa = ca;
     return this;
   }
 
@@ -525,7 +440,7 @@ public final class NodeOptions {
   }
 
   public NodeOptions setStore(String store) {
-    this.store = oneOf("store", store, "hazelcast", "replicated", "postgres", "memory", "none");
+    this.store = OptionValues.oneOf("store", store, "hazelcast", "replicated", "postgres", "memory", "none");
     return this;
   }
 

@@ -11,6 +11,10 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -64,7 +68,14 @@ public final class StickyNode {
   public static Future<StickyNode> start(NodeOptions options, StickyOptions stickyOptions, List<EntityType> types) {
     HazelcastClusterManager cm = new HazelcastClusterManager(HazelcastConfigs.create(options));
     VertxOptions vertxOptions = new VertxOptions();
-    vertxOptions.getEventBusOptions().setHost(options.getHost()).setPort(options.getBusPort());
+    EventBusOptions bus = vertxOptions.getEventBusOptions().setHost(options.getHost()).setPort(options.getBusPort());
+    if (options.isBusTls()) {
+      // Both ways: a node accepts connections only from holders of a certificate the cluster CA signed, and
+      // connects only to them. Peers are checked against the CA, not their host names (nodes are reached by IP).
+      bus.setSsl(true).setClientAuth(ClientAuth.REQUIRED)
+          .setKeyCertOptions(new PemKeyCertOptions().setCertPath(options.getBusTlsCert()).setKeyPath(options.getBusTlsKey()))
+          .setTrustOptions(new PemTrustOptions().addCertPath(options.getBusTlsCa()));
+    }
     StickyOptions effective = new StickyOptions(stickyOptions).setDefaultStore(options.getStore()).setProxyOnly(options.isProxyOnly());
     // Metrics must be chosen here: Vert.x takes its metrics SPI when it is built, not later.
     return StickyMetrics.vertxBuilder(vertxOptions, options.isMetrics()).withClusterManager(cm).buildClustered().compose(vertx -> {

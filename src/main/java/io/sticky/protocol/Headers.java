@@ -9,9 +9,19 @@ public final class Headers {
   public static final String SHARD = "sticky-shard";
   /** Allocation epoch the sender believes the shard is at. */
   public static final String EPOCH = "sticky-epoch";
-  /** Marks a coordinator -> region control message (a {@link Protocol.RegionCommand}) in a region's inbox. */
+  /**
+   * On every control message (a {@link Protocol} record, to a region's inbox or to the coordinator): the sending
+   * node's id. Receivers act only on messages from a current member, and a node speaks only for itself
+   * (Register, GetShardHome, GracefulShutdownReq name the sender). Mutual TLS on the event bus is what makes
+   * the header trustworthy: only holders of the cluster certificate can send at all.
+   */
   public static final String CONTROL = "sticky-control";
 
   private Headers() {
+  }
+
+  /** Delivery options of a control message sent by {@code sender} (a node id). */
+  public static io.vertx.core.eventbus.DeliveryOptions control(String sender, long timeoutMs) {
+    return new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(timeoutMs).addHeader(CONTROL, sender);
   }
 }

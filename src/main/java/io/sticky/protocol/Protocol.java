@@ -15,11 +15,11 @@ public final class Protocol {
   }
 
   /** Sent to the coordinator. */
-  public sealed interface CoordinatorCommand permits Register, GetShardHome, GetAllocations, GracefulShutdownReq {
+  public sealed interface CoordinatorCommand permits Register, GetShardHome, GetAllocations, GracefulShutdownReq, Drain, MoveShard, GetMoves {
   }
 
   /** Sent by the coordinator, as replies. */
-  public sealed interface CoordinatorReply permits RegisterAck, ShardHome, Allocations, GracefulShutdownAck {
+  public sealed interface CoordinatorReply permits RegisterAck, ShardHome, Allocations, GracefulShutdownAck, DrainState, MoveStarted, Moves {
   }
 
   /**
@@ -48,9 +48,19 @@ public final class Protocol {
   public record StateLossAccepted(String type, String node, int cleared) implements RegionReply {
   }
 
-  /** A region's hosted shards with their active entity counts, and its counters. */
+  /** A region's hosted shards with their active entity counts, its counters, and its node's traffic for the type. */
   public record RegionState(String type, String node, java.util.Map<Integer, Integer> entitiesByShard,
-                            int activeEntities, long activations, int bufferedMessages) implements RegionReply {
+                            int activeEntities, long activations, int bufferedMessages, Traffic traffic,
+                            int maxActiveEntities) implements RegionReply {
+  }
+
+  /**
+   * Requests of a type that entered through one node since it started (as {@code sticky_requests_seconds}):
+   * answered {@code ok} and failed, and the cumulative count of ok ones at or under each latency bound (ms).
+   * Two readings a few seconds apart give the rate, error rate and quantiles of that interval.
+   */
+  public record Traffic(long ok, long failed, List<Double> boundsMs, List<Long> okAtOrUnder) {
+    public static final Traffic NONE = new Traffic(0, 0, List.of(), List.of());
   }
 
   /**
@@ -127,6 +137,46 @@ public final class Protocol {
 
   /** Coordinator -> leaving node: its shards have been handed off ({@code moved} of them). */
   public record GracefulShutdownAck(String node, int moved) implements CoordinatorReply {
+  }
+
+  /**
+   * Management -> coordinator: drain {@code node} (move every shard off it, give it none; it stays up and not
+   * ready) or, with {@code drain} false, undrain it (it takes shards again at the next rebalance). Kept in the
+   * cluster map {@code sticky.drained}, so a new coordinator goes on with it. Reply {@link DrainState}.
+   */
+  public record Drain(String node, boolean drain) implements CoordinatorCommand {
+  }
+
+  /** Coordinator -> management: whether {@code node} is drained now, and how many shards it still hosts. */
+  public record DrainState(String node, boolean drained, int shards) implements CoordinatorReply {
+  }
+
+  /**
+   * Management -> coordinator: move one shard to node {@code to}, paced like a rebalance; the rebalance then
+   * leaves it there while {@code to} hosts it. Reply {@link MoveStarted} once accepted (the move runs on).
+   */
+  public record MoveShard(String type, int shard, String to) implements CoordinatorCommand {
+  }
+
+  /** Coordinator -> management: the move of {@code shard} from {@code from} to {@code to} is accepted. */
+  public record MoveStarted(String type, int shard, String from, String to) implements CoordinatorReply {
+  }
+
+  /** Management -> coordinator: the hand-offs running now and the latest ones that ended. Reply {@link Moves}. */
+  public record GetMoves() implements CoordinatorCommand {
+  }
+
+  /** The coordinator's hand-offs: running (oldest first) and recent (newest first, a bounded number). */
+  public record Moves(List<Move> running, List<Move> recent) implements CoordinatorReply {
+  }
+
+  /**
+   * One hand-off of {@code shard} from {@code from} to {@code to}: when it started (epoch ms), how long it took
+   * and how many entities it moved (0 and {@code running} while it runs), and why: {@code rebalance},
+   * {@code drain}, {@code leave}, {@code move} (an operator's) or {@code recovery} (a previous coordinator's).
+   */
+  public record Move(String type, int shard, String from, String to, String reason, long startedAt, long durationMs, int entities,
+                     String outcome) {
   }
 
   /** Anyone -> coordinator: the allocation table of one type (all types if null). Reply: {@link Allocations}. */
@@ -240,6 +290,12 @@ public final class Protocol {
       case "AcceptStateLoss" -> AcceptStateLoss.class;
       case "StateLossAccepted" -> StateLossAccepted.class;
       case "GracefulShutdownAck" -> GracefulShutdownAck.class;
+      case "Drain" -> Drain.class;
+      case "DrainState" -> DrainState.class;
+      case "MoveShard" -> MoveShard.class;
+      case "MoveStarted" -> MoveStarted.class;
+      case "GetMoves" -> GetMoves.class;
+      case "Moves" -> Moves.class;
       default -> throw new IllegalArgumentException("unknown protocol message kind: " + kind);
     };
     JsonObject fields = json.copy();

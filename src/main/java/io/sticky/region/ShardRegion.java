@@ -11,6 +11,8 @@ import io.sticky.api.StickyError;
 import io.sticky.api.StickyOptions;
 import io.sticky.cluster.Membership;
 import io.sticky.cluster.Quorum;
+import io.sticky.coordinator.TableEntry;
+import io.sticky.metrics.StickyMetrics;
 import io.sticky.protocol.Addresses;
 import io.sticky.protocol.Headers;
 import io.sticky.protocol.Protocol;
@@ -131,6 +133,8 @@ public final class ShardRegion extends VerticleBase {
   /** Remember-entities, when the type asks for it (else null). */
   private RememberedEntities remembered;
   private ReminderIndex reminderIndex;
+  /** maxStoredEntities: refuses new entities while the type's stored count is at it. */
+  private StoredEntityLimit storedLimit;
   /** Ids being activated by the reminder index: told so, they answer it even when nothing is due. */
   private final Set<String> wokenForReminders = new HashSet<>();
   /** Idle passivations per check, so a mass expiry is spread over several checks (no long event-loop turn). */
@@ -189,6 +193,8 @@ public final class ShardRegion extends VerticleBase {
     reminderIndex = new ReminderIndex(vertx, context, membership.hazelcast(), type.name(),
         typeOptions.getReminderActivationsPerSecond(), this::wakeForReminder);
     reminderIndex.start();
+    storedLimit = new StoredEntityLimit(vertx, type.name(), store, typeOptions.getMaxStoredEntities(), typeOptions.getStoredEntitiesCheckMs());
+    storedLimit.start();
     entry = eventBus.localConsumer(EntityAddress.of(type.name()), this::onEntry);
     inbox = eventBus.consumer(Addresses.region(type.name(), self), this::onInbox);
     unsubscribe = membership.subscribe(vertx, this::onMembershipChange);
@@ -258,6 +264,9 @@ public final class ShardRegion extends VerticleBase {
     }
     if (reminderIndex != null) {
       reminderIndex.stop();
+    }
+    if (storedLimit != null) {
+      storedLimit.stop();
     }
     for (ArrayDeque<Envelope> queue : waiting.values()) {
       queue.forEach(this::failStopping);
@@ -826,6 +835,7 @@ public final class ShardRegion extends VerticleBase {
       cell = new EntityCell(id, shard, entity);
       ShardHome home = hosted.get(shard);
       entity.attachStore(store, home == null ? 0 : home.epoch(), () -> context.runOnContext(v -> retire(cell)));
+      entity.refuseCreationWhen(() -> storedLimit.refusal(id));
       ReminderIndex index = reminderIndex;
       entity.attachReminderIndex((due, names) -> index.update(id, shard, due, names), wokenForReminders.contains(id));
     } catch (RuntimeException e) {
@@ -978,6 +988,12 @@ public final class ShardRegion extends VerticleBase {
   // ---------------------------------------------------------------- hand-off (coordinator's control messages)
 
   private void onControl(Message<Object> msg) {
+    String sender = msg.headers().get(Headers.CONTROL);
+    if (!membership.isMember(sender)) {
+      log.warn("control message to {} on {} refused: sender {} is not a member of the cluster", type.name(), self, sender);
+      msg.fail(403, "sender " + sender + " is not a member of the cluster");
+      return;
+    }
     Record command;
     try {
       command = Protocol.decode((JsonObject) msg.body());
@@ -986,29 +1002,16 @@ public final class ShardRegion extends VerticleBase {
       return;
     }
     if (command instanceof HandOff h) {
-      handOff(h).onComplete(ar -> {
+      matchesTable(h.shard(), h.to(), h.epoch(), self).compose(v -> handOff(h)).onComplete(ar -> {
         if (ar.succeeded()) {
           msg.reply(Protocol.encode(ar.result()));
         } else {
-          msg.fail(500, "could not hand off shard " + h.shard() + ": " + ar.cause().getMessage());
+          msg.fail(ar.cause() instanceof ReplyException re ? re.failureCode() : 500,
+              "could not hand off shard " + h.shard() + ": " + ar.cause().getMessage());
         }
       });
     } else if (command instanceof HostShard h) {
-      ShardHome known = homes.get(h.shard());
-      if (known != null && known.epoch() > h.epoch()) {
-        msg.fail(409, "shard " + h.shard() + " is known here at epoch " + known.epoch() + ", newer than " + h.epoch());
-        return;
-      }
-      ShardHome hosting = new ShardHome(type.name(), h.shard(), self, h.epoch());
-      if (hosting.equals(hosted.get(h.shard()))) {
-        // A repeat (the old home did not get our answer): its entities may have run since; keep them as they are.
-        msg.reply(Protocol.encode(new ShardStarted(type.name(), h.shard(), self)));
-        return;
-      }
-      transferred.putAll(h.states());
-      handingOff.remove(h.shard());
-      onShardHome(hosting);
-      msg.reply(Protocol.encode(new ShardStarted(type.name(), h.shard(), self)));
+      host(h, sender, msg);
     } else if (command instanceof ShardHome home) {
       HandOffRun run = handingOffTo.get(home.shard());
       if (run != null) {
@@ -1028,7 +1031,8 @@ public final class ShardRegion extends VerticleBase {
       Map<Integer, Integer> byShard = new java.util.TreeMap<>();
       hosted.keySet().forEach(shard -> byShard.put(shard, 0));
       byShard.putAll(cells.countByShard());
-      msg.reply(Protocol.encode(new Protocol.RegionState(type.name(), self, byShard, activeEntities.get(), activations.get(), buffered.get())));
+      msg.reply(Protocol.encode(new Protocol.RegionState(type.name(), self, byShard, activeEntities.get(), activations.get(), buffered.get(),
+          StickyMetrics.of(vertx).traffic(type.name()), typeOptions.getMaxActiveEntities())));
     } else if (command instanceof Protocol.AcceptStateLoss) {
       Future<Integer> cleared = store == null ? Future.succeededFuture(0) : store.acceptStateLoss(type.name());
       cleared.onComplete(ar -> {
@@ -1041,6 +1045,45 @@ public final class ShardRegion extends VerticleBase {
     } else {
       msg.fail(400, "not a region command: " + command.getClass().getSimpleName());
     }
+  }
+
+  /**
+   * Hosts a shard handed over by its old home ({@code sender}), once the allocation table confirms the move:
+   * the coordinator writes "here at this epoch, from the sender" before the move starts, so a stale or forged
+   * HostShard (which would otherwise start a second copy of the shard with injected state) changes nothing.
+   */
+  private void host(HostShard h, String sender, Message<Object> msg) {
+    ShardHome known = homes.get(h.shard());
+    if (known != null && known.epoch() > h.epoch()) {
+      msg.fail(409, "shard " + h.shard() + " is known here at epoch " + known.epoch() + ", newer than " + h.epoch());
+      return;
+    }
+    ShardHome hosting = new ShardHome(type.name(), h.shard(), self, h.epoch());
+    matchesTable(h.shard(), self, h.epoch(), sender).onComplete(ar -> {
+      if (ar.failed()) {
+        msg.fail(ar.cause() instanceof ReplyException re ? re.failureCode() : 503, ar.cause().getMessage());
+        return;
+      }
+      if (!hosting.equals(hosted.get(h.shard()))) {
+        transferred.putAll(h.states());
+        handingOff.remove(h.shard());
+        onShardHome(hosting);
+      } // else a repeat (the old home did not get our answer): its entities may have run since; keep them as they are.
+      msg.reply(Protocol.encode(new ShardStarted(type.name(), h.shard(), self)));
+    });
+  }
+
+  /** Succeeds when the allocation table has the shard moving to {@code node} at {@code epoch} from {@code from}. */
+  private Future<Void> matchesTable(int shard, String node, long epoch, String from) {
+    return TableEntry.read(vertx, type.name(), shard).compose(entry -> {
+      if (entry != null && node.equals(entry.node()) && entry.epoch() == epoch && from.equals(entry.from())) {
+        return Future.succeededFuture();
+      }
+      log.warn("control message for shard {} of {} refused: it moves to {} at epoch {} from {}, the table has {}", shard, type.name(),
+          node, epoch, from, entry);
+      return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409, "shard " + shard + " of " + type.name()
+          + " is not moving to " + node + " at epoch " + epoch + " from " + from + " in the allocation table"));
+    });
   }
 
   /** A hand-off of a shard away from this node, while it runs. */
@@ -1133,7 +1176,7 @@ public final class ShardRegion extends VerticleBase {
    * its entities) for as long as the new home is a member; any other failure means it did not take it.
    */
   private Future<Message<JsonObject>> hostShardOn(ShardHome target, Map<String, String> states, long timeoutMs, int attempt) {
-    DeliveryOptions opts = new DeliveryOptions().setSendTimeout(timeoutMs).addHeader(Headers.CONTROL, "1");
+    DeliveryOptions opts = Headers.control(self, timeoutMs);
     Future<Message<JsonObject>> hostedThere = eventBus.request(Addresses.region(type.name(), target.node()),
         Protocol.encode(new HostShard(type.name(), target.shard(), target.epoch(), states)), opts);
     drainWaiting(target.shard(), env -> forward(env, target));
@@ -1259,7 +1302,7 @@ public final class ShardRegion extends VerticleBase {
   // ---------------------------------------------------------------- helpers
 
   private DeliveryOptions coordinatorOptions() {
-    return new DeliveryOptions().setSendTimeout(options.getCoordinatorTimeoutMs());
+    return Headers.control(self, options.getCoordinatorTimeoutMs());
   }
 
   private long backoff(int attempt) {

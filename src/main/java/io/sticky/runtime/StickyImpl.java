@@ -17,6 +17,7 @@ import io.sticky.coordinator.CoordinatorSingleton;
 import io.sticky.coordinator.LeastShardAllocationStrategy;
 import io.sticky.metrics.StickyMetrics;
 import io.sticky.protocol.Addresses;
+import io.sticky.protocol.Headers;
 import io.sticky.protocol.Protocol;
 import io.sticky.protocol.Protocol.Allocations;
 import io.sticky.protocol.Protocol.GetAllocations;
@@ -324,7 +325,7 @@ public final class StickyImpl implements Sticky {
       return;
     }
     vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(new GracefulShutdownReq(nodeId())),
-            new DeliveryOptions().setSendTimeout(remaining))
+            Headers.control(nodeId(), remaining))
         .onSuccess(reply -> {
           GracefulShutdownAck ack = Protocol.decode(reply.body(), GracefulShutdownAck.class);
           log.info("node {} handed off {} shard(s); leaving", nodeId(), ack.moved());
@@ -465,7 +466,7 @@ public final class StickyImpl implements Sticky {
   /** The coordinator's allocation table (for management and tests). */
   public Future<Allocations> allocations(String typeName) {
     return vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(new GetAllocations(typeName)),
-            new DeliveryOptions().setSendTimeout(options.getCoordinatorTimeoutMs()))
+            Headers.control(nodeId(), options.getCoordinatorTimeoutMs()))
         .map(reply -> Protocol.decode(reply.body(), Allocations.class));
   }
 

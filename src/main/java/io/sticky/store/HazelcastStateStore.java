@@ -153,6 +153,23 @@ public final class HazelcastStateStore implements StateStore {
     return HazelcastFutures.of(invocation);
   }
 
+  /**
+   * An estimate from this member's share: it holds (as owner or backup) copies = entries x (1 + backups) /
+   * members, and partitions and ids spread evenly, so it is within a few percent for thousands of entities
+   * (exact on two members with one backup). IMap.size() would be exact but asks every partition, and while
+   * partitions migrate (a node joining) such calls held Hazelcast's operation threads long enough for
+   * heartbeats to be missed and a member to be evicted.
+   */
+  @Override
+  public Future<Long> count(String type) {
+    IMap<String, String> map = map(type);
+    com.hazelcast.map.LocalMapStats local = map.getLocalMapStats();
+    int members = hazelcast.getCluster().getMembers().size();
+    int copies = Math.min(members, 1 + hazelcast.getConfig().getMapConfig(map.getName()).getBackupCount());
+    long held = local.getOwnedEntryCount() + local.getBackupEntryCount();
+    return Future.succeededFuture(Math.round((double) held * members / copies));
+  }
+
   @Override
   public Future<Void> ping() {
     return hazelcast.getLifecycleService().isRunning()

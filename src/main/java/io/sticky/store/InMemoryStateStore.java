@@ -45,6 +45,13 @@ public final class InMemoryStateStore implements StateStore {
     return Future.succeededFuture();
   }
 
+  /** This node's count: the store is node-local. */
+  @Override
+  public Future<Long> count(String type) {
+    String prefix = type + '/';
+    return Future.succeededFuture(states.keySet().stream().filter(k -> k.startsWith(prefix)).count());
+  }
+
   /** Number of stored states (tests, metrics). */
   public int size() {
     return states.size();

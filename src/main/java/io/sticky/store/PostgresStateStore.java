@@ -41,6 +41,7 @@ public final class PostgresStateStore implements StateStore {
   private final java.util.ArrayDeque<PendingWrite> queue = new java.util.ArrayDeque<>();
   private int batchesInFlight;
   private final String loadSql;
+  private final String countSql;
   private final String insertSql;
   private final String updateSql;
 
@@ -52,6 +53,7 @@ public final class PostgresStateStore implements StateStore {
     this.maxBatches = options.getPoolSize();
     this.maxQueued = options.getMaxWaitQueue();
     String table = options.getTable();
+    this.countSql = "SELECT count(*) FROM " + table + " WHERE entity_type = $1";
     this.loadSql = "SELECT version, epoch, schema_version, data, meta FROM " + table + " WHERE entity_type = $1 AND entity_id = $2";
     this.insertSql = "INSERT INTO " + table + " (entity_type, entity_id, version, epoch, schema_version, data, meta)"
         + " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (entity_type, entity_id) DO NOTHING";
@@ -182,6 +184,11 @@ public final class PostgresStateStore implements StateStore {
       }
       return null;
     });
+  }
+
+  @Override
+  public Future<Long> count(String type) {
+    return pool.preparedQuery(countSql).execute(io.vertx.sqlclient.Tuple.of(type)).map(rows -> rows.iterator().next().getLong(0));
   }
 
   @Override

@@ -56,6 +56,15 @@ public interface StateStore {
     return Future.succeededFuture(0);
   }
 
+  /**
+   * How many entities of {@code type} have a stored state, across the cluster, as of about now (used to bound
+   * the entities clients can create, {@code maxStoredEntities}). A store that cannot count answers -1; then
+   * no limit applies. Called every few seconds per node and type, so it may cost a query, not a scan per call.
+   */
+  default Future<Long> count(String type) {
+    return Future.succeededFuture(-1L);
+  }
+
   /** Succeeds if the store can serve requests now (readiness). */
   Future<Void> ping();
 

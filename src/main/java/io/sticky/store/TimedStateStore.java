@@ -53,6 +53,11 @@ public final class TimedStateStore implements StateStore {
   }
 
   @Override
+  public Future<Long> count(String type) {
+    return delegate.count(type);
+  }
+
+  @Override
   public Future<Void> ping() {
     return timed("ping", delegate::ping);
   }

@@ -142,6 +142,78 @@ class HandOffTest {
   }
 
   @Test
+  void anOperatorDrainsANodeAndUndrainsItWithoutLosingARequest() throws Exception {
+    StickyNode drained = cluster.node(2);
+    Load load = new Load(List.of(cluster.node(0), cluster.node(1)));
+    load.preload(3_000);
+    load.start();
+    load.awaitAcks(500);
+    assertThat(shardsOf(drained)).isPositive();
+
+    Response accepted = Http.post(cluster.node(0).httpPort(), "/cluster/nodes/" + drained.nodeId() + "/drain", "");
+    assertThat(accepted.status()).as(accepted.raw().body()).isEqualTo(202);
+    assertThat(accepted.json().getBoolean("drained")).isTrue();
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> shardsOf(drained) == 0);
+    Response ready = Http.get(drained.httpPort(), "/health/ready");
+    assertThat(ready.status()).as("a drained node stays up, not ready").isEqualTo(503);
+    assertThat(ready.raw().body()).contains("drained by an operator");
+    assertThat(Http.get(drained.httpPort(), "/health/live").status()).isEqualTo(200);
+    load.awaitAcks(load.acks() + 300);
+    assertThat(shardsOf(drained)).as("a drained node gets no new shards").isZero();
+
+    Response undrained = Http.method(cluster.node(1).httpPort(), "DELETE", "/cluster/nodes/" + drained.nodeId() + "/drain");
+    assertThat(undrained.status()).isEqualTo(202);
+    assertThat(undrained.json().getBoolean("drained")).isFalse();
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> shardsOf(drained) > 0 && spread() <= 1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> Http.get(drained.httpPort(), "/health/ready").status() == 200);
+    load.awaitAcks(load.acks() + 300);
+    load.stopAndCheck();
+
+    assertThat(Http.post(cluster.node(0).httpPort(), "/cluster/nodes/no-such-node/drain", "").status()).isEqualTo(404);
+  }
+
+  @Test
+  void anOperatorMovesOneShardAndTheRebalanceLeavesItThere() throws Exception {
+    StickyNode from = cluster.node(0);
+    StickyNode to = cluster.node(1);
+    Load load = new Load(List.of(cluster.node(0), cluster.node(1), cluster.node(2)));
+    load.preload(3_000);
+    load.start();
+    load.awaitAcks(500);
+    int shard = allocations().stream().filter(h -> h.node().equals(from.nodeId())).findFirst().orElseThrow().shard();
+    String move = "/cluster/shards/" + CounterEntity.TYPE + "/" + shard + "/move";
+    int port = cluster.node(2).httpPort();
+
+    Response accepted = Http.post(port, move, new JsonObject().put("to", to.nodeId()).encode());
+    assertThat(accepted.status()).as(accepted.raw().body()).isEqualTo(202);
+    assertThat(accepted.json().getString("from")).isEqualTo(from.nodeId());
+    await().atMost(Duration.ofSeconds(20)).until(() -> homeOf(shard).equals(to.nodeId()));
+
+    assertThat(Http.post(port, move, new JsonObject().put("to", to.nodeId()).encode()).status()).as("already there").isEqualTo(409);
+    assertThat(Http.post(port, move, new JsonObject().put("to", "no-such-node").encode()).status()).isEqualTo(404);
+    assertThat(Http.post(port, "/cluster/shards/" + CounterEntity.TYPE + "/" + SHARDS + "/move",
+        new JsonObject().put("to", to.nodeId()).encode()).status()).as("no such shard").isEqualTo(404);
+    assertThat(Http.post(port, move, "{\"nowhere\":1}").status()).isEqualTo(400);
+    // A drained node takes no shard, not even by hand.
+    assertThat(Http.post(port, "/cluster/nodes/" + from.nodeId() + "/drain", "").status()).isEqualTo(202);
+    Response toDrained = Http.post(port, move, new JsonObject().put("to", from.nodeId()).encode());
+    assertThat(toDrained.status()).isEqualTo(409);
+    assertThat(toDrained.json().getString("detail")).contains("drained");
+    assertThat(Http.method(port, "DELETE", "/cluster/nodes/" + from.nodeId() + "/drain").status()).isEqualTo(202);
+
+    // The rebalance after the undrain evens the load out around the moved shard, which stays where it was put.
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> shardsOf(from) > 0 && spread() <= 2
+        && movesInTable() == 0);
+    assertThat(homeOf(shard)).isEqualTo(to.nodeId());
+    load.awaitAcks(load.acks() + 300);
+    load.stopAndCheck();
+  }
+
+  private String homeOf(int shard) {
+    return allocations().stream().filter(h -> h.shard() == shard).findFirst().map(ShardHome::node).orElse("");
+  }
+
+  @Test
   void aNodeLeavingCleanlyHandsOffItsEntitiesWithoutLosingARequest() throws Exception {
     Load load = new Load(List.of(cluster.node(0), cluster.node(1)));
     load.preload(3_000);

@@ -114,9 +114,9 @@ class HealthTest {
     assertThat(ready.json().getString("node")).isEqualTo(sticky.nodeId());
     assertThat(ready.header("Retry-After")).isNull();
     assertThat(ready.json().getJsonArray("checks").stream().map(c -> ((JsonObject) c).getString("id")).toList())
-        .as("every check, in a fixed order").containsExactly("cluster", "quorum", "regions", "stores", "leaving");
+        .as("every check, in a fixed order").containsExactly("cluster", "quorum", "regions", "stores", "leaving", "drained");
     assertThat(checks(ready)).containsOnly(Map.entry("cluster", "UP"), Map.entry("quorum", "UP"), Map.entry("regions", "UP"),
-        Map.entry("stores", "UP"), Map.entry("leaving", "UP"));
+        Map.entry("stores", "UP"), Map.entry("leaving", "UP"), Map.entry("drained", "UP"));
     assertThat(check(ready, "regions").getJsonObject("data").getString("counter")).isEqualTo("registered");
   }
 
@@ -138,7 +138,7 @@ class HealthTest {
     Response failing = Http.get(port, "/health/ready");
     assertDown(failing);
     assertThat(checks(failing)).containsOnly(Map.entry("cluster", "UP"), Map.entry("quorum", "UP"), Map.entry("regions", "UP"),
-        Map.entry("stores", "DOWN"), Map.entry("leaving", "UP"));
+        Map.entry("stores", "DOWN"), Map.entry("leaving", "UP"), Map.entry("drained", "UP"));
     assertThat(check(failing, "stores").getJsonObject("data"))
         .isEqualTo(new JsonObject().put("flaky", "DOWN: connection refused").put("memory", "UP"));
     assertLiveUp(port);

@@ -54,6 +54,7 @@ class OpenApiTest {
   private Vertx vertx;
   private RestGateway gateway;
   private int port;
+  private String nodeId;
   private JsonNode doc;
 
   @BeforeEach
@@ -67,6 +68,7 @@ class OpenApiTest {
     Sticky sticky = Sticky.create(vertx);
     Examples.types().forEach(sticky::register);
     sticky.start().await();
+    nodeId = ((io.sticky.runtime.StickyImpl) sticky).nodeId();
     AtomicInteger actual = new AtomicInteger();
     gateway = new RestGateway(sticky, new GatewayOptions().setPort(0).setHost("127.0.0.1").setMaxBodyBytes(1024), actual::set);
     vertx.deployVerticle(gateway).await();
@@ -171,10 +173,15 @@ class OpenApiTest {
         continue; // an endless event stream: routingFeedSendsTheTableAsAnEvent reads its first event
       }
       String method = operation.substring(0, operation.indexOf(' '));
-      String path = operation.substring(operation.indexOf(' ') + 1).replace("{type}", "counter").replace("{id}", "c1");
-      Response r = method.equals("POST") ? Http.post(port, path, "{\"op\":\"get\"}") : Http.method(port, method, path);
+      String path = operation.substring(operation.indexOf(' ') + 1).replace("{type}", "counter").replace("{id}", "c1")
+          .replace("{node}", nodeId).replace("{shard}", "0").replace("{asset}", "console.js");
+      String body = path.endsWith("/move") ? new io.vertx.core.json.JsonObject().put("to", nodeId).encode() : "{\"op\":\"get\"}";
+      Response r = method.equals("POST") ? Http.post(port, path, body) : Http.method(port, method, path);
       if (DOCUMENTED_BUT_PENDING.contains(operation)) {
         assertNoRoute(r);
+      } else if (operation.equals("POST /cluster/nodes/{node}/drain") || operation.equals("POST /cluster/shards/{type}/{shard}/move")) {
+        assertDocumented(operation, r);
+        assertThat(r.status()).as("%s on the only node: unsafe or pointless", operation).isEqualTo(409);
       } else {
         assertDocumented(operation, r);
         assertThat(r.status()).as(operation).isLessThan(300);

@@ -181,6 +181,33 @@ class DeployFilesTest {
     assertThat(map(container, "resources", "limits")).containsKey("memory");
   }
 
+  @Test
+  void kubernetesNetworkPolicyAdmitsOnlyStickyPodsToTheClusterPorts() throws IOException {
+    Map<String, Map<String, Object>> docs = kubernetes();
+    Map<String, Object> policy = docs.get("NetworkPolicy/sticky");
+    assertThat(policy).as("a NetworkPolicy ships with the Kubernetes files").isNotNull();
+    Map<String, Object> sts = docs.get("StatefulSet/sticky");
+    Map<String, Object> podLabels = map(sts, "spec", "template", "metadata", "labels");
+    assertThat(map(policy, "spec", "podSelector", "matchLabels")).isEqualTo(podLabels);
+    Map<String, Object> container = cast(list(map(sts, "spec", "template", "spec"), "containers").get(0));
+    Set<Object> containerPorts = list(container, "ports").stream().map(p -> ((Map<?, ?>) p).get("name")).collect(Collectors.toSet());
+
+    boolean clusterPortsCovered = false;
+    for (Object o : list(policy, "spec", "ingress")) {
+      Map<String, Object> rule = cast(o);
+      List<Object> ports = list(rule, "ports").stream().map(p -> (Object) ((Map<?, ?>) p).get("port")).toList();
+      assertThat(containerPorts).as("the policy names the container's ports").containsAll(ports);
+      if (ports.contains("hazelcast") || ports.contains("bus")) {
+        assertThat(ports).containsExactlyInAnyOrder("hazelcast", "bus");
+        List<Object> from = list(rule, "from");
+        assertThat(from).as("cluster ports: from Sticky pods only").hasSize(1);
+        assertThat(map(cast(from.get(0)), "podSelector", "matchLabels")).isEqualTo(podLabels);
+        clusterPortsCovered = true;
+      }
+    }
+    assertThat(clusterPortsCovered).isTrue();
+  }
+
   private static void assertStickyVariablesAreOptions(String where, Set<String> names) {
     for (String name : names) {
       if (name.startsWith("STICKY_")) {

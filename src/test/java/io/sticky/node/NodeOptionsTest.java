@@ -125,12 +125,12 @@ class NodeOptionsTest {
 
   @Test
   void durationsTakeUnitsAndOff() {
-    assertThat(NodeOptions.durationMs("x", "500ms")).isEqualTo(500);
-    assertThat(NodeOptions.durationMs("x", "2m")).isEqualTo(120_000);
-    assertThat(NodeOptions.durationMs("x", "1h")).isEqualTo(3_600_000);
-    assertThat(NodeOptions.durationMs("x", "250")).isEqualTo(250);
-    assertThat(NodeOptions.durationMs("x", "off")).isZero();
-    assertThat(NodeOptions.durationMs("x", "0")).isZero();
+    assertThat(OptionValues.durationMs("x", "500ms")).isEqualTo(500);
+    assertThat(OptionValues.durationMs("x", "2m")).isEqualTo(120_000);
+    assertThat(OptionValues.durationMs("x", "1h")).isEqualTo(3_600_000);
+    assertThat(OptionValues.durationMs("x", "250")).isEqualTo(250);
+    assertThat(OptionValues.durationMs("x", "off")).isZero();
+    assertThat(OptionValues.durationMs("x", "0")).isZero();
     assertThatThrownBy(() -> NodeOptions.parse(new String[] {"--passivate-after", "soon"}, Map.of()))
         .hasMessageContaining("--passivate-after").hasMessageContaining("duration");
     assertThatThrownBy(() -> NodeOptions.parse(new String[] {"--max-active-entities", "0"}, Map.of()))

@@ -32,6 +32,10 @@ class ProtocolTest {
         new Protocol.ShardStarted("counter", 3, "n2"),
         new Protocol.GracefulShutdownReq("n1"),
         new Protocol.GracefulShutdownAck("n1", 12),
+        new Protocol.Drain("n1", true),
+        new Protocol.DrainState("n1", true, 3),
+        new Protocol.MoveShard("counter", 3, "n2"),
+        new Protocol.MoveStarted("counter", 3, "n1", "n2"),
         new Allocations("n0", List.of(new ShardHome("cart", 1, "n1", 1)), List.of(new RegionInfo("cart", "n1"))));
     for (Record m : messages) {
       JsonObject json = Protocol.encode(m);

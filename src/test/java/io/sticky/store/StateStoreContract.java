@@ -139,6 +139,19 @@ abstract class StateStoreContract {
   }
 
   @Test
+  void countNamesTheStoredEntitiesOfOneType() throws Exception {
+    String type = "counted" + Math.abs(newId().hashCode());
+    assertThat(await(store.count(type))).isZero();
+    for (int i = 0; i < 3; i++) {
+      String id = newId();
+      await(store.write(type, id, state(1, "{}")));
+      await(store.write(type, id, state(2, "{}")));
+    }
+    await(store.write(type + "x", newId(), state(1, "{}")));
+    assertThat(await(store.count(type))).as("three entities, each written twice; another type apart").isEqualTo(3);
+  }
+
+  @Test
   void pingAnswersWhileTheStoreIsUp() throws Exception {
     await(store.ping());
   }

@@ -62,6 +62,11 @@ public final class Scrape {
     return text;
   }
 
+  /** Every sample of the page. */
+  public List<Sample> samples() {
+    return samples;
+  }
+
   /** Samples of that name carrying at least these labels ({@code "type", "counter", ...}). */
   public List<Sample> samples(String name, String... labels) {
     Map<String, String> wanted = new HashMap<>();

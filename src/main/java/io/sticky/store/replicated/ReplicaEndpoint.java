@@ -58,7 +58,7 @@ final class ReplicaEndpoint extends VerticleBase {
 
   private void onMessage(Message<Buffer> msg) {
     Buffer body = msg.body();
-    if (!inQuorum.getAsBoolean() && body.getByte(0) != ReplicaWire.RELEASE) {
+    if (!inQuorum.getAsBoolean() && body.getByte(0) != ReplicaWire.RELEASE && body.getByte(0) != ReplicaWire.COUNT) {
       // On the minority side: acknowledging a write or handing a copy over could fork the shard's history.
       msg.fail(503, "node " + membership.self() + " is not in the cluster's majority");
       return;
@@ -95,6 +95,11 @@ final class ReplicaEndpoint extends VerticleBase {
         if (copy != null) {
           copy.applyRelease(epoch, term);
         }
+      }
+      case ReplicaWire.COUNT -> {
+        String type = r.readString();
+        long count = copies.values().stream().filter(c -> c.primary && c.key.type().equals(type)).mapToLong(c -> c.states.size()).sum();
+        msg.reply(Buffer.buffer(8).appendLong(count));
       }
       default -> msg.fail(400, "unknown replica message kind " + body.getByte(0));
     }

@@ -23,6 +23,8 @@ import java.util.Map;
  *   copy), lost, and its states</td></tr>
  *   <tr><td>{@link #RELEASE}</td><td>primary -> every member but its standby</td><td>type, shard, epoch, term: "drop
  *   copies older than this epoch and term"; sent once its standby holds the shard</td><td>none</td></tr>
+ *   <tr><td>{@link #COUNT}</td><td>any node -> every member</td><td>type: "how many of its entities do your primary
+ *   copies hold?"</td><td>the count (a long)</td></tr>
  * </table>
  */
 final class ReplicaWire {
@@ -30,6 +32,7 @@ final class ReplicaWire {
   static final byte SNAPSHOT = 2;
   static final byte FETCH = 3;
   static final byte RELEASE = 4;
+  static final byte COUNT = 5;
 
   static final byte OK = 0;
   static final byte STALE = 1;

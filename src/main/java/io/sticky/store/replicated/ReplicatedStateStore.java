@@ -167,6 +167,22 @@ public final class ReplicatedStateStore implements StateStore {
         log.debug("shard {}/{} not acquired at epoch {} yet: {}", type, shard, epoch, err.getMessage()));
   }
 
+  /**
+   * The sum of every member's primary copies of the type's shards: one question to each member. A member that
+   * does not answer in time is left out, so the count may be low while a node is unreachable.
+   */
+  @Override
+  public Future<Long> count(String type) {
+    Buffer question = Buffer.buffer(32).appendByte(ReplicaWire.COUNT);
+    ReplicaWire.putString(question, type);
+    List<Future<Long>> answers = new ArrayList<>();
+    for (String node : membership.members()) {
+      answers.add(vertx.eventBus().<Buffer>request(Addresses.replica(node), question, new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS))
+          .map(m -> m.body().getLong(0)).otherwise(0L));
+    }
+    return Future.all(answers).map(all -> answers.stream().mapToLong(Future::result).sum());
+  }
+
   @Override
   public Future<Void> ping() {
     return deploymentId != null ? Future.succeededFuture() : Future.failedFuture("replica endpoint not started");
