@@ -79,6 +79,31 @@ class ConsoleBrowserTest {
     assertThat(Http.get(drained.httpPort(), "/health/ready").status()).isEqualTo(503);
   }
 
+  @Test
+  void withTokensOnTheConsoleAsksForOneAndShowsWhatItMaySee() throws Exception {
+    Assumptions.assumeTrue(Chromium.binary().isPresent(), "chromium is not installed (.ci/run installs it)");
+    String admin = "console-admin-token-0123456789";
+    Path tokens = java.nio.file.Files.writeString(profile.resolve("tokens"), admin + " admin,read\n");
+    int management = io.sticky.node.FreePorts.onLoopback(1).get(0);
+    cluster = TestCluster.start(1, List.of(EntityType.of(CounterEntity.TYPE, CounterEntity::new,
+        new EntityTypeOptions().setNumberOfShards(10))), o -> {
+          o.getGateway().setTokensFile(tokens.toString()).setManagementPort(management);
+          return o;
+        });
+    browser = Chromium.start(cluster.node(0).vertx(), profile.resolve("browser"));
+    browser.navigate("http://127.0.0.1:" + management + "/ui");
+    await().atMost(Duration.ofSeconds(20)).until(() -> Boolean.FALSE.equals(browser.evaluate("document.getElementById('token-form').hidden")));
+    assertThat(number("document.querySelectorAll('#nodes tr[data-node]').length")).as("nothing shown without a token").isZero();
+    browser.evaluate("document.getElementById('token').value = 'wrong-token-wrong-token'; "
+        + "document.getElementById('token-form').dispatchEvent(new Event('submit', {cancelable: true})); true");
+    await().atMost(Duration.ofSeconds(20)).until(() -> Boolean.FALSE.equals(browser.evaluate("document.getElementById('token-form').hidden")));
+    assertThat(number("document.querySelectorAll('#nodes tr[data-node]').length")).as("nothing shown with a wrong token").isZero();
+    browser.evaluate("document.getElementById('token').value = '" + admin + "'; "
+        + "document.getElementById('token-form').dispatchEvent(new Event('submit', {cancelable: true})); true");
+    await().atMost(Duration.ofSeconds(20)).until(() -> number("document.querySelectorAll('#nodes tr[data-node]').length") == 1);
+    assertThat(Http.get(cluster.node(0).httpPort(), "/ui").status()).as("the console lives on the management port").isEqualTo(404);
+  }
+
   private long number(String expression) throws Exception {
     return ((Number) browser.evaluate(expression)).longValue();
   }
