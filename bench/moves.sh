@@ -6,10 +6,12 @@
 #
 #   bench/moves.sh                        # about 2 minutes
 #   RUNS=3 bench/moves.sh                 # three runs, one cluster each, and a line per run
-#   WRK_DELAY_MS=5 bench/moves.sh         # below saturation (see wrk-counter.lua)
+#   WRK_DELAY_MS=10 CONNECTIONS=16 bench/moves.sh   # below saturation (see wrk-counter.lua)
+#   WARMUP_MOVES=0 bench/moves.sh         # the moves' code cold: its compilation lands in the windows
 #
 # 1. 3 nodes (java -jar target/sticky.jar, the default store), HTTP 18480-18482, Hazelcast 15941-15943.
-# 2. WARMUP seconds of wrk with random counters 0..9999 through node 2 (activates them, warms the JIT).
+# 2. WARMUP seconds of wrk with random counters 0..9999 through node 2 (activates them, warms the JIT); with
+#    WARMUP_MOVES=1 node 3 is drained and undrained meanwhile, then 10 s more once no hand-off runs.
 # 3. TOTAL seconds of WINDOW-second `wrk -t1 -cCONNECTIONS --latency` windows through node 2: POST
 #    /cluster/nodes/<node 3>/drain at DRAIN_AT s, DELETE it at UNDRAIN_AT s. Per window: req/s, p50, p99,
 #    non-2xx, the box's CPU and the node JVMs' JIT share (% of the box), and the phase.
@@ -24,6 +26,9 @@ DRAIN_AT=${DRAIN_AT:-10}
 UNDRAIN_AT=${UNDRAIN_AT:-26}
 WARMUP=${WARMUP:-30}
 RUNS=${RUNS:-1}
+# 1 (default): the warm-up drains and undrains node 3 once, so that the move code is compiled before the
+# measurement (on the 2-core box the JIT otherwise takes 35-45% of it in the first move windows); 0: cold.
+WARMUP_MOVES=${WARMUP_MOVES:-1}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=1
 HEAP=${HEAP:-512m}
@@ -69,7 +74,23 @@ one_run() {
   node3=$(curl -sf "http://$HOST:${HTTP[2]}/cluster" | sed -n 's/.*"self" *: *"\([^"]*\)".*/\1/p')
   [[ -n $node3 ]] || die "run $run: could not read node 3's id"
   log "run $run: 3 nodes ready; warm-up ${WARMUP}s through node 2"
-  wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$LUA" "$TARGET" >"$OUT/run$run-warmup.txt" 2>&1 || die "warm-up failed"
+  if [[ $WARMUP_MOVES == 1 ]]; then
+    wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$LUA" "$TARGET" >"$OUT/run$run-warmup.txt" 2>&1 &
+    local wp=$! deadline
+    sleep $((WARMUP / 3))
+    curl -sf -X POST "http://$HOST:${HTTP[0]}/cluster/nodes/$node3/drain" >/dev/null || die "warm-up drain refused"
+    sleep $((WARMUP / 3))
+    curl -sf -X DELETE "http://$HOST:${HTTP[0]}/cluster/nodes/$node3/drain" >/dev/null || die "warm-up undrain refused"
+    wait "$wp" || die "warm-up failed"
+    deadline=$((SECONDS + 60))
+    until curl -sf "http://$HOST:${HTTP[0]}/cluster/handoffs" | grep -q '"running" *: *\[ *\]'; do
+      ((SECONDS < deadline)) || die "hand-offs still running 60 s after the warm-up"
+      sleep 0.5
+    done
+    wrk -t1 -c"$CONNECTIONS" -d10s -s "$LUA" "$TARGET" >>"$OUT/run$run-warmup.txt" 2>&1 || die "warm-up failed"
+  else
+    wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$LUA" "$TARGET" >"$OUT/run$run-warmup.txt" 2>&1 || die "warm-up failed"
+  fi
   printf 'window\trps\tp50\tp99\tnon2xx\tcpu\tjit\tphase\tevent\n' >"$OUT/run$run-windows.tsv"
   phase=steady
   t0=$(now_ms)
