@@ -88,7 +88,7 @@ function rate(v) { return v == null ? '–' : v < 10 ? v.toFixed(1) : Math.round
 
 // ----------------------------------------------------------------- drawing
 
-function drawNodes(cluster, deltasByNode) {
+function drawNodes(cluster, deltasByNode, storeByNode) {
   const body = document.querySelector('#nodes tbody');
   body.replaceChildren();
   for (const n of cluster.nodes) {
@@ -97,6 +97,7 @@ function drawNodes(cluster, deltasByNode) {
     const limit = types.reduce((a, t) => a + (t.maxActiveEntities || 0), 0);
     const buffered = types.reduce((a, t) => a + t.bufferedMessages, 0);
     const d = merge(deltasByNode.get(n.id) || []);
+    const store = merge(storeByNode.get(n.id) || []);
     const status = el('td');
     if (n.coordinator) status.append(el('span', { class: 'badge coordinator' }, 'coordinator'));
     if (!n.reachable) status.append(el('span', { class: 'badge unreachable' }, 'unreachable'));
@@ -113,7 +114,7 @@ function drawNodes(cluster, deltasByNode) {
       el('td', { class: 'num' }, n.reachable ? buffered : '–'),
       el('td', { class: 'num' }, rate(d && d.ok + d.failed)), el('td', { class: 'num' }, rate(d && d.failed)),
       el('td', { class: 'num' }, ms(quantile(d, 0.5))), el('td', { class: 'num' }, ms(quantile(d, 0.99))),
-      el('td', {}, action)));
+      el('td', { class: 'num', 'data-store-p99': '' }, ms(quantile(store, 0.99))), el('td', {}, action)));
     body.lastChild.querySelector('.swatch').style.background = colorOf(n.id);
   }
 }
@@ -215,8 +216,18 @@ async function poll() {
   const now = Date.now();
   const deltasByNode = new Map();
   const deltasByType = new Map();
+  const storeByNode = new Map();
   for (const n of c.nodes) {
+    const stores = new Set();
     for (const [type, t] of Object.entries(n.types || {})) {
+      if (t.storeWrites && t.store !== 'none' && !stores.has(t.store)) {
+        stores.add(t.store);
+        const key = n.id + '/store/' + t.store;
+        const before = state.previous.get(key);
+        state.previous.set(key, { traffic: t.storeWrites, at: now });
+        (storeByNode.get(n.id) || storeByNode.set(n.id, []).get(n.id)).push(
+          before ? delta(t.storeWrites, before.traffic, (now - before.at) / 1000) : null);
+      }
       if (!t.traffic) continue;
       const key = n.id + '/' + type;
       const before = state.previous.get(key);
@@ -237,7 +248,7 @@ async function poll() {
     document.getElementById('lookup-type').replaceChildren(...c.types.map(t => el('option', { value: t }, t)));
   }
   const shardList = shards.status === 'fulfilled' ? shards.value.shards : [];
-  drawNodes(c, deltasByNode);
+  drawNodes(c, deltasByNode, storeByNode);
   drawTypes(c, deltasByType, shardList);
   drawShards(c, shardList, moves.status === 'fulfilled' ? moves.value : {});
   if (moves.status === 'fulfilled') drawMoves(moves.value);

@@ -15,6 +15,8 @@ public class GatewayOptions {
   public static final int DEFAULT_INSTANCES = 1;
   /** Requests between arrival and response per node; more get a fast 503 with Retry-After. */
   public static final int DEFAULT_MAX_IN_FLIGHT = 10_000;
+  /** Open connections per node on the public port; a request on one more gets 503 and its connection closed. */
+  public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
   /** A request body must arrive whole within this of its headers (slow-body clients). */
   public static final int DEFAULT_REQUEST_READ_TIMEOUT_MS = 10_000;
   /** A connection that sends and receives nothing for this long is closed (half-open and idle clients). */
@@ -41,6 +43,7 @@ public class GatewayOptions {
   private int managementPort;
   private String managementHost = DEFAULT_MANAGEMENT_HOST;
   private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+  private int maxConnections = DEFAULT_MAX_CONNECTIONS;
   private int requestReadTimeoutMs = DEFAULT_REQUEST_READ_TIMEOUT_MS;
   private int idleTimeoutSeconds = DEFAULT_IDLE_TIMEOUT_SECONDS;
   /** PEM certificate chain and private key of the public port: both set, it speaks HTTPS only. */
@@ -66,6 +69,7 @@ public class GatewayOptions {
     managementPort = json.getInteger("managementPort", 0);
     managementHost = json.getString("managementHost", DEFAULT_MANAGEMENT_HOST);
     maxInFlight = json.getInteger("maxInFlight", DEFAULT_MAX_IN_FLIGHT);
+    maxConnections = json.getInteger("maxConnections", DEFAULT_MAX_CONNECTIONS);
     requestReadTimeoutMs = json.getInteger("requestReadTimeoutMs", DEFAULT_REQUEST_READ_TIMEOUT_MS);
     idleTimeoutSeconds = json.getInteger("idleTimeoutSeconds", DEFAULT_IDLE_TIMEOUT_SECONDS);
     tlsCertPath = json.getString("tlsCertPath");
@@ -77,7 +81,7 @@ public class GatewayOptions {
     return new JsonObject().put("port", port).put("host", host).put("maxBodyBytes", maxBodyBytes).put("instances", instances).put("advertiseUrl", advertiseUrl)
         .put("tokensFile", tokensFile).put("jwtKeyFiles", new io.vertx.core.json.JsonArray(jwtKeyFiles)).put("jwtAlgorithm", jwtAlgorithm)
         .put("jwtIssuer", jwtIssuer).put("jwtAudience", jwtAudience).put("managementPort", managementPort).put("managementHost", managementHost)
-        .put("maxInFlight", maxInFlight).put("requestReadTimeoutMs", requestReadTimeoutMs)
+        .put("maxInFlight", maxInFlight).put("maxConnections", maxConnections).put("requestReadTimeoutMs", requestReadTimeoutMs)
         .put("idleTimeoutSeconds", idleTimeoutSeconds).put("tlsCertPath", tlsCertPath).put("tlsKeyPath", tlsKeyPath)
         .put("tlsReloadCheckMs", tlsReloadCheckMs);
   }
@@ -221,6 +225,16 @@ public class GatewayOptions {
 
   public int getMaxInFlight() {
     return maxInFlight;
+  }
+
+  /** Open connections per node on the public port (all gateway instances together). */
+  public int getMaxConnections() {
+    return maxConnections;
+  }
+
+  public GatewayOptions setMaxConnections(int maxConnections) {
+    this.maxConnections = positive("max connections", maxConnections);
+    return this;
   }
 
   public GatewayOptions setMaxInFlight(int maxInFlight) {

@@ -213,7 +213,9 @@ final class ManagementRoutes {
         for (RegionState s : byNode.getOrDefault(node, List.of())) {
           types.put(s.type(), new JsonObject().put("shards", s.entitiesByShard().size()).put("activeEntities", s.activeEntities())
               .put("maxActiveEntities", s.maxActiveEntities()).put("activations", s.activations()).put("bufferedMessages", s.bufferedMessages())
-              .put("traffic", JsonObject.mapFrom(s.traffic() == null ? Protocol.Traffic.NONE : s.traffic())));
+              .put("traffic", JsonObject.mapFrom(s.traffic() == null ? Protocol.Traffic.NONE : s.traffic()))
+              .put("store", s.store())
+              .put("storeWrites", JsonObject.mapFrom(s.storeWrites() == null ? Protocol.Traffic.NONE : s.storeWrites())));
           shards += s.entitiesByShard().size();
           active += s.activeEntities();
         }

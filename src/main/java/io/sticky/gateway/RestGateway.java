@@ -151,6 +151,7 @@ public final class RestGateway extends VerticleBase {
         : vertx.createHttpServer(new HttpServerOptions().setHost(options.getManagementHost()).setPort(options.getManagementPort()))
             .requestHandler(management).listen().onSuccess(s -> managementServer = s);
     server.invalidRequestHandler(RestGateway::invalidRequest);
+    server.connectionHandler(admission::onConnection);
     return managementListening.compose(m -> server.requestHandler(router).listen()).onSuccess(s -> onListening.accept(s.actualPort()));
   }
 

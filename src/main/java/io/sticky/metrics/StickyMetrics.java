@@ -165,18 +165,23 @@ public final class StickyMetrics {
     }
   }
 
-  /**
-   * The requests of {@code type} that entered through this node, as {@code sticky_requests_seconds} holds them
-   * (every kind): ok and failed counts, and the ok ones at or under each histogram bound. For the console.
-   */
+  /** The requests of {@code type} that entered through this node (every kind), for the console. */
   public io.sticky.protocol.Protocol.Traffic traffic(String type) {
-    if (registry == null) {
-      return io.sticky.protocol.Protocol.Traffic.NONE;
-    }
+    return registry == null ? io.sticky.protocol.Protocol.Traffic.NONE
+        : histogram(registry.find("sticky.requests").tag("type", type).timers());
+  }
+
+  /** This node's writes to the store named {@code store}, for the console. */
+  public io.sticky.protocol.Protocol.Traffic storeWrites(String store) {
+    return registry == null ? io.sticky.protocol.Protocol.Traffic.NONE
+        : histogram(registry.find("sticky.store").tag("store", store).tag("op", "write").timers());
+  }
+
+  private static io.sticky.protocol.Protocol.Traffic histogram(java.util.Collection<Timer> timers) {
     long ok = 0;
     long failed = 0;
     java.util.TreeMap<Double, Long> okAtOrUnder = new java.util.TreeMap<>();
-    for (Timer t : registry.find("sticky.requests").tag("type", type).timers()) {
+    for (Timer t : timers) {
       if ("ok".equals(t.getId().getTag("outcome"))) {
         ok += t.count();
         for (io.micrometer.core.instrument.distribution.CountAtBucket b : t.takeSnapshot().histogramCounts()) {

@@ -53,6 +53,8 @@ public final class NodeOptions {
       new Option("--management-host", "STICKY_MANAGEMENT_HOST", GatewayOptions.DEFAULT_MANAGEMENT_HOST, "interface the management port binds"),
       new Option("--http-max-in-flight", "STICKY_HTTP_MAX_IN_FLIGHT", Integer.toString(GatewayOptions.DEFAULT_MAX_IN_FLIGHT),
           "requests between arrival and response per node; more get a fast 503 with Retry-After, not applied"),
+      new Option("--http-max-connections", "STICKY_HTTP_MAX_CONNECTIONS", Integer.toString(GatewayOptions.DEFAULT_MAX_CONNECTIONS),
+          "open connections per node on the HTTP port; a request on one more gets a fast 503 and its connection is closed"),
       new Option("--http-request-read-timeout", "STICKY_HTTP_REQUEST_READ_TIMEOUT", GatewayOptions.DEFAULT_REQUEST_READ_TIMEOUT_MS + "ms",
           "a request whose body has not arrived whole this long after its headers is dropped (its connection closed)"),
       new Option("--http-idle-timeout", "STICKY_HTTP_IDLE_TIMEOUT", GatewayOptions.DEFAULT_IDLE_TIMEOUT_SECONDS + "s",
@@ -203,6 +205,7 @@ public final class NodeOptions {
       case "--http-jwt-issuer" -> gateway.setJwtIssuer(OptionValues.nonBlank(source, value));
       case "--http-jwt-audience" -> gateway.setJwtAudience(OptionValues.nonBlank(source, value));
       case "--http-max-in-flight" -> gateway.setMaxInFlight(OptionValues.intValue(source, value, 1, 1_000_000));
+      case "--http-max-connections" -> gateway.setMaxConnections(OptionValues.intValue(source, value, 1, 1_000_000));
       case "--http-request-read-timeout" -> gateway.setRequestReadTimeoutMs(OptionValues.boundedMs(source, value, 100, 600_000));
       case "--http-idle-timeout" -> gateway.setIdleTimeoutSeconds((int) Math.max(1, OptionValues.boundedMs(source, value, 1_000, 3_600_000) / 1000));
       case "--management-port" -> gateway.setManagementPort(OptionValues.intValue(source, value, 1, 65535));

@@ -48,16 +48,20 @@ public final class Protocol {
   public record StateLossAccepted(String type, String node, int cleared) implements RegionReply {
   }
 
-  /** A region's hosted shards with their active entity counts, its counters, and its node's traffic for the type. */
+  /**
+   * A region's hosted shards with their active entity counts, its counters, its node's traffic for the type, and
+   * its store ({@code none} without one) with that node's writes to it (all types: stores are shared).
+   */
   public record RegionState(String type, String node, java.util.Map<Integer, Integer> entitiesByShard,
                             int activeEntities, long activations, int bufferedMessages, Traffic traffic,
-                            int maxActiveEntities) implements RegionReply {
+                            int maxActiveEntities, String store, Traffic storeWrites) implements RegionReply {
   }
 
   /**
-   * Requests of a type that entered through one node since it started (as {@code sticky_requests_seconds}):
-   * answered {@code ok} and failed, and the cumulative count of ok ones at or under each latency bound (ms).
-   * Two readings a few seconds apart give the rate, error rate and quantiles of that interval.
+   * Calls since a node started, from one of its histograms: requests of a type that entered through it
+   * ({@code sticky_requests_seconds}), or its writes to a store ({@code sticky_store_seconds}). Those that
+   * succeeded ({@code ok}) and failed, and the cumulative count of ok ones at or under each bound (ms). Two
+   * readings a few seconds apart give the rate, error rate and quantiles of that interval.
    */
   public record Traffic(long ok, long failed, List<Double> boundsMs, List<Long> okAtOrUnder) {
     public static final Traffic NONE = new Traffic(0, 0, List.of(), List.of());

@@ -1032,7 +1032,8 @@ public final class ShardRegion extends VerticleBase {
       hosted.keySet().forEach(shard -> byShard.put(shard, 0));
       byShard.putAll(cells.countByShard());
       msg.reply(Protocol.encode(new Protocol.RegionState(type.name(), self, byShard, activeEntities.get(), activations.get(), buffered.get(),
-          StickyMetrics.of(vertx).traffic(type.name()), typeOptions.getMaxActiveEntities())));
+          StickyMetrics.of(vertx).traffic(type.name()), typeOptions.getMaxActiveEntities(), storeName(),
+          store == null ? Protocol.Traffic.NONE : StickyMetrics.of(vertx).storeWrites(store.name()))));
     } else if (command instanceof Protocol.AcceptStateLoss) {
       Future<Integer> cleared = store == null ? Future.succeededFuture(0) : store.acceptStateLoss(type.name());
       cleared.onComplete(ar -> {

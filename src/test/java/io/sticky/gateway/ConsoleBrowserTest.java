@@ -59,6 +59,9 @@ class ConsoleBrowserTest {
     }
     await().atMost(Duration.ofSeconds(30)).until(() -> !"–".equals(browser.evaluate(
         "document.querySelector('#types tr[data-type=\"counter\"] td:nth-child(7)').textContent")));
+    // The state store's write latency on some node (the default store writes every increment).
+    await().atMost(Duration.ofSeconds(30)).until(() -> number("[...document.querySelectorAll('#nodes td[data-store-p99]')]"
+        + ".filter(td => td.textContent.endsWith(' ms')).length") > 0);
 
     String home = Http.get(first.httpPort(), "/cluster/entities/counter/ui-7").json().getString("node");
     browser.evaluate("document.getElementById('lookup-id').value = 'ui-7'; "
