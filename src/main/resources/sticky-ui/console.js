@@ -54,6 +54,13 @@ function delta(now, before, seconds) {
   return { ok: (now.ok - before.ok) / seconds, failed: (now.failed - before.failed) / seconds, bounds: now.boundsMs, counts };
 }
 
+/** The change of the reading stored under key since the last poll (null on the first), remembering this one. */
+function since(key, traffic, now) {
+  const before = state.previous.get(key);
+  state.previous.set(key, { traffic, at: now });
+  return before ? delta(traffic, before.traffic, (now - before.at) / 1000) : null;
+}
+
 /** Sums deltas over nodes or types (same histogram bounds everywhere). */
 function merge(deltas) {
   const present = deltas.filter(Boolean);
@@ -222,17 +229,10 @@ async function poll() {
     for (const [type, t] of Object.entries(n.types || {})) {
       if (t.storeWrites && t.store !== 'none' && !stores.has(t.store)) {
         stores.add(t.store);
-        const key = n.id + '/store/' + t.store;
-        const before = state.previous.get(key);
-        state.previous.set(key, { traffic: t.storeWrites, at: now });
-        (storeByNode.get(n.id) || storeByNode.set(n.id, []).get(n.id)).push(
-          before ? delta(t.storeWrites, before.traffic, (now - before.at) / 1000) : null);
+        (storeByNode.get(n.id) || storeByNode.set(n.id, []).get(n.id)).push(since(n.id + '/store/' + t.store, t.storeWrites, now));
       }
       if (!t.traffic) continue;
-      const key = n.id + '/' + type;
-      const before = state.previous.get(key);
-      const d = before ? delta(t.traffic, before.traffic, (now - before.at) / 1000) : null;
-      state.previous.set(key, { traffic: t.traffic, at: now });
+      const d = since(n.id + '/' + type, t.traffic, now);
       (deltasByNode.get(n.id) || deltasByNode.set(n.id, []).get(n.id)).push(d);
       (deltasByType.get(type) || deltasByType.set(type, []).get(type)).push(d);
     }

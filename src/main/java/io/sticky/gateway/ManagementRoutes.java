@@ -99,22 +99,15 @@ final class ManagementRoutes {
 
   /** The coordinator's running and recent hand-offs. */
   private void handOffs(RoutingContext ctx) {
-    vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(new Protocol.GetMoves()), Headers.control(sticky.nodeId(), QUERY_TIMEOUT_MS))
-        .onComplete(ar -> {
-          if (ar.failed()) {
-            Problem.send(ctx.response(), StickyError.UNAVAILABLE, "the coordinator did not answer: " + ar.cause().getMessage(), ctx.request().path());
-            return;
-          }
-          Protocol.Moves moves = Protocol.decode(ar.result().body(), Protocol.Moves.class);
-          RestGateway.json(ctx, 200, new JsonObject().put("running", new JsonArray(moves.running().stream().map(JsonObject::mapFrom).toList()))
-              .put("recent", new JsonArray(moves.recent().stream().map(JsonObject::mapFrom).toList())));
-        });
+    askCoordinator(ctx, new Protocol.GetMoves(), Protocol.Moves.class, 200, (moves, reply) -> reply
+        .put("running", new JsonArray(moves.running().stream().map(JsonObject::mapFrom).toList()))
+        .put("recent", new JsonArray(moves.recent().stream().map(JsonObject::mapFrom).toList())));
   }
 
   /** Drains or undrains a node through the coordinator: 202 with the node's state; 404 unknown node, 409 unsafe. */
   private void drain(RoutingContext ctx, boolean drain) {
     String node = ctx.pathParam("node");
-    askCoordinator(ctx, new Protocol.Drain(node, drain), Protocol.DrainState.class, (state, reply) -> reply
+    askCoordinator(ctx, new Protocol.Drain(node, drain), Protocol.DrainState.class, 202, (state, reply) -> reply
         .put("node", state.node()).put("drained", state.drained()).put("shards", state.shards()));
   }
 
@@ -135,17 +128,17 @@ final class ManagementRoutes {
       Problem.send(ctx.response(), StickyError.BAD_REQUEST, "the body must name the target node: {\"to\": \"<node id>\"}", ctx.request().path());
       return;
     }
-    askCoordinator(ctx, new Protocol.MoveShard(type, shard, to), Protocol.MoveStarted.class, (started, reply) -> reply
+    askCoordinator(ctx, new Protocol.MoveShard(type, shard, to), Protocol.MoveStarted.class, 202, (started, reply) -> reply
         .put("type", started.type()).put("shard", started.shard()).put("from", started.from()).put("to", started.to()));
   }
 
-  /** One operator command to the coordinator; its refusal (404, 409) or silence (503) as problem+json. */
-  private <T extends Record> void askCoordinator(RoutingContext ctx, Protocol.CoordinatorCommand command, Class<T> replyType,
+  /** One command to the coordinator, its reply rendered with {@code okStatus}; a refusal (404, 409) or silence (503) as problem+json. */
+  private <T extends Record> void askCoordinator(RoutingContext ctx, Protocol.CoordinatorCommand command, Class<T> replyType, int okStatus,
                                                  java.util.function.BiFunction<T, JsonObject, JsonObject> render) {
     vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR, Protocol.encode((Record) command), Headers.control(sticky.nodeId(), QUERY_TIMEOUT_MS))
         .onComplete(ar -> {
           if (ar.succeeded()) {
-            RestGateway.json(ctx, 202, render.apply(Protocol.decode(ar.result().body(), replyType), new JsonObject()));
+            RestGateway.json(ctx, okStatus, render.apply(Protocol.decode(ar.result().body(), replyType), new JsonObject()));
             return;
           }
           int code = ar.cause() instanceof io.vertx.core.eventbus.ReplyException re ? re.failureCode() : 503;
