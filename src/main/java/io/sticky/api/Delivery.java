@@ -1,6 +1,8 @@
 package io.sticky.api;
 
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import java.util.function.Supplier;
 
 /**
  * One message handed by the runtime to an entity's mailbox, with the way back to its sender.
@@ -22,6 +24,14 @@ public interface Delivery {
   /** The caller's idempotency key ({@code Idempotency-Key}), or null. */
   default String idempotencyKey() {
     return null;
+  }
+
+  /**
+   * Runs one step of handling this message (its state write) and returns the step's outcome; a traced
+   * message records the step as a span named {@code name} in its trace.
+   */
+  default <T> Future<T> step(String name, Supplier<Future<T>> work) {
+    return work.get();
   }
 
   /** Sends the stored reply of an already applied idempotency key, marked as a replay. */

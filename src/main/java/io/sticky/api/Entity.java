@@ -740,6 +740,11 @@ public abstract class Entity<S> extends VerticleBase {
    * in order). A conflict fences this instance; another failure fences it only if {@code fenceOnFailure}.
    */
   private Future<Void> persist(boolean fenceOnFailure) {
+    return persist(fenceOnFailure, null);
+  }
+
+  /** As {@link #persist(boolean)}, the write recorded as a step of {@code cause} (the message that changed the state). */
+  private Future<Void> persist(boolean fenceOnFailure, Delivery cause) {
     Future<Void> write = lastWrite.transform(previous -> {
       if (fenced) {
         return Future.failedFuture(new EntityException(StickyError.STATE_CONFLICT, typeName + "/" + id + " was fenced; retry"));
@@ -752,7 +757,8 @@ public abstract class Entity<S> extends VerticleBase {
       long reminderChanges = reminders == null ? 0 : reminders.changes();
       StoredState next = new StoredState(version + 1, epoch, schemaToWrite, forStore(snapshot), encodedMeta());
       writing = true;
-      return here(store.write(typeName, id, next)).transform(ar -> {
+      Future<Void> written = cause == null ? store.write(typeName, id, next) : cause.step("store write", () -> store.write(typeName, id, next));
+      return here(written).transform(ar -> {
         writing = false;
         if (ar.succeeded()) {
           version = next.version();
@@ -809,10 +815,10 @@ public abstract class Entity<S> extends VerticleBase {
   }
 
   /** After a successful message: write now, schedule a write, or only mark the state, per the policy. */
-  private Future<JsonObject> afterChange(JsonObject reply) {
+  private Future<JsonObject> afterChange(JsonObject reply, Delivery cause) {
     switch (writePolicy) {
       case BEFORE_REPLY:
-        return persist(true).map(reply);
+        return persist(true, cause).map(reply);
       case WRITE_BEHIND:
         if (flushTimer < 0) {
           flushTimer = vertx.setTimer(writeBehindDelayMs, t -> {
@@ -1076,7 +1082,7 @@ public abstract class Entity<S> extends VerticleBase {
           return Future.succeededFuture(sent);
         });
       }
-      Future<JsonObject> done = store == null ? handled : handled.compose(this::afterChange);
+      Future<JsonObject> done = store == null ? handled : handled.compose(reply -> afterChange(reply, delivery));
       return reminders == null ? done : done.compose(reply -> reminders.sync().map(reply));
     } catch (Throwable t) {
       return Future.failedFuture(t);

@@ -1,5 +1,6 @@
 package io.sticky.api;
 
+import io.opentelemetry.api.OpenTelemetry;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -76,12 +77,14 @@ public class StickyOptions {
   private long retryBackoffMs = DEFAULT_RETRY_BACKOFF_MS;
   private int maxRouteAttempts = DEFAULT_MAX_ROUTE_ATTEMPTS;
   private boolean proxyOnly;
+  private OpenTelemetry openTelemetry;
 
   public StickyOptions() {
   }
 
   public StickyOptions(StickyOptions other) {
     this(other.toJson());
+    this.openTelemetry = other.openTelemetry;
   }
 
   public StickyOptions(JsonObject json) {
@@ -271,6 +274,21 @@ public class StickyOptions {
 
   public StickyOptions setProxyOnly(boolean proxyOnly) {
     this.proxyOnly = proxyOnly;
+    return this;
+  }
+
+  public OpenTelemetry getOpenTelemetry() {
+    return openTelemetry;
+  }
+
+  /**
+   * Where Sticky's spans go (an entity message's hop between nodes, its handling, its state write), joined to
+   * the trace the message arrives in. Default null: no spans. {@code StickyNode} sets it from
+   * {@code --tracing-endpoint}; an application that builds its own Vert.x passes the OpenTelemetry it gave
+   * Vert.x's tracer. Not part of {@link #toJson()}.
+   */
+  public StickyOptions setOpenTelemetry(OpenTelemetry openTelemetry) {
+    this.openTelemetry = openTelemetry;
     return this;
   }
 

@@ -22,6 +22,8 @@ public final class NodeOptions {
   static final int DEFAULT_MEMBER_PORTS = 5;
   /** Metrics cost little (counters, and one histogram per type and outcome) and are what operators look at first. */
   public static final boolean DEFAULT_METRICS = true;
+  /** Every trace, as a collector's tail sampling expects; lower it when the collector samples nothing itself. */
+  public static final double DEFAULT_TRACING_SAMPLE_RATIO = 1.0;
 
   /** One option: its flag, environment variable, default and meaning. */
   record Option(String flag, String env, String defaultValue, String help) {
@@ -79,6 +81,10 @@ public final class NodeOptions {
       new Option("--log-format", "STICKY_LOG_FORMAT", LogFormat.TEXT.flagValue(), "log lines: text (readable) or json (one JSON object per line)"),
       new Option("--metrics", "STICKY_METRICS", Boolean.toString(DEFAULT_METRICS),
           "Prometheus metrics at GET /metrics (Vert.x, JVM and sticky_* series): true or false (no metrics are kept; /metrics answers 404)"),
+      new Option("--tracing-endpoint", "STICKY_TRACING_ENDPOINT", "(none: no tracing)",
+          "OTLP/HTTP collector URL, e.g. http://otel-collector:4318: turns tracing on (HTTP request, hop to the entity's node, handling, state write; spans POSTed to <url>/v1/traces)"),
+      new Option("--tracing-sample-ratio", "STICKY_TRACING_SAMPLE_RATIO", Double.toString(DEFAULT_TRACING_SAMPLE_RATIO),
+          "share of new traces recorded, 0 to 1; a request that arrives in a sampled trace (W3C traceparent) is always recorded"),
       new Option("--max-active-entities", "STICKY_MAX_ACTIVE_ENTITIES", Integer.toString(EntityTypeOptions.DEFAULT_MAX_ACTIVE_ENTITIES),
           "active entities per type on this node; at the limit the least valuable is passivated (entity-types.<type> in the config file wins)"),
       new Option("--passivate-after", "STICKY_PASSIVATE_AFTER", "2m",
@@ -106,6 +112,8 @@ public final class NodeOptions {
   private String kubernetesSource;
   private LogFormat logFormat = LogFormat.TEXT;
   private boolean metrics = DEFAULT_METRICS;
+  private String tracingEndpoint;
+  private double tracingSampleRatio = DEFAULT_TRACING_SAMPLE_RATIO;
   private final GatewayOptions gateway = new GatewayOptions();
   private String configFile;
   private String lib;
@@ -227,6 +235,8 @@ public final class NodeOptions {
       }
       case "--log-format" -> logFormat = LogFormat.parse(source, value);
       case "--metrics" -> metrics = OptionValues.booleanValue(source, value);
+      case "--tracing-endpoint" -> tracingEndpoint = OptionValues.httpUrl(source, value);
+      case "--tracing-sample-ratio" -> tracingSampleRatio = OptionValues.ratio(source, value);
       case "--max-body-bytes" -> gateway.setMaxBodyBytes(OptionValues.intValue(source, value, 1, 64 * 1024 * 1024));
       case "--http-instances" -> gateway.setInstances(OptionValues.intValue(source, value, 1, 64));
       case "--config" -> configFile = OptionValues.nonBlank(source, value);
@@ -376,6 +386,26 @@ public final class NodeOptions {
 
   public NodeOptions setLogFormat(LogFormat logFormat) {
     this.logFormat = logFormat;
+    return this;
+  }
+
+  /** The OTLP/HTTP collector URL that spans go to, or null (default): no tracing. */
+  public String getTracingEndpoint() {
+    return tracingEndpoint;
+  }
+
+  public NodeOptions setTracingEndpoint(String tracingEndpoint) {
+    this.tracingEndpoint = tracingEndpoint;
+    return this;
+  }
+
+  /** Share of new traces recorded (default 1.0); traces that arrive sampled are always recorded. */
+  public double getTracingSampleRatio() {
+    return tracingSampleRatio;
+  }
+
+  public NodeOptions setTracingSampleRatio(double tracingSampleRatio) {
+    this.tracingSampleRatio = tracingSampleRatio;
     return this;
   }
 

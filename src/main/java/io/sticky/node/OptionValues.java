@@ -39,6 +39,18 @@ final class OptionValues {
     }
   }
 
+  static double ratio(String source, String value) {
+    try {
+      double v = Double.parseDouble(nonBlank(source, value));
+      if (v >= 0 && v <= 1) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(source + " must be a number from 0 to 1, got '" + value + "'");
+  }
+
   static boolean booleanValue(String source, String value) {
     return switch (nonBlank(source, value).toLowerCase(java.util.Locale.ROOT)) {
       case "true" -> true;

@@ -7,6 +7,12 @@ import io.sticky.gateway.RestGateway;
 import io.sticky.metrics.StickyMetrics;
 import io.sticky.runtime.StickyImpl;
 import io.sticky.store.PostgresStateStore;
+import io.sticky.tracing.OtlpTracing;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.vertx.core.Promise;
+import io.vertx.core.VertxBuilder;
+import io.vertx.tracing.opentelemetry.OpenTelemetryOptions;
+import io.vertx.tracing.opentelemetry.OpenTelemetryTracingFactory;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -36,6 +42,8 @@ public final class StickyNode {
   private final PostgresStateStore postgres;
   /** False when the application brought its own Vert.x ({@link #attach}): then closing the node leaves it open. */
   private final boolean ownsVertx;
+  /** The node's own OpenTelemetry SDK ({@code --tracing-endpoint}), flushed and shut down on close; or null. */
+  private OpenTelemetrySdk tracingSdk;
 
   private StickyNode(Vertx vertx, HazelcastClusterManager clusterManager, StickyImpl sticky, int httpPort, String gatewayDeployment,
                      PostgresStateStore postgres, boolean ownsVertx) {
@@ -77,13 +85,28 @@ public final class StickyNode {
           .setTrustOptions(new PemTrustOptions().addCertPath(options.getBusTlsCa()));
     }
     StickyOptions effective = new StickyOptions(stickyOptions).setDefaultStore(options.getStore()).setProxyOnly(options.isProxyOnly());
-    // Metrics must be chosen here: Vert.x takes its metrics SPI when it is built, not later.
-    return StickyMetrics.vertxBuilder(vertxOptions, options.isMetrics()).withClusterManager(cm).buildClustered().compose(vertx -> {
+    // Metrics and tracing must be chosen here: Vert.x takes both SPIs when it is built, not later.
+    VertxBuilder builder = StickyMetrics.vertxBuilder(vertxOptions, options.isMetrics()).withClusterManager(cm);
+    OpenTelemetrySdk tracing = null;
+    if (options.getTracingEndpoint() != null) {
+      tracing = OtlpTracing.create(options.getTracingEndpoint(), options.getTracingSampleRatio(), options.getHost() + ":" + options.getClusterPort());
+      // Vert.x traces the HTTP requests (server spans, W3C context in and out); Sticky adds its own spans under them.
+      vertxOptions.setTracingOptions(new OpenTelemetryOptions());
+      builder.with(vertxOptions).withTracer(new OpenTelemetryTracingFactory(tracing));
+      effective.setOpenTelemetry(tracing);
+    }
+    OpenTelemetrySdk sdk = tracing;
+    return builder.buildClustered().compose(vertx -> {
       Future<PostgresStateStore> postgres = options.getPostgres() == null
           ? Future.succeededFuture()
           : PostgresStateStore.start(vertx, options.getPostgres());
       return postgres.compose(pg -> start(vertx, cm, options, effective, types, pg, true))
+          .onSuccess(node -> node.tracingSdk = sdk)
           .recover(err -> vertx.close().transform(ar -> Future.failedFuture(err)));
+    }).onFailure(err -> {
+      if (sdk != null) {
+        sdk.shutdown();
+      }
     });
   }
 
@@ -147,7 +170,19 @@ public final class StickyNode {
         .eventually(() -> vertx.undeploy(gatewayDeployment))
         .eventually(sticky::close)
         .eventually(() -> postgres == null ? Future.succeededFuture() : postgres.close())
+        .eventually(this::shutdownTracing)
         .eventually(() -> ownsVertx ? vertx.close() : Future.succeededFuture());
+  }
+
+  /** Sends the spans still queued, waiting at most 2 s: an unreachable collector must not hold up a leave. */
+  private Future<Void> shutdownTracing() {
+    if (tracingSdk == null) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> done = Promise.promise();
+    tracingSdk.shutdown().whenComplete(done::tryComplete);
+    vertx.setTimer(2_000, t -> done.tryComplete());
+    return done.future();
   }
 
   /**
@@ -159,6 +194,9 @@ public final class StickyNode {
       return Future.failedFuture(new IllegalStateException("crash() is for nodes that own their Vert.x"));
     }
     clusterManager.getHazelcastInstance().getLifecycleService().terminate();
+    if (tracingSdk != null) {
+      tracingSdk.shutdown();
+    }
     return vertx.close().recover(err -> Future.succeededFuture());
   }
 }

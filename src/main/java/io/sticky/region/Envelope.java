@@ -1,16 +1,22 @@
 package io.sticky.region;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.context.Context;
 import io.sticky.api.Delivery;
 import io.sticky.api.EntityAddress;
 import io.sticky.api.EntityReply;
 import io.sticky.api.StickyError;
 import io.sticky.protocol.Failures;
+import io.sticky.tracing.StickyTracing;
+import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
+import java.util.function.Supplier;
 
 /**
  * One entity message inside a region: where it goes, where its reply goes, and how long it may take.
@@ -39,6 +45,12 @@ final class Envelope implements Delivery {
   final String idempotencyKey;
   int attempts;
   private boolean answered;
+  /** The trace the message arrived in, or null (then it gets no spans). */
+  private Context trace;
+  private StickyTracing tracing = StickyTracing.OFF;
+  /** This node's spans for the message: the hop to another node, the entity's handling. */
+  private Span hopSpan;
+  private Span handleSpan;
 
   Envelope(String id, int shard, String kind, JsonObject body, Message<?> origin, long timeoutMs,
            boolean fromRemote, long senderEpoch, String self) {
@@ -66,6 +78,49 @@ final class Envelope implements Delivery {
     this.self = self;
     this.redirect = redirect;
     this.idempotencyKey = idempotencyKey;
+  }
+
+  /** Joins the message to {@code trace} (null: not traced); returns this envelope. */
+  Envelope traced(StickyTracing tracing, Context trace) {
+    this.tracing = tracing;
+    this.trace = trace;
+    return this;
+  }
+
+  /** The message goes to another node: its hop span starts (once) and its context rides in the headers. */
+  void forwarding(String type, DeliveryOptions options) {
+    if (trace != null) {
+      if (hopSpan == null) {
+        hopSpan = tracing.start("forward " + type, SpanKind.CLIENT, trace, type, id, self);
+      }
+      tracing.toHeaders(hopSpan, options);
+    }
+  }
+
+  /** The message goes to an entity on this node: its handling span starts (once). */
+  void handling(String type) {
+    if (trace != null && handleSpan == null) {
+      Context parent = hopSpan == null ? trace : trace.with(hopSpan);
+      handleSpan = tracing.start("handle " + type, fromRemote ? SpanKind.SERVER : SpanKind.INTERNAL, parent, type, id, self);
+    }
+  }
+
+  @Override
+  public <T> Future<T> step(String name, Supplier<Future<T>> work) {
+    Span span = tracing.child(name, handleSpan);
+    if (span == null) {
+      return work.get();
+    }
+    Future<T> result = work.get();
+    result.onComplete(ar -> StickyTracing.end(span, ar.failed() ? "step-failed" : null, ar.failed() ? ar.cause().getMessage() : null));
+    return result;
+  }
+
+  private void endSpans(String errorCode, String detail) {
+    if (trace != null) {
+      StickyTracing.end(handleSpan, errorCode, detail);
+      StickyTracing.end(hopSpan, errorCode, detail);
+    }
   }
 
   /** Fails a message that never became an envelope (bad id, bad kind). */
@@ -130,6 +185,7 @@ final class Envelope implements Delivery {
           local.tryComplete(new EntityReply(reply.copy(), node, replayed));
         }
         answered = true;
+        endSpans(null, null);
       } catch (RuntimeException e) {
         // e.g. a value JSON cannot carry: the caller gets a clear failure, the entity goes on
         fail(StickyError.ENTITY_FAILED, "the entity's reply could not be sent as JSON: " + e.getMessage(), node);
@@ -151,6 +207,7 @@ final class Envelope implements Delivery {
   synchronized void fail(StickyError error, String detail, String node) {
     if (!answered) {
       answered = true;
+      endSpans(error.slug(), detail);
       if (origin != null) {
         Failures.fail(origin, error, detail, node);
       } else if (local != null) {
@@ -162,6 +219,7 @@ final class Envelope implements Delivery {
   synchronized void relay(io.vertx.core.eventbus.ReplyException failure) {
     if (!answered) {
       answered = true;
+      endSpans(StickyError.of(failure).slug(), failure.getMessage());
       if (origin != null) {
         Failures.relay(origin, failure);
       } else if (local != null) {

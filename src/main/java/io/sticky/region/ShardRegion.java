@@ -24,6 +24,7 @@ import io.sticky.protocol.Protocol.ShardHome;
 import io.sticky.protocol.Protocol.ShardStarted;
 import io.sticky.protocol.Protocol.ShardStopped;
 import io.sticky.store.StateStore;
+import io.sticky.tracing.StickyTracing;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -88,6 +89,7 @@ public final class ShardRegion extends VerticleBase {
   private final Membership membership;
   private final String self;
   private final int numberOfShards;
+  private final StickyTracing tracing;
   private final long maxBackoffMs;
   private final int maxBufferedPerShard;
   private final int mailboxCapacity;
@@ -164,6 +166,7 @@ public final class ShardRegion extends VerticleBase {
     this.membership = membership;
     this.self = membership.self();
     this.numberOfShards = type.numberOfShards();
+    this.tracing = StickyTracing.of(options.getOpenTelemetry());
     this.maxBackoffMs = options.getRetryBackoffMs() * 10;
     this.maxBufferedPerShard = typeOptions.getMaxBufferedPerShard();
     this.mailboxCapacity = typeOptions.getMailboxCapacity();
@@ -423,7 +426,8 @@ public final class ShardRegion extends VerticleBase {
         // keep the type's default
       }
     }
-    route(new Envelope(id, ShardId.of(id, numberOfShards), kind, body, msg, timeout, false, 0, self));
+    route(new Envelope(id, ShardId.of(id, numberOfShards), kind, body, msg, timeout, false, 0, self)
+        .traced(tracing, tracing.fromHeaders(headers)));
   }
 
   /** Why a message of this kind and body cannot go to an entity, or null if it can. */
@@ -454,7 +458,7 @@ public final class ShardRegion extends VerticleBase {
       return reply.future();
     }
     Envelope env = new Envelope(id, ShardId.of(id, numberOfShards), k, EntityAddress.KIND_VIEW.equals(k) ? null : body,
-        reply, typeOptions.getAskTimeoutMs(), self, redirect, idempotencyKey);
+        reply, typeOptions.getAskTimeoutMs(), self, redirect, idempotencyKey).traced(tracing, tracing.caller());
     // Scheduled and cancelled on the caller's event loop: a plain Netty task, cheaper than a Vert.x timer
     // (no timer id, no shared timer map), which counts at one per request.
     ScheduledFuture<?> deadline = caller.nettyEventLoop().schedule(() -> env.fail(StickyError.TIMEOUT,
@@ -467,7 +471,7 @@ public final class ShardRegion extends VerticleBase {
   /** A one-way message through this node's own API: routed like {@link #ask}, never answered. */
   public void tell(String id, JsonObject body) {
     onRegionContext(new Envelope(id, ShardId.of(id, numberOfShards), EntityAddress.KIND_ASK, body, null,
-        typeOptions.getAskTimeoutMs(), self, false, null));
+        typeOptions.getAskTimeoutMs(), self, false, null).traced(tracing, tracing.caller()));
   }
 
   private void onRegionContext(Envelope env) {
@@ -500,7 +504,7 @@ public final class ShardRegion extends VerticleBase {
     long epoch = parseLong(headers.get(Headers.EPOCH));
     long timeout = Math.max(1, parseLong(headers.get(EntityAddress.TIMEOUT_HEADER)));
     JsonObject body = msg.body() instanceof JsonObject json ? json : null;
-    route(new Envelope(id, shard, kind, body, msg, timeout, true, epoch, self));
+    route(new Envelope(id, shard, kind, body, msg, timeout, true, epoch, self).traced(tracing, tracing.fromHeaders(headers)));
   }
 
   // ---------------------------------------------------------------- routing
@@ -719,6 +723,7 @@ public final class ShardRegion extends VerticleBase {
     if (env.idempotencyKey != null) {
       opts.addHeader(EntityAddress.IDEMPOTENCY_KEY_HEADER, env.idempotencyKey);
     }
+    env.forwarding(type.name(), opts);
     Set<Envelope> pendingOnNode = inFlight.computeIfAbsent(home.node(), n -> new HashSet<>());
     pendingOnNode.add(env);
     eventBus.<JsonObject>request(Addresses.region(type.name(), home.node()), env.body, opts).onComplete(ar -> {
@@ -762,6 +767,7 @@ public final class ShardRegion extends VerticleBase {
   // ---------------------------------------------------------------- hosting
 
   private void deliverLocally(Envelope env) {
+    env.handling(type.name());
     EntityCell cell = cells.get(env.id);
     if (cell == null) {
       activate(env.id, env.shard, env); // delivers env itself, or fails it

@@ -89,6 +89,21 @@ class NodeOptionsTest {
   }
 
   @Test
+  void tracingIsOffUntilAnEndpointIsGiven() {
+    NodeOptions none = NodeOptions.parse(new String[0], Map.of());
+    assertThat(none.getTracingEndpoint()).isNull();
+    assertThat(none.getTracingSampleRatio()).isEqualTo(1.0);
+    NodeOptions on = NodeOptions.parse(new String[] {"--tracing-sample-ratio", "0.25"},
+        Map.of("STICKY_TRACING_ENDPOINT", "http://collector:4318/"));
+    assertThat(on.getTracingEndpoint()).isEqualTo("http://collector:4318");
+    assertThat(on.getTracingSampleRatio()).isEqualTo(0.25);
+    assertThatThrownBy(() -> NodeOptions.parse(new String[] {"--tracing-sample-ratio", "2"}, Map.of()))
+        .hasMessageContaining("--tracing-sample-ratio").hasMessageContaining("0 to 1");
+    assertThatThrownBy(() -> NodeOptions.parse(new String[] {"--tracing-endpoint", "collector:4318"}, Map.of()))
+        .hasMessageContaining("--tracing-endpoint");
+  }
+
+  @Test
   void invalidInputNamesTheOption() {
     assertThatThrownBy(() -> NodeOptions.parse(new String[] {"--http-port", "x"}, Map.of())).hasMessageContaining("--http-port");
     assertThatThrownBy(() -> NodeOptions.parse(new String[] {"--http-port", "70000"}, Map.of())).hasMessageContaining("--http-port");
