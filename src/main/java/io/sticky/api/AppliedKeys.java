@@ -1,14 +1,17 @@
 package io.sticky.api;
 
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The idempotency keys an entity has applied, with their replies: a window bounded by count and age, kept
@@ -24,9 +27,43 @@ final class AppliedKeys extends MetaPart {
   private final long retentionMs;
   private final LinkedHashMap<String, Applied> keys = new LinkedHashMap<>();
 
+  /** Keys whose handler has not completed (one that outlived its ask timeout, typically): a retry must wait. */
+  private Set<String> inFlight;
+
   AppliedKeys(int limit, long retentionMs) {
     this.limit = limit;
     this.retentionMs = retentionMs;
+  }
+
+  /** A retry of an applied key: the stored reply again, and nothing applied; a different message is refused. */
+  Future<JsonObject> replay(String key, String fingerprint, Applied prior, String entity) {
+    if (!prior.fingerprint().equals(fingerprint)) {
+      return Future.failedFuture(new EntityException(StickyError.IDEMPOTENCY_KEY_REUSED, "idempotency key '" + key
+          + "' was applied to " + entity + " with a different message; not applied"));
+    }
+    return Future.succeededFuture(prior.reply().copy());
+  }
+
+  /** The first message with this key is still being handled. */
+  boolean inFlight(String key) {
+    return inFlight != null && inFlight.contains(key);
+  }
+
+  /** {@code handled}, with the key in flight until it completes and recorded (with its reply) if it succeeds. */
+  Future<JsonObject> recording(String key, String fingerprint, Future<JsonObject> handled) {
+    if (inFlight == null) {
+      inFlight = new HashSet<>();
+    }
+    inFlight.add(key);
+    return handled.transform(ar -> {
+      inFlight.remove(key);
+      if (ar.failed()) {
+        return Future.failedFuture(ar.cause());
+      }
+      JsonObject sent = ar.result() == null ? new JsonObject() : ar.result();
+      record(key, fingerprint, sent, System.currentTimeMillis());
+      return Future.succeededFuture(sent);
+    });
   }
 
   /** The key's record if it was applied within the window, else null. */

@@ -1,5 +1,6 @@
 package io.sticky.api;
 
+import io.sticky.internal.Delivery;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -17,7 +18,7 @@ import org.slf4j.LoggerFactory;
 final class EntityReminders {
   private static final Logger log = LoggerFactory.getLogger(EntityReminders.class);
 
-  private final Entity<?> entity;
+  private final EntityRuntime<?> entity;
   /** Null until the entity has or had a reminder. */
   private Reminders reminders;
   /** Told when the entity is next due ({@link Long#MAX_VALUE}: never) and its reminders' names; null: no index. */
@@ -31,10 +32,28 @@ final class EntityReminders {
   private Set<String> queued;
 
   /** {@code woken}: the entity is activated by the index, which it answers even if nothing is due. */
-  EntityReminders(Entity<?> entity, BiFunction<Long, List<String>, Future<Void>> index, boolean woken) {
+  EntityReminders(EntityRuntime<?> entity, BiFunction<Long, List<String>, Future<Void>> index, boolean woken) {
     this.entity = entity;
     this.index = index;
     this.woken = woken;
+  }
+
+  /** Refuses a registration {@link Entity#registerReminder} must not accept, before anything is made. */
+  static void checkRegistration(EntityRuntime<?> runtime, boolean hasStore, String name, long dueInMs, long periodMs, JsonObject message) {
+    java.util.Objects.requireNonNull(name, "name");
+    java.util.Objects.requireNonNull(message, "message");
+    if (dueInMs < 0 || (periodMs != 0 && periodMs < Entity.MIN_REMINDER_PERIOD_MS)) {
+      throw new IllegalArgumentException("a reminder is due in >= 0 ms, with a period of 0 (one-shot) or >= "
+          + Entity.MIN_REMINDER_PERIOD_MS + " ms; got " + dueInMs + " and " + periodMs);
+    }
+    if (io.vertx.core.Vertx.currentContext() != runtime.runtimeContext()) {
+      throw new IllegalStateException("reminders are registered from the entity's own context (handle, onActivate, onReminder)");
+    }
+    if (!hasStore) {
+      // An error of the type's set-up, told to the caller as such (500, entity-failed) rather than a bare "failed".
+      throw new EntityException(StickyError.ENTITY_FAILED, runtime.typeName() + " keeps its state only in memory (store none):"
+          + " reminders need a state store");
+    }
   }
 
   void register(String name, long dueInMs, long periodMs, JsonObject message) {
@@ -166,14 +185,14 @@ final class EntityReminders {
     Future<JsonObject> handled = entity.persistNow().compose(v -> {
       Future<JsonObject> f;
       try {
-        f = entity.onReminder(firing);
+        f = entity.entity().onReminder(firing);
       } catch (Throwable t) {
         f = Future.failedFuture(t);
       }
       if (f == null) {
         f = Future.failedFuture(new IllegalStateException("onReminder() returned null"));
       }
-      return f.isComplete() ? f : entity.onOwnContext(f);
+      return f.isComplete() ? f : entity.here(f);
     });
     return handled.transform(ar -> {
       if (entity.fenced()) {
@@ -201,7 +220,7 @@ final class EntityReminders {
       return Future.succeededFuture();
     }
     woken = false;
-    return entity.onOwnContext(index.apply(due, names)).transform(ar -> {
+    return entity.here(index.apply(due, names)).transform(ar -> {
       if (ar.succeeded()) {
         indexedDue = due;
         indexedNames = names;

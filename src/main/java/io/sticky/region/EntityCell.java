@@ -1,6 +1,6 @@
 package io.sticky.region;
 
-import io.sticky.api.Entity;
+import io.sticky.internal.EntityHost;
 import io.vertx.core.Promise;
 import java.util.ArrayDeque;
 
@@ -10,7 +10,7 @@ import java.util.ArrayDeque;
  */
 final class EntityCell extends ActiveEntities.Entry {
   final int shard;
-  final Entity<?> entity;
+  final EntityHost entity;
   /** Usually empty: starts at 2 slots rather than the default 16 (a million cells), grows as needed. */
   final ArrayDeque<Envelope> pending = new ArrayDeque<>(1);
   EntityLifecycle lifecycle = EntityLifecycle.ACTIVATING;
@@ -26,7 +26,7 @@ final class EntityCell extends ActiveEntities.Entry {
   /** Chosen for passivation: takes no new messages (they wait in {@link #pending} for the next instance). */
   boolean passivating;
 
-  EntityCell(String id, int shard, Entity<?> entity) {
+  EntityCell(String id, int shard, EntityHost entity) {
     super(id);
     this.shard = shard;
     this.entity = entity;

@@ -23,6 +23,8 @@ import io.sticky.protocol.Protocol.Register;
 import io.sticky.protocol.Protocol.ShardHome;
 import io.sticky.protocol.Protocol.ShardStarted;
 import io.sticky.protocol.Protocol.ShardStopped;
+import io.sticky.internal.EntityHost;
+import io.sticky.internal.EntityHosts;
 import io.sticky.store.StateStore;
 import io.sticky.tracing.StickyTracing;
 import io.vertx.core.Context;
@@ -829,10 +831,10 @@ public final class ShardRegion extends VerticleBase {
       }
       return;
     }
-    Entity<?> entity;
+    EntityHost entity;
     EntityCell cell;
     try {
-      entity = type.newEntity();
+      entity = EntityHosts.of(type.newEntity());
       entity.bind(type.name(), id, typeOptions);
       String carried = transferred.remove(id);
       if (carried != null) {
@@ -971,7 +973,7 @@ public final class ShardRegion extends VerticleBase {
         List<Envelope> again = new ArrayList<>();
         if (ar.succeeded()) {
           ar.result().unprocessed().forEach(d -> again.add((Envelope) d));
-          Entity.Stopped stopped = ar.result();
+          EntityHost.Stopped stopped = ar.result();
           if (stopped.state() != null && (!again.isEmpty() || !cell.pending.isEmpty() || stopped.unsaved())) {
             // Kept for the next instance: it is about to start, or the store did not take the final write
             // (then the next instance writes it; until then it stays in memory rather than being lost).
@@ -1293,7 +1295,7 @@ public final class ShardRegion extends VerticleBase {
   }
 
   /** Puts messages an entity never started back at the front of its shard's buffer, keeping their order. */
-  private void requeueFirst(int shard, List<io.sticky.api.Delivery> unprocessed) {
+  private void requeueFirst(int shard, List<io.sticky.internal.Delivery> unprocessed) {
     if (unprocessed.isEmpty()) {
       return;
     }

@@ -1,5 +1,6 @@
 package io.sticky.api;
 
+import io.sticky.internal.EntityHost;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sticky.examples.CartEntity;
@@ -44,9 +45,9 @@ class EntityHandOffTest {
   }
 
   private <E extends Entity<?>> E deploy(E entity, String id, String restoredState) {
-    entity.bind("t", id, new EntityTypeOptions());
+    TestHosts.host(entity).bind("t", id, new EntityTypeOptions());
     if (restoredState != null) {
-      entity.restoreFrom(restoredState);
+      TestHosts.host(entity).restoreFrom(restoredState);
     }
     vertx.deployVerticle(entity).await();
     return entity;
@@ -54,7 +55,7 @@ class EntityHandOffTest {
 
   private static JsonObject ask(Entity<?> e, JsonObject message) {
     RecordingDelivery d = RecordingDelivery.ask(message);
-    e.deliver(d);
+    TestHosts.host(e).deliver(d);
     return d.result.future().await();
   }
 
@@ -63,7 +64,7 @@ class EntityHandOffTest {
     CartEntity before = deploy(new CartEntity(), "u1", null);
     ask(before, new JsonObject().put("op", "add").put("item", "pear").put("quantity", 2));
     ask(before, new JsonObject().put("op", "add").put("item", "apple").put("quantity", 5));
-    Entity.Stopped stopped = before.stopForHandOff().await();
+    EntityHost.Stopped stopped = TestHosts.host(before).stopForHandOff().await();
     assertThat(stopped.unprocessed()).isEmpty();
 
     CartEntity after = deploy(new CartEntity(), "u1", stopped.state());
@@ -81,23 +82,23 @@ class EntityHandOffTest {
     RecordingDelivery first = RecordingDelivery.ask(new JsonObject().put("op", "increment"));
     RecordingDelivery second = RecordingDelivery.ask(new JsonObject().put("op", "increment").put("delta", 10));
     RecordingDelivery third = RecordingDelivery.ask(new JsonObject().put("op", "increment").put("delta", 100));
-    counter.deliver(first);
+    TestHosts.host(counter).deliver(first);
     GateCounter.entered.future().await();
-    counter.deliver(second);
-    counter.deliver(third);
-    Future<Entity.Stopped> stopping = counter.stopForHandOff();
+    TestHosts.host(counter).deliver(second);
+    TestHosts.host(counter).deliver(third);
+    Future<EntityHost.Stopped> stopping = TestHosts.host(counter).stopForHandOff();
     assertThat(stopping.isComplete()).as("waits for the message in progress").isFalse();
     // released on the entity's own context, after the queued deliveries and the stop request
     counter.releaseOnOwnContext();
 
-    Entity.Stopped stopped = stopping.await();
+    EntityHost.Stopped stopped = stopping.await();
     assertThat(first.result.future().await().getLong("value")).isEqualTo(1);
     assertThat(stopped.unprocessed()).containsExactly(second, third);
     assertThat(second.result.future().isComplete()).as("not answered: the next home will").isFalse();
     assertThat(new JsonObject(stopped.data()).getLong("value")).isEqualTo(1);
 
     CounterEntity next = deploy(new CounterEntity(), "c1", stopped.state());
-    stopped.unprocessed().forEach(next::deliver);
+    stopped.unprocessed().forEach(TestHosts.host(next)::deliver);
     assertThat(third.result.future().await().getLong("value")).as("applied once, in order, on the new home").isEqualTo(111);
     assertThat(List.of(second.result.future().await().getLong("value"))).containsExactly(11L);
   }

@@ -1,5 +1,6 @@
 package io.sticky.api;
 
+import io.sticky.internal.EntityHost;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -34,8 +35,8 @@ public class EntityPersistenceTest {
   }
 
   private <E extends Entity<?>> E deploy(E entity, String id, EntityTypeOptions options, StateStore store) {
-    entity.bind("counter", id, options);
-    entity.attachStore(store, 4, fenced::incrementAndGet);
+    TestHosts.host(entity).bind("counter", id, options);
+    TestHosts.host(entity).attachStore(store, 4, fenced::incrementAndGet);
     vertx.deployVerticle(entity).await();
     return entity;
   }
@@ -46,7 +47,7 @@ public class EntityPersistenceTest {
 
   private static RecordingDelivery send(Entity<?> e, JsonObject body) {
     RecordingDelivery ask = RecordingDelivery.ask(body);
-    e.deliver(ask);
+    TestHosts.host(e).deliver(ask);
     ask.result.future().otherwiseEmpty().await();
     return ask;
   }
@@ -74,7 +75,7 @@ public class EntityPersistenceTest {
     assertThat(stored("c1").version()).isEqualTo(2);
     ask(c, new JsonObject().put("op", "get"));
     RecordingDelivery view = new RecordingDelivery(EntityAddress.KIND_VIEW, null);
-    c.deliver(view);
+    TestHosts.host(c).deliver(view);
     view.result.future().await();
     assertThat(send(c, new JsonObject().put("op", "explode")).error).isEqualTo(StickyError.BAD_REQUEST);
     assertThat(stored("c1")).as("reads and rejected messages do not write").isEqualTo(new StoredState(2, 4, 1, "{\"value\":7}"));
@@ -157,7 +158,7 @@ public class EntityPersistenceTest {
     ask(c, increment(3));
     ask(c, increment(4));
     assertThat(stored("c6")).isNull();
-    Entity.Stopped stopped = c.stopForHandOff().await();
+    EntityHost.Stopped stopped = TestHosts.host(c).stopForHandOff().await();
     assertThat(stored("c6")).isEqualTo(new StoredState(1, 4, 1, "{\"value\":7}"));
     CounterEntity next = deploy(new CounterEntity(), "c6", options, store);
     assertThat(stopped.data()).isEqualTo("{\"value\":7}");
@@ -231,8 +232,8 @@ public class EntityPersistenceTest {
         return 3;
       }
     };
-    c.bind("counter", "m2", new EntityTypeOptions());
-    c.attachStore(store, 1, fenced::incrementAndGet);
+    TestHosts.host(c).bind("counter", "m2", new EntityTypeOptions());
+    TestHosts.host(c).attachStore(store, 1, fenced::incrementAndGet);
     assertThat(vertx.deployVerticle(c).otherwiseEmpty().await()).as("activation failed").isNull();
     assertThat(stored("m2").data()).isEqualTo("{\"value\":7}");
   }

@@ -1,5 +1,6 @@
 package io.sticky.api;
 
+import io.sticky.internal.EntityHost;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -37,15 +38,15 @@ public class IdempotencyTest {
 
   private CounterEntity counter(String id, EntityTypeOptions options) {
     CounterEntity entity = new CounterEntity();
-    entity.bind("counter", id, options);
-    entity.attachStore(store, 1, () -> { });
+    TestHosts.host(entity).bind("counter", id, options);
+    TestHosts.host(entity).attachStore(store, 1, () -> { });
     vertx.deployVerticle(entity).await();
     return entity;
   }
 
   private static RecordingDelivery send(Entity<?> e, JsonObject body, String key) {
     RecordingDelivery ask = RecordingDelivery.ask(body, key);
-    e.deliver(ask);
+    TestHosts.host(e).deliver(ask);
     ask.result.future().otherwiseEmpty().await();
     return ask;
   }
@@ -106,12 +107,12 @@ public class IdempotencyTest {
   void theKeysMoveWithAHandOff() {
     CounterEntity before = counter("c4", new EntityTypeOptions());
     send(before, increment(2), "k-4");
-    Entity.Stopped stopped = before.stopForHandOff().await();
+    EntityHost.Stopped stopped = TestHosts.host(before).stopForHandOff().await();
 
     CounterEntity after = new CounterEntity();
-    after.bind("counter", "c4", new EntityTypeOptions());
-    after.attachStore(new InMemoryStateStore(), 2, () -> { }); // an empty store: the state comes from the hand-off
-    after.restoreFrom(stopped.state());
+    TestHosts.host(after).bind("counter", "c4", new EntityTypeOptions());
+    TestHosts.host(after).attachStore(new InMemoryStateStore(), 2, () -> { }); // an empty store: the state comes from the hand-off
+    TestHosts.host(after).restoreFrom(stopped.state());
     vertx.deployVerticle(after).await();
     RecordingDelivery retry = send(after, increment(2), "k-4");
     assertThat(retry.replayed).isTrue();
@@ -143,8 +144,8 @@ public class IdempotencyTest {
   @Test
   void aTypeWithoutAStoreRefusesKeys() {
     CounterEntity c = new CounterEntity();
-    c.bind("counter", "c8", new EntityTypeOptions());
-    c.attachStore(null, 1, () -> { });
+    TestHosts.host(c).bind("counter", "c8", new EntityTypeOptions());
+    TestHosts.host(c).attachStore(null, 1, () -> { });
     vertx.deployVerticle(c).await();
     assertThat(send(c, increment(1), "k").error).isEqualTo(StickyError.BAD_REQUEST);
     assertThat(value(c)).as("not applied").isZero();
@@ -182,8 +183,8 @@ public class IdempotencyTest {
   @Test
   void aRetryWhileTheFirstAttemptIsStillRunningIsRefusedThenReplayed() {
     HeldCounter c = new HeldCounter();
-    c.bind("held", "h1", new EntityTypeOptions().setAskTimeoutMs(200));
-    c.attachStore(store, 1, () -> { });
+    TestHosts.host(c).bind("held", "h1", new EntityTypeOptions().setAskTimeoutMs(200));
+    TestHosts.host(c).attachStore(store, 1, () -> { });
     vertx.deployVerticle(c).await();
 
     assertThat(send(c, new JsonObject(), "k-h").error).as("the handler outlives the ask timeout").isEqualTo(StickyError.TIMEOUT);

@@ -1,5 +1,6 @@
 package io.sticky.api;
 
+import io.sticky.internal.Delivery;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 

@@ -1,5 +1,7 @@
-package io.sticky.api;
+package io.sticky.internal;
 
+import io.sticky.api.EntityAddress;
+import io.sticky.api.StickyError;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.function.Supplier;

@@ -1,0 +1,5 @@
+/**
+ * Sticky's own seams between packages: public so that the runtime's packages can reach each other, but not an
+ * API. Applications never use these types; they may change in any release.
+ */
+package io.sticky.internal;
