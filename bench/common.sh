@@ -261,8 +261,8 @@ now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
 # The box's CPU counters (jiffies, all cores): "busy total"; busy = user+nice+system+irq+softirq+steal.
 cpu_jiffies() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
 # The JIT compiler threads of the node JVMs: one "tid jiffies" line per C1/C2 compiler thread (utime + stime).
-# On a small box the JIT is a large, changing share of the CPU (bench/README.md, "Results: where the CPU of
-# a move goes"), so each window records it apart from the rest.
+# On a small box the JIT is a large, changing share of the CPU (docs/benchmarks.md, "Where the CPU
+# of a move goes"), so each window records it apart from the rest.
 # jit_threads PID...: of these JVMs.
 jit_threads() {
   local pid t comm

@@ -30,7 +30,7 @@ WARMUP=${WARMUP:-20}
 # 0 (default): off. N: after the warm-up, keep warming in 10 s runs until one in which the node JVMs' JIT
 # compiler threads used less than N% of the box, for at most WARMUP_JIT_MAX seconds more. The steady windows
 # then measure compiled code rather than a JIT still at work (on the 2-core box 10-40 s more, with 20 s of
-# WARMUP; bench/README.md, "Results: where the CPU of a move goes"). The joining node still starts cold.
+# WARMUP; docs/benchmarks.md, "Where the CPU of a move goes"). The joining node still starts cold.
 WARMUP_JIT_BELOW=${WARMUP_JIT_BELOW:-0}
 WARMUP_JIT_MAX=${WARMUP_JIT_MAX:-300}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -287,7 +287,7 @@ log "$ACT_LINE"
 
 # The allocation before the join, taken before the warm-up: the first management call in a JVM costs its nodes
 # about a second of CPU each (the JIT throws away hot compiled code whose type profiles it breaks, then
-# compiles it again; measured in bench/README.md, "Results: where the CPU of a move goes"). In the warm-up
+# compiles it again; measured in docs/benchmarks.md, "Where the CPU of a move goes"). In the warm-up
 # that cost is absorbed, in the steady windows it would inflate the baseline.
 cluster_snapshot 1-before
 # The probe's GETs run in the warm-up too: the first GETs after a warm-up of POSTs alone made the nodes

@@ -43,44 +43,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cluster's single shard coordinator: decides which node hosts each shard.
- *
- * <h2>Design</h2>
- * <ul>
- *   <li><b>Where it runs.</b> On the oldest cluster member ({@link CoordinatorSingleton}); Hazelcast orders
- *   members by join time identically on every node, so all nodes agree who that is. When that node leaves,
- *   the next oldest starts a new coordinator.</li>
- *   <li><b>What survives it.</b> Every allocation is written to the cluster map {@value #TABLE} (a Hazelcast
- *   IMap with a synchronous backup) <em>before</em> anyone is told about it. A new coordinator reads the
- *   table back, so shards on surviving nodes keep their homes and epochs; shards whose node is no longer a
- *   member are treated as unallocated (their epoch is kept, so the next allocation is epoch + 1). Node ids
- *   are unique per process start, so a dead node's id never comes back, and deallocations need no write.</li>
- *   <li><b>Regions.</b> Regions register on start and again on every membership change, so a new
- *   coordinator learns them within one round trip; a region that asks for a shard home is registered
- *   implicitly.</li>
- *   <li><b>One allocation per shard at a time.</b> Requests for a shard whose allocation is being written,
- *   or which is being handed off, wait for that instead of allocating again.</li>
- *   <li><b>Hand-off</b> (rebalance, clean leave) of shard S from A to B: the coordinator picks B, writes
- *   "B at epoch + 1, from A" to the table, then sends HandOff to A. A buffers S's messages, stops its
- *   entities (each finishes its current message, is snapshotted and undeployed), sends HostShard with the
- *   snapshots straight to B and forwards the buffer behind it, then replies ShardStopped. Only then does the
- *   coordinator note B as the home and send ShardHome to every other region. Until they get it they keep
- *   routing to A, which holds or forwards: no region but A ever pauses S's messages, and A only for its stop
- *   and one hop. S is never active on A and B at once: B hosts S only on A's HostShard, after A stopped it,
- *   and the coordinator names B to nobody before A's reply. If A reports a failure (cannot stop S in time,
- *   or B refuses S or leaves) while still a member, the hand-off is abandoned: a newer allocation naming A goes to the
- *   table and to every region, and A re-hosts S from its snapshots (a leaving A is then asked to move S
- *   again, see {@link #LEAVE_RETRY_PAUSE_MS}).</li>
- * </ul>
- *
- * <h2>When the guarantees do not hold</h2>
- * A coordinator that dies during a hand-off carried no snapshots (they go from A to B directly); the next
- * one finds the move in the table and sends HandOff to A again, which A answers at once if it had finished.
- * Neither side gives up on a timeout alone (the coordinator asks A again, A sends B the shard again), so a
- * B that stays a member but never answers keeps S paused until it is removed from the cluster.
- * Under a network partition Hazelcast may form two clusters, each with an oldest member and so a
- * coordinator; the two may allocate the same unallocated shard to different nodes. Split-brain protection
- * and conditional state writes (later issues) are what keep persisted state from forking then.
+ * The cluster's single shard coordinator, on the oldest member ({@link CoordinatorSingleton}): allocates
+ * shards, writing each allocation to {@value #TABLE} before anyone hears of it; moves them (rebalance, drain,
+ * an operator's move, a clean leave: one {@link ShardMove} each, a {@link NodeLeave} per leaving node); and
+ * recovers the table when it takes over. The protocol, and when its guarantees do not hold, is in
+ * docs/design.md ("The coordinator").
  */
 public final class ShardCoordinator extends VerticleBase {
   /** Name of the cluster map holding the allocation table: key {@code type/shard}, value {@code {node, epoch}}. */
@@ -90,30 +57,16 @@ public final class ShardCoordinator extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ShardCoordinator.class);
   /** How long a rebalance leaves a shard alone after its hand-off failed. */
   static final long FAILED_MOVE_COOL_DOWN_MS = 5_000;
-  /**
-   * A leaving node's failed move (the new home crashed or refused it, or a stuck entity held the stop up)
-   * leaves the shard on that node with its snapshots: moved again, to another node if need be, they survive;
-   * left there, they are lost at the node's exit, as in a crash. So a failed move is made again, after this
-   * pause doubled per failure (up to {@link #LEAVE_RETRY_MAX_PAUSE_MS}), for as long as a new try can still
-   * end before the node stops waiting for its leave ({@code leaveTimeoutMs}, less 3/4 of
-   * {@code handOffTimeoutMs}; at least half of {@code leaveTimeoutMs}).
-   */
-  static final long LEAVE_RETRY_PAUSE_MS = 100;
-  static final long LEAVE_RETRY_MAX_PAUSE_MS = 2_000;
   /** Ended hand-offs the coordinator remembers for GET /cluster/handoffs. */
   static final int RECENT_MOVES = 50;
 
   private final Membership membership;
   private final ShardAllocationStrategy strategy;
   private final StickyOptions options;
-  /** Shards being handed off, by key: completes with the new home. */
-  private final Map<String, Future<ShardHome>> handOffs = new HashMap<>();
-  /** Where each running hand-off is taking its shard, by key: counted there when choosing the next targets. */
-  private final Map<String, String> targets = new HashMap<>();
+  /** Hand-offs running now, by key, oldest first: each counts at its target when choosing the next targets. */
+  private final Map<String, ShardMove> moves = new java.util.LinkedHashMap<>();
   /** Shards whose last hand-off failed, by key: not moved again by a rebalance before this time (ms). */
   private final Map<String, Long> coolingDown = new HashMap<>();
-  /** Hand-offs running now, by key (for the console). */
-  private final Map<String, Protocol.Move> runningMoves = new java.util.LinkedHashMap<>();
   /** The latest hand-offs that ended, newest first, at most {@link #RECENT_MOVES}. */
   private final java.util.ArrayDeque<Protocol.Move> recentMoves = new java.util.ArrayDeque<>();
   /** Nodes leaving cleanly: they get no new shards. */
@@ -132,9 +85,6 @@ public final class ShardCoordinator extends VerticleBase {
   /** Hand-offs found unfinished in the table at recovery. */
   private final List<Unfinished> unfinished = new ArrayList<>();
 
-  /** One shard of a type. */
-  private record TypeShard(String type, int shard) {
-  }
 
   /** A hand-off of {@code shard} from {@code from} to {@code to} at {@code epoch} that a previous coordinator started. */
   private record Unfinished(String type, int shard, String from, String to, long epoch, String entry) {
@@ -145,9 +95,7 @@ public final class ShardCoordinator extends VerticleBase {
   private final Map<String, Future<ShardHome>> allocating = new HashMap<>();
   /**
    * Where each allocation in {@link #allocating} is going, until its table write ends: counted by the next
-   * allocations and by the rebalance. Without it, a burst of first requests (hundreds of allocations in
-   * flight) all saw the same counts and went to the same node, and the rebalance then moved them about:
-   * 40 moves, some shards 4 times, while a 3-node cluster first took 20k ids.
+   * allocations and by the rebalance, so that a burst of first requests spreads instead of piling onto one node.
    */
   private final Map<String, String> allocatingTo = new HashMap<>();
   /** Proxy regions per type (nodes that route to it but never host it): told every new home, never allocated a shard. */
@@ -169,7 +117,7 @@ public final class ShardCoordinator extends VerticleBase {
   @Override
   public Future<?> start() {
     metrics = StickyMetrics.of(vertx);
-    rebalancePace = new Pace(options.getHandOffRatePerSecond());
+    rebalancePace = new Pace(vertx, options.getHandOffRatePerSecond(), options.getRebalanceAbsoluteLimit());
     unsubscribe = membership.subscribe(vertx, this::onMembershipChange);
     return vertx.sharedData().<String, String>getAsyncMap(DRAINED)
         .compose(map -> {
@@ -315,7 +263,7 @@ public final class ShardCoordinator extends VerticleBase {
     } else if (command instanceof Protocol.MoveShard m) {
       move(m, msg);
     } else if (command instanceof Protocol.GetMoves) {
-      msg.reply(Protocol.encode(new Protocol.Moves(List.copyOf(runningMoves.values()), List.copyOf(recentMoves))));
+      msg.reply(Protocol.encode(new Protocol.Moves(moves.values().stream().map(ShardMove::view).toList(), List.copyOf(recentMoves))));
     }
   }
 
@@ -369,9 +317,9 @@ public final class ShardCoordinator extends VerticleBase {
       state = state.withoutNode(current.node());
     }
     String key = TableEntry.key(g.type(), g.shard());
-    Future<ShardHome> moving = handOffs.get(key);
+    ShardMove moving = moves.get(key);
     if (moving != null) {
-      return moving;
+      return moving.future();
     }
     Future<ShardHome> inFlight = allocating.get(key);
     if (inFlight != null) {
@@ -425,11 +373,11 @@ public final class ShardCoordinator extends VerticleBase {
         planned.put(node, new HashSet<>(shards));
       }
     });
-    targets.forEach((key, target) -> {
+    moves.forEach((key, move) -> {
       int shard = shardOf(type, key);
       if (shard >= 0) {
         planned.values().forEach(shards -> shards.remove(shard));
-        Set<Integer> there = planned.get(target);
+        Set<Integer> there = planned.get(move.to);
         if (there != null) {
           there.add(shard);
         }
@@ -443,38 +391,6 @@ public final class ShardCoordinator extends VerticleBase {
       }
     });
     return planned;
-  }
-
-  /**
-   * A {@link HandOffPacer} with the pumps waiting for its next token: one timer wakes them all, however
-   * often they asked.
-   */
-  private final class Pace {
-    private final HandOffPacer pacer;
-    private final Set<Runnable> waiting = new LinkedHashSet<>();
-    private long timer = -1;
-
-    Pace(double ratePerSecond) {
-      pacer = new HandOffPacer(ratePerSecond, options.getRebalanceAbsoluteLimit(), System.nanoTime());
-    }
-
-    /** True if a hand-off may start now; otherwise {@code pump} runs again when one may. */
-    boolean take(Runnable pump) {
-      long now = System.nanoTime();
-      if (pacer.tryTake(now)) {
-        return true;
-      }
-      waiting.add(pump);
-      if (timer < 0) {
-        timer = vertx.setTimer(pacer.millisUntilNext(now), t -> {
-          timer = -1;
-          List<Runnable> pumps = new ArrayList<>(waiting);
-          waiting.clear();
-          pumps.forEach(Runnable::run);
-        });
-      }
-      return false;
-    }
   }
 
   /** The shard of a {@code type/shard} key, or -1 if the key is of another type. */
@@ -501,7 +417,7 @@ public final class ShardCoordinator extends VerticleBase {
     coolingDown.values().removeIf(until -> until <= now);
     for (String type : state.types()) {
       Set<Integer> inProgress = new HashSet<>();
-      handOffs.keySet().forEach(k -> {
+      moves.keySet().forEach(k -> {
         int shard = shardOf(type, k);
         if (shard >= 0) {
           inProgress.add(shard);
@@ -535,7 +451,7 @@ public final class ShardCoordinator extends VerticleBase {
         if (free <= 0) {
           break;
         }
-        if (from != null && !handOffs.containsKey(key) && !coolingDown.containsKey(key)) {
+        if (from != null && !moves.containsKey(key) && !coolingDown.containsKey(key)) {
           if (!rebalancePace.take(rebalanceTask)) {
             return;
           }
@@ -645,7 +561,7 @@ public final class ShardCoordinator extends VerticleBase {
     if (home == null) {
       return "shard " + key + " is not allocated (no entity of it was asked for since its node left): nothing to move";
     }
-    if (handOffs.containsKey(key) || allocating.containsKey(key)) {
+    if (moves.containsKey(key) || allocating.containsKey(key)) {
       return "shard " + key + " is moving already";
     }
     if (home.equals(m.to())) {
@@ -688,20 +604,20 @@ public final class ShardCoordinator extends VerticleBase {
     leaving.add(node);
     // Moves already heading to it (it was a target before it said it leaves) land first, then leave again.
     List<Future<ShardHome>> arriving = new ArrayList<>();
-    targets.forEach((key, target) -> {
-      if (target.equals(node)) {
-        arriving.add(handOffs.get(key));
+    moves.values().forEach(move -> {
+      if (move.to.equals(node)) {
+        arriving.add(move.future());
       }
     });
     return Future.join(arriving).transform(ignored -> {
-      List<TypeShard> work = new ArrayList<>();
+      List<NodeLeave.Work> work = new ArrayList<>();
       for (String type : state.types()) {
         if (candidates(type, node).isEmpty()) {
           continue; // the last region of its type: nowhere to move its shards
         }
         state.allocations(type).forEach((shard, a) -> {
           if (node.equals(a.node())) {
-            work.add(new TypeShard(type, shard));
+            work.add(new NodeLeave.Work(type, shard));
           }
         });
       }
@@ -714,77 +630,38 @@ public final class ShardCoordinator extends VerticleBase {
     });
   }
 
-  /**
-   * Hands off {@code work} (type, shard) from {@code node}, {@code rebalanceAbsoluteLimit} at a time as a
-   * sliding window, paced; a failed move is queued again after a pause (see {@link #LEAVE_RETRY_PAUSE_MS}).
-   */
-  private Future<Integer> handOffAll(String node, List<TypeShard> work) {
-    Promise<Integer> done = Promise.promise();
-    int parallelism = options.getRebalanceAbsoluteLimit();
+  /** Hands off {@code work} from a leaving {@code node}, paced like a rebalance; completes with the count moved. */
+  private Future<Integer> handOffAll(String node, List<NodeLeave.Work> work) {
     // Paced like a rebalance, but never so slowly that the leave could not end within half its timeout.
-    Pace pace = new Pace(Math.max(options.getHandOffRatePerSecond(), work.size() * 2_000.0 / options.getLeaveTimeoutMs()));
+    Pace pace = new Pace(vertx, Math.max(options.getHandOffRatePerSecond(), work.size() * 2_000.0 / options.getLeaveTimeoutMs()),
+        options.getRebalanceAbsoluteLimit());
     // A move made again must be able to end (its old home gives up after 3/4 of the hand-off timeout) before
     // the leaving node stops waiting, leaveTimeoutMs after it asked; and may be tried for half of that at least.
     long retryWindowMs = Math.max(options.getLeaveTimeoutMs() / 2, options.getLeaveTimeoutMs() - options.getHandOffTimeoutMs() * 3 / 4);
-    long retryDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(retryWindowMs);
-    List<TypeShard> queue = new ArrayList<>(work);
-    Map<TypeShard, Integer> attempts = new HashMap<>();
-    int[] next = {0};
-    int[] running = {0};
-    int[] moved = {0};
-    int[] pausing = {0};
-    Runnable[] pump = new Runnable[1];
-    pump[0] = () -> {
-      while (running[0] < parallelism && next[0] < queue.size()) {
-        TypeShard item = queue.get(next[0]);
-        String type = item.type();
-        int shard = item.shard();
-        next[0]++;
-        Future<ShardHome> already = handOffs.get(TableEntry.key(type, shard));
-        if (already == null && !node.equals(state.home(type, shard))) {
-          continue; // moved off it meanwhile
-        }
-        if (already == null && !pace.take(pump[0])) {
-          next[0]--;
-          return;
-        }
-        Future<ShardHome> move = already != null ? already : handOff(type, shard, node, target -> true, "leave");
-        int attempt = attempts.merge(item, 1, Integer::sum);
-        running[0]++;
-        move.onComplete(ar -> {
-          running[0]--;
-          if (ar.succeeded()) {
-            moved[0]++;
-          } else if (membership.isMember(node) && node.equals(state.home(type, shard))) {
-            // The abandoned move left the shard here (re-hosted from its snapshots): move it again, to
-            // another node if the failed one is gone, rather than lose its state at this node's exit.
-            long pause = Math.min(LEAVE_RETRY_MAX_PAUSE_MS, LEAVE_RETRY_PAUSE_MS << Math.min(attempt - 1, 10));
-            if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause) < retryDeadline && !stopped) {
-              log.warn("hand-off of {}/{} off leaving node {} failed (attempt {}): {}; moving it again in {} ms",
-                  type, shard, node, attempt, ar.cause().getMessage(), pause);
-              pausing[0]++;
-              vertx.setTimer(pause, t -> {
-                pausing[0]--;
-                if (!stopped) {
-                  queue.add(item);
-                }
-                pump[0].run();
-              });
-            } else {
-              log.warn("hand-off of {}/{} off leaving node {} failed {} time(s), the last: {}; out of time, the shard "
-                  + "leaves with the node (its in-memory state is lost, as in a crash)", type, shard, node, attempt,
-                  ar.cause().getMessage());
-            }
-          }
-          pump[0].run();
-        });
-      }
-      if (running[0] == 0 && pausing[0] == 0 && next[0] >= queue.size()) {
-        done.tryComplete(moved[0]);
-      }
-    };
-    pump[0].run();
-    return done.future();
+    return new NodeLeave(this, vertx, node, work, options.getRebalanceAbsoluteLimit(), pace, retryWindowMs).run();
+  }
+
+  // ---------------------------------------------------------------- for NodeLeave
+
+  ShardMove moveOf(String type, int shard) {
+    return moves.get(TableEntry.key(type, shard));
+  }
+
+  String homeOf(String type, int shard) {
+    return state.home(type, shard);
+  }
+
+  /** Moves a leaving node's shard to wherever the strategy puts it. */
+  Future<ShardHome> moveOff(String type, int shard, String node) {
+    return handOff(type, shard, node, target -> true, "leave");
+  }
+
+  boolean isMember(String node) {
+    return membership.isMember(node);
+  }
+
+  boolean isStopped() {
+    return stopped;
   }
 
   /**
@@ -803,99 +680,62 @@ public final class ShardCoordinator extends VerticleBase {
         reason);
   }
 
-  /**
-   * Runs a hand-off whose target and epoch are decided: the {@code intent} entry ("target at epoch, from")
-   * goes to the table before anything moves, so a coordinator that takes over finishes the move (one
-   * finishing a predecessor's hand-off found it there: {@code writeIntent} false); then {@link #moveShard}.
-   * Once done the entry loses its "from", so a later coordinator does not ask the old home again.
-   */
+  /** Starts a hand-off whose target and epoch are decided: see {@link ShardMove#run}. */
   private Future<ShardHome> runHandOff(String type, int shard, String from, String target, long epoch, String intent, boolean writeIntent,
                                        String reason) {
-    String key = TableEntry.key(type, shard);
-    long started = System.nanoTime();
-    Promise<ShardHome> done = Promise.promise();
-    handOffs.put(key, done.future());
-    targets.put(key, target);
-    Protocol.Move move = new Protocol.Move(type, shard, from, target, reason, System.currentTimeMillis(), 0, 0, "running");
-    runningMoves.put(key, move);
-    int[] entities = {0};
-    (writeIntent ? table.put(key, intent) : Future.<Void>succeededFuture())
-        .compose(v -> {
-          long written = System.nanoTime();
-          return moveShard(type, shard, from, target, epoch).map(report -> {
-            markDone(key, intent, target, epoch);
-            log.info("hand-off type={} shard={} from={} to={} epoch={} entities={} durationMs={} (writeMs={} stopMs={} hostMs={})",
-                type, shard, from, target, epoch, report.entities(), (System.nanoTime() - started) / 1_000_000,
-                (written - started) / 1_000_000, report.stopMs(), report.hostMs());
-            metrics.handOff(type, "ok", System.nanoTime() - started, report.entities());
-            entities[0] = report.entities();
-            return new ShardHome(type, shard, target, epoch);
-          });
-        })
-        .onComplete(ar -> {
-          handOffs.remove(key, done.future());
-          targets.remove(key);
-          runningMoves.remove(key, move);
-          recentMoves.addFirst(new Protocol.Move(type, shard, from, target, reason, move.startedAt(), (System.nanoTime() - started) / 1_000_000,
-              entities[0], ar.succeeded() ? "ok" : "abandoned"));
-          while (recentMoves.size() > RECENT_MOVES) {
-            recentMoves.removeLast();
-          }
-          if (ar.succeeded()) {
-            done.complete(ar.result());
-          } else {
-            log.warn("hand-off of {} from {} to {} abandoned: {}", key, from, target, ar.cause().getMessage());
-            metrics.handOff(type, "abandoned", System.nanoTime() - started, 0);
-            try {
-              recoverAbandoned(type, shard, from, target, epoch);
-            } catch (RuntimeException e) {
-              // never leave the hand-off's future pending: rebalance, leaves and shard-home asks wait on it
-              log.error("could not settle {} after its abandoned hand-off", key, e);
-            }
-            done.fail(ar.cause());
-          }
-        });
-    return done.future();
+    ShardMove move = new ShardMove(type, shard, from, target, epoch, reason, intent);
+    moves.put(move.key(), move);
+    return move.run(this, writeIntent);
   }
 
-  /**
-   * {@code HandOff} to the old home, which stops the shard and sends it to {@code target} itself; then the
-   * state names the new home and every other region is told. Used by fresh hand-offs and to finish one a
-   * previous coordinator started (the old home answers at once if it had already done it).
-   */
-  private Future<ShardStopped> moveShard(String type, int shard, String from, String target, long epoch) {
-    return askToHandOff(type, shard, from, target, epoch, 1)
-        .andThen(ar -> {
-          if (ar.succeeded()) {
-            state = state.withRegion(type, target).moved(type, shard, target, epoch);
-            // Until now they routed to the old home, which forwards: from now on they go straight to the new one.
-            broadcast(type, new ShardHome(type, shard, target, epoch), from, target);
-          }
-        });
+  // ---------------------------------------------------------------- for ShardMove
+
+  Future<Void> writeIntent(ShardMove move) {
+    return table.put(move.key(), move.intent);
   }
 
-  /**
-   * HandOff to the old home until it answers. Only its answer decides the outcome: a timeout here does not
-   * mean it failed (it may be stopping a slow entity, or have handed the shard over and its reply be late),
-   * and abandoning then could leave the shard on two nodes or lose what the new home did. HandOff is
-   * idempotent at the old home (it answers a repeat from the running hand-off, or at once if it is done),
-   * so it is asked again for as long as it is a member.
-   */
-  private Future<ShardStopped> askToHandOff(String type, int shard, String from, String target, long epoch, int attempt) {
-    if (!membership.isMember(from)) {
-      return Future.failedFuture("the old home " + from + " is no longer a member");
+  /** HandOff to the old home; its reply, or the event bus's failure (a timeout included). */
+  Future<ShardStopped> askToHandOff(ShardMove move) {
+    return control(move.type, move.from, Protocol.encode(new HandOff(move.type, move.shard, move.to, move.epoch)))
+        .map(reply -> Protocol.decode(reply, ShardStopped.class));
+  }
+
+  long handOffTimeoutMs() {
+    return options.getHandOffTimeoutMs();
+  }
+
+  /** The old home handed the shard over: the state and every other region name the new home. */
+  void moved(ShardMove move, ShardStopped report, long writeMs) {
+    state = state.withRegion(move.type, move.to).moved(move.type, move.shard, move.to, move.epoch);
+    // Until now they routed to the old home, which forwards: from now on they go straight to the new one.
+    broadcast(move.type, new ShardHome(move.type, move.shard, move.to, move.epoch), move.from, move.to);
+    markDone(move.key(), move.intent, move.to, move.epoch);
+    log.info("hand-off type={} shard={} from={} to={} epoch={} entities={} durationMs={} (writeMs={} stopMs={} hostMs={})",
+        move.type, move.shard, move.from, move.to, move.epoch, report.entities(), move.elapsedNanos() / 1_000_000, writeMs,
+        report.stopMs(), report.hostMs());
+    metrics.handOff(move.type, "ok", move.elapsedNanos(), report.entities());
+  }
+
+  /** The move ended: it is no longer running; an abandoned one leaves the shard settled where it can be. */
+  void ended(ShardMove move, Throwable failure) {
+    moves.remove(move.key(), move);
+    if (failure != null) {
+      log.warn("hand-off of {} from {} to {} abandoned: {}", move.key(), move.from, move.to, failure.getMessage());
+      metrics.handOff(move.type, "abandoned", move.elapsedNanos(), 0);
+      try {
+        recoverAbandoned(move.type, move.shard, move.from, move.to, move.epoch);
+      } catch (RuntimeException e) {
+        // never leave the hand-off's future pending: rebalance, leaves and shard-home asks wait on it
+        log.error("could not settle {} after its abandoned hand-off", move.key(), e);
+      }
     }
-    return control(type, from, Protocol.encode(new HandOff(type, shard, target, epoch)))
-        .map(reply -> Protocol.decode(reply, ShardStopped.class))
-        .recover(err -> {
-          boolean timedOut = err instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT;
-          if (!timedOut || !membership.isMember(from)) {
-            return Future.failedFuture(err);
-          }
-          log.warn("hand-off of {}/{} from {}: no answer within {} ms (attempt {}), asking again", type, shard, from,
-              options.getHandOffTimeoutMs(), attempt);
-          return askToHandOff(type, shard, from, target, epoch, attempt + 1);
-        });
+  }
+
+  void remember(ShardMove move) {
+    recentMoves.addFirst(move.view());
+    while (recentMoves.size() > RECENT_MOVES) {
+      recentMoves.removeLast();
+    }
   }
 
   /**
@@ -945,8 +785,7 @@ public final class ShardCoordinator extends VerticleBase {
 
   /**
    * Rewrites a finished hand-off's table entry without its "from": otherwise the next coordinator takes it
-   * for unfinished and asks the old home again, for every move since the shard last changed hands (168 of
-   * them, all at once, in one bench run where the coordinator's node left). Only if the entry is still that
+   * for unfinished and asks the old home again, for every move since the shard last changed hands. Only if the entry is still that
    * hand-off's intent: a compare-and-set, so it can never overwrite a newer move's intent, whatever order the
    * writes land in. Not waited for; if lost, the old home answers the next coordinator's ask at once.
    */

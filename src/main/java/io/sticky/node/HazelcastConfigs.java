@@ -37,10 +37,9 @@ public final class HazelcastConfigs {
   /**
    * Migrate each partition in one operation rather than in fragments (one per map or service). While a
    * partition migrates, its old owner rejects writes until the master publishes the migration as done, so
-   * every extra step is a longer stall: with fragments (Hazelcast's default) state writes stalled for
-   * 0.6-1.1 s when a node joined (p99 of a 2 s window ~650 ms against ~8 ms steady, in every run); without,
-   * that window's p99 was 55-81 ms (bench/README.md). Fragments exist to bound the memory one migration
-   * takes; our partitions hold kilobytes to a few megabytes.
+   * every extra step is a longer stall: with fragments (Hazelcast's default) state writes stall for most of
+   * a second when a node joins. Fragments exist to bound the memory one migration takes; our partitions hold
+   * kilobytes to a few megabytes.
    */
   static final String MIGRATION_FRAGMENTS_ENABLED = "false";
   /**

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * <p>Why: a fresh JVM loads, verifies and links thousands of classes and spins a class for every lambda and
  * method-handle form the first time it runs. On a small machine that first-time work is what a node pays
  * when it starts and, worse, the first time it sends or receives shards: in a rolling restart every node is
- * such a fresh JVM once, and its first hand-offs are the slow ones (bench/README.md, "Results: a class-data-sharing archive"). The archive
+ * such a fresh JVM once, and its first hand-offs are the slow ones (docs/benchmarks.md, "A class-data-sharing archive"). The archive
  * holds those classes, lambda proxies included, ready to map; it does not hold JIT-compiled code.
  *
  * <p>So this run makes the code paths a node will take run once: three nodes of the example types in this
