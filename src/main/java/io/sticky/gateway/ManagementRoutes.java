@@ -11,7 +11,7 @@ import io.sticky.protocol.Protocol.GetRegionState;
 import io.sticky.protocol.Protocol.RegionState;
 import io.sticky.protocol.Protocol.ShardHome;
 import io.sticky.region.ShardId;
-import io.sticky.runtime.StickyImpl;
+import io.sticky.internal.NodeRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -52,18 +52,18 @@ final class ManagementRoutes {
   static final long CLUSTER_VIEW_MAX_AGE_MS = 500;
 
   private final Vertx vertx;
-  private final StickyImpl sticky;
+  private final NodeRuntime sticky;
   private final long clusterViewMaxAgeMs;
   /** The latest fan-out of GET /cluster: for which members, when it started, and its result. */
   private List<String> viewMembers;
   private long viewStartedAt;
   private Future<List<RegionState>> view;
 
-  ManagementRoutes(Vertx vertx, StickyImpl sticky) {
+  ManagementRoutes(Vertx vertx, NodeRuntime sticky) {
     this(vertx, sticky, CLUSTER_VIEW_MAX_AGE_MS);
   }
 
-  ManagementRoutes(Vertx vertx, StickyImpl sticky, long clusterViewMaxAgeMs) {
+  ManagementRoutes(Vertx vertx, NodeRuntime sticky, long clusterViewMaxAgeMs) {
     this.vertx = vertx;
     this.sticky = sticky;
     this.clusterViewMaxAgeMs = clusterViewMaxAgeMs;

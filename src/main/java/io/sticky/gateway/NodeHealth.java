@@ -2,7 +2,7 @@ package io.sticky.gateway;
 
 import io.sticky.api.Sticky;
 import io.sticky.cluster.Quorum;
-import io.sticky.runtime.StickyImpl;
+import io.sticky.internal.NodeRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -129,7 +129,7 @@ final class NodeHealth {
     } else if (!cm.isActive()) {
       result.complete(Status.KO(new JsonObject().put("clustered", true).put("detail", "not a member of the cluster")));
     } else {
-      List<String> foreign = sticky instanceof StickyImpl impl ? impl.membership().foreignMembers() : List.of();
+      List<String> foreign = sticky instanceof NodeRuntime impl ? impl.membership().foreignMembers() : List.of();
       if (foreign.isEmpty()) {
         result.complete(Status.OK(new JsonObject().put("clustered", true).put("members", cm.getNodes().size())));
       } else {
@@ -141,7 +141,7 @@ final class NodeHealth {
   }
 
   private void quorum(Promise<Status> result) {
-    Quorum quorum = sticky instanceof StickyImpl impl ? impl.quorum() : null;
+    Quorum quorum = sticky instanceof NodeRuntime impl ? impl.quorum() : null;
     if (quorum == null) {
       result.complete(Status.OK());
     } else if (quorum.held()) {
@@ -153,7 +153,7 @@ final class NodeHealth {
   }
 
   private void regions(Promise<Status> result) {
-    if (!(sticky instanceof StickyImpl impl)) {
+    if (!(sticky instanceof NodeRuntime impl)) {
       result.complete(new Status().setOk(sticky.isReady()));
       return;
     }
@@ -171,7 +171,7 @@ final class NodeHealth {
   }
 
   private void stores(Promise<Status> result) {
-    if (!(sticky instanceof StickyImpl impl)) {
+    if (!(sticky instanceof NodeRuntime impl)) {
       result.complete(Status.OK());
       return;
     }
@@ -187,7 +187,7 @@ final class NodeHealth {
   }
 
   private void leaving(Promise<Status> result) {
-    boolean leaving = sticky instanceof StickyImpl impl && impl.isLeaving();
+    boolean leaving = sticky instanceof NodeRuntime impl && impl.isLeaving();
     result.complete(leaving
         ? Status.KO(new JsonObject().put("detail", "leaving the cluster: shards are being handed off"))
         : Status.OK());
@@ -195,7 +195,7 @@ final class NodeHealth {
 
   /** DOWN while an operator has this node drained (POST /cluster/nodes/{node}/drain): it hosts nothing. */
   private void drained(Promise<Status> result) {
-    if (!(sticky instanceof StickyImpl impl) || impl.membership() == null) {
+    if (!(sticky instanceof NodeRuntime impl) || impl.membership() == null) {
       result.complete(Status.OK());
       return;
     }

@@ -7,7 +7,7 @@ import io.sticky.api.Sticky;
 import io.sticky.api.StickyError;
 import io.sticky.metrics.StickyMetrics;
 import io.sticky.protocol.Failures;
-import io.sticky.runtime.StickyImpl;
+import io.sticky.internal.NodeRuntime;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -81,14 +81,14 @@ public final class RestGateway extends VerticleBase {
   private HttpAccess access = HttpAccess.open();
   private Admission admission;
   /** The runtime's node-level API (routing table, owner URLs), or null for another {@link Sticky} implementation. */
-  private final StickyImpl impl;
+  private final NodeRuntime impl;
   private RoutingRoutes routing;
 
   public RestGateway(Sticky sticky, GatewayOptions options, IntConsumer onListening) {
     this.sticky = sticky;
     this.options = options;
     this.onListening = onListening;
-    this.impl = sticky instanceof StickyImpl i ? i : null;
+    this.impl = sticky instanceof NodeRuntime i ? i : null;
   }
 
   @Override

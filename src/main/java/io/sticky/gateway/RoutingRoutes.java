@@ -3,7 +3,7 @@ package io.sticky.gateway;
 import io.sticky.api.StickyError;
 import io.sticky.protocol.Protocol.Allocations;
 import io.sticky.protocol.Protocol.ShardHome;
-import io.sticky.runtime.StickyImpl;
+import io.sticky.internal.NodeRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -44,7 +44,7 @@ final class RoutingRoutes {
       .put("shard", "floorMod(hash as a signed 32-bit integer, numberOfShards)");
 
   private final Vertx vertx;
-  private final StickyImpl sticky;
+  private final NodeRuntime sticky;
   private final List<Feed> feeds = new ArrayList<>();
   private JsonObject table;
   private long version;
@@ -63,7 +63,7 @@ final class RoutingRoutes {
     }
   }
 
-  RoutingRoutes(Vertx vertx, StickyImpl sticky) {
+  RoutingRoutes(Vertx vertx, NodeRuntime sticky) {
     this.vertx = vertx;
     this.sticky = sticky;
   }

@@ -115,7 +115,7 @@ public final class ShardRegion extends VerticleBase {
    */
   private final Set<Integer> handingOff = new HashSet<>();
   /** Hand-offs of shards away from this node that are running, by shard. */
-  private final Map<Integer, HandOffRun> handingOffTo = new HashMap<>();
+  private final Map<Integer, OutgoingHandOff> handingOffTo = new HashMap<>();
   /** Serialised states carried over from other nodes by hand-offs, by entity id, until the entity is activated. */
   private final Map<String, String> transferred = new HashMap<>();
   /** Snapshots of shards this node stopped for a hand-off, kept until the next ShardHome says where the shard went. */
@@ -1021,7 +1021,7 @@ public final class ShardRegion extends VerticleBase {
     } else if (command instanceof HostShard h) {
       host(h, sender, msg);
     } else if (command instanceof ShardHome home) {
-      HandOffRun run = handingOffTo.get(home.shard());
+      OutgoingHandOff run = handingOffTo.get(home.shard());
       if (run != null) {
         // Its outcome decides: this home applies only if the run fails (the coordinator asks the old home
         // again rather than abandon a hand-off it has not heard the end of, so this is a late or stray message).
@@ -1095,19 +1095,6 @@ public final class ShardRegion extends VerticleBase {
     });
   }
 
-  /** A hand-off of a shard away from this node, while it runs. */
-  private static final class HandOffRun {
-    final HandOff command;
-    final Future<ShardStopped> result;
-    /** A ShardHome that arrived while it ran: applied if the run fails. */
-    ShardHome deferred;
-
-    HandOffRun(HandOff command, Promise<ShardStopped> result) {
-      this.command = command;
-      this.result = result.future();
-    }
-  }
-
   /**
    * Hands a shard to another node (coordinator's {@link HandOff}): buffers its messages, stops its entities,
    * sends {@link HostShard} with their snapshots to the new home, forwards the buffer behind it (same sender,
@@ -1119,9 +1106,9 @@ public final class ShardRegion extends VerticleBase {
   private Future<ShardStopped> handOff(HandOff h) {
     int shard = h.shard();
     ShardHome target = new ShardHome(type.name(), shard, h.to(), h.epoch());
-    HandOffRun running = handingOffTo.get(shard);
+    OutgoingHandOff running = handingOffTo.get(shard);
     if (running != null) {
-      return running.command.equals(h) ? running.result : Future.failedFuture("shard " + shard + " is already being handed to " + running.command.to());
+      return running.command.equals(h) ? running.result() : Future.failedFuture("shard " + shard + " is already being handed to " + running.command.to());
     }
     ShardHome hostedAs = hosted.get(shard);
     if (hostedAs != null && hostedAs.epoch() >= h.epoch()) {
@@ -1133,71 +1120,60 @@ public final class ShardRegion extends VerticleBase {
     if (h.to().equals(self)) {
       return Future.failedFuture("cannot hand shard " + shard + " to this node itself");
     }
-    long started = System.nanoTime();
-    long deadline = started + TimeUnit.MILLISECONDS.toNanos(options.getHandOffTimeoutMs() * 3 / 4);
-    Promise<ShardStopped> result = Promise.promise();
-    HandOffRun run = new HandOffRun(h, result);
+    OutgoingHandOff run = new OutgoingHandOff(this, h);
     handingOffTo.put(shard, run);
-    long[] stoppedAt = new long[1];
-    int[] entities = new int[1];
-    stopShard(shard).compose(states -> {
-      stoppedAt[0] = System.nanoTime();
-      entities[0] = states.size();
-      long left = TimeUnit.NANOSECONDS.toMillis(deadline - stoppedAt[0]);
-      if (left <= 0) {
-        return Future.failedFuture("stopping the shard took longer than 3/4 of the hand-off timeout");
-      }
-      return hostShardOn(target, states, left, 1);
-    }).onComplete(ar -> {
-      if (handingOffTo.get(shard) == run) {
-        handingOffTo.remove(shard);
-      }
-      if (ar.failed()) {
-        // The shard stays stopped and buffered here (snapshots in stoppedStates) until a ShardHome says
-        // where it is: the coordinator's, or the answer to our own question if that one never comes.
-        result.fail(ar.cause().getMessage());
-        if (run.deferred != null) {
-          handingOff.remove(shard);
-          onShardHome(run.deferred);
-        } else {
-          vertx.setTimer(options.getHandOffTimeoutMs(), t -> checkStranded(shard));
-        }
-        return;
-      }
-      if (run.deferred != null) {
-        log.warn("ignored {} for shard {} of {}, which this node handed to {} at epoch {}", run.deferred, shard, type.name(), h.to(), h.epoch());
-      }
-      stoppedStates.remove(shard);
-      handingOff.remove(shard);
-      onShardHome(target); // what arrived meanwhile goes on to the new home
-      result.complete(new ShardStopped(type.name(), shard, entities[0],
-          TimeUnit.NANOSECONDS.toMillis(stoppedAt[0] - started), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedAt[0])));
-    });
-    return result.future();
+    return run.run();
+  }
+
+  // ---------------------------------------------------------------- for OutgoingHandOff
+
+  long handOffTimeoutMs() {
+    return options.getHandOffTimeoutMs();
+  }
+
+  boolean isClosing() {
+    return closing;
+  }
+
+  boolean isMember(String node) {
+    return membership.isMember(node);
   }
 
   /**
-   * Sends {@code HostShard} to the new home with the buffer forwarded right behind it (same sender, same
-   * address: it arrives after HostShard; not after its reply, which saves a round trip of pause. If a
-   * forwarded message fails it comes back here and waits, since the shard is still handing off). A timeout
-   * is no answer: the new home may have taken the shard and served those messages, so going back to hosting
-   * it here could lose their writes. It is sent again (the new home acknowledges a repeat without touching
-   * its entities) for as long as the new home is a member; any other failure means it did not take it.
+   * HostShard to the new home, with the buffer forwarded right behind it (same sender, same address: it
+   * arrives after HostShard; not after its reply, which saves a round trip of pause. A forwarded message that
+   * fails comes back here and waits, since the shard is still handing off).
    */
-  private Future<Message<JsonObject>> hostShardOn(ShardHome target, Map<String, String> states, long timeoutMs, int attempt) {
-    DeliveryOptions opts = Headers.control(self, timeoutMs);
+  Future<Message<JsonObject>> sendHostShard(ShardHome target, Map<String, String> states, long timeoutMs) {
     Future<Message<JsonObject>> hostedThere = eventBus.request(Addresses.region(type.name(), target.node()),
-        Protocol.encode(new HostShard(type.name(), target.shard(), target.epoch(), states)), opts);
+        Protocol.encode(new HostShard(type.name(), target.shard(), target.epoch(), states)), Headers.control(self, timeoutMs));
     drainWaiting(target.shard(), env -> forward(env, target));
-    return hostedThere.recover(err -> {
-      boolean timedOut = err instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT;
-      if (!timedOut || closing || !membership.isMember(target.node())) {
-        return Future.failedFuture(err);
-      }
-      log.warn("HostShard for shard {} of {} to {}: no answer within {} ms (attempt {}), sending it again",
-          target.shard(), type.name(), target.node(), timeoutMs, attempt);
-      return hostShardOn(target, states, Math.max(timeoutMs, options.getHandOffTimeoutMs() / 4), attempt + 1);
-    });
+    return hostedThere;
+  }
+
+  void handOffEnded(OutgoingHandOff run) {
+    handingOffTo.remove(run.command.shard(), run);
+  }
+
+  /**
+   * A failed hand-off leaves the shard stopped and buffered here (snapshots in stoppedStates) until a ShardHome
+   * says where it is: one that came meanwhile, the coordinator's, or the answer to our own question if that
+   * one never comes.
+   */
+  void keepAfterFailedHandOff(int shard, ShardHome deferred) {
+    if (deferred != null) {
+      handingOff.remove(shard);
+      onShardHome(deferred);
+    } else {
+      vertx.setTimer(options.getHandOffTimeoutMs(), t -> checkStranded(shard));
+    }
+  }
+
+  /** The new home has the shard: the snapshots go, and what arrives is forwarded there. */
+  void handedOver(ShardHome target) {
+    stoppedStates.remove(target.shard());
+    handingOff.remove(target.shard());
+    onShardHome(target);
   }
 
   /**
@@ -1239,7 +1215,7 @@ public final class ShardRegion extends VerticleBase {
    * undeployed. Messages they had not started go back to the front of the shard's buffer, in order, for the
    * next home. Completes with the snapshots (including carried-over states never activated here).
    */
-  private Future<Map<String, String>> stopShard(int shard) {
+  Future<Map<String, String>> stopShard(int shard) {
     if (hosted.remove(shard) != null) {
       hostedShards.decrementAndGet();
     }

@@ -7,6 +7,7 @@ import io.sticky.api.EntityReply;
 import io.sticky.api.EntityType;
 import io.sticky.api.EntityTypeOptions;
 import io.sticky.api.Sticky;
+import io.sticky.internal.NodeRuntime;
 import io.sticky.api.StickyError;
 import io.sticky.api.StickyOptions;
 import io.sticky.cluster.Membership;
@@ -52,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * region of their type; a plain event-bus message to the type's entry address takes the same route in the
  * region and gets the same answers, one local event-bus hop later.
  */
-public final class StickyImpl implements Sticky {
+public final class StickyImpl implements NodeRuntime {
   /** Extra time the caller waits beyond the ask timeout, so the region's own timeout answer arrives first. */
   private static final long CALLER_TIMEOUT_MARGIN_MS = 1_000;
   private static final Logger log = LoggerFactory.getLogger(StickyImpl.class);

@@ -15,8 +15,8 @@ import io.vertx.core.eventbus.DeliveryOptions;
 
 /**
  * Sticky's spans around an entity message: the hop to another node, the entity handling it, its state write.
- * Only messages that arrive inside a trace get spans (an HTTP request when Vert.x traces it, or a caller's
- * span); the trace crosses the event bus in W3C {@code traceparent}/{@code tracestate} headers. {@link #OFF}
+ * Only messages that arrive inside a sampled trace get spans (an HTTP request when Vert.x traces it, or a
+ * caller's span); the trace crosses the event bus in W3C {@code traceparent}/{@code tracestate} headers. {@link #OFF}
  * costs a null check per message.
  */
 public final class StickyTracing {
@@ -94,8 +94,12 @@ public final class StickyTracing {
     span.end();
   }
 
+  /**
+   * The context if its trace is being recorded here. An unsampled trace gets no spans of Sticky's and is not
+   * carried over the hop: its spans would be dropped anyway, and skipping them keeps a low sample ratio cheap.
+   */
   private static Context traced(Context context) {
-    return Span.fromContext(context).getSpanContext().isValid() ? context : null;
+    return Span.fromContext(context).getSpanContext().isSampled() ? context : null;
   }
 
   private static final TextMapGetter<MultiMap> HEADERS = new TextMapGetter<>() {

@@ -89,8 +89,7 @@ class TracingTest {
     String remoteId = idHostedAway(entry);
     String traceId = randomHex(16);
     String callerSpan = randomHex(8);
-    Http.Response r = Http.post("http://127.0.0.1:" + entry.httpPort() + "/entities/" + CounterEntity.TYPE + "/" + remoteId,
-        "{\"op\":\"increment\"}", Map.of("traceparent", "00-" + traceId + "-" + callerSpan + "-01"));
+    Http.Response r = post(entry, remoteId, "{\"op\":\"increment\"}", "00-" + traceId + "-" + callerSpan + "-01");
     assertThat(r.status()).isEqualTo(200);
     String home = r.node();
     assertThat(home).isNotEqualTo(entry.nodeId());
@@ -115,8 +114,7 @@ class TracingTest {
     StickyNode entry = cluster.node(1);
     String localId = idHostedOn(entry);
     String traceId = randomHex(16);
-    Http.Response r = Http.post("http://127.0.0.1:" + entry.httpPort() + "/entities/" + CounterEntity.TYPE + "/" + localId,
-        "{\"op\":\"increment\"}", Map.of("traceparent", "00-" + traceId + "-" + randomHex(8) + "-01"));
+    Http.Response r = post(entry, localId, "{\"op\":\"increment\"}", "00-" + traceId + "-" + randomHex(8) + "-01");
     assertThat(r.status()).isEqualTo(200);
 
     List<Exported> trace = awaitTrace(traceId, 3);
@@ -132,13 +130,25 @@ class TracingTest {
   void aFailedMessageEndsItsSpansAsErrors() {
     StickyNode entry = cluster.node(0);
     String traceId = randomHex(16);
-    Http.Response r = Http.post("http://127.0.0.1:" + entry.httpPort() + "/entities/" + CounterEntity.TYPE + "/" + idHostedAway(entry),
-        "{\"op\":\"no-such-op\"}", Map.of("traceparent", "00-" + traceId + "-" + randomHex(8) + "-01"));
+    Http.Response r = post(entry, idHostedAway(entry), "{\"op\":\"no-such-op\"}", "00-" + traceId + "-" + randomHex(8) + "-01");
     assertThat(r.status()).isEqualTo(400);
     List<Exported> trace = awaitTrace(traceId, 3);
     Exported handle = one(trace, s -> s.name().equals("handle " + CounterEntity.TYPE), "the entity's handling");
     assertThat(handle.attributes()).containsEntry("sticky.error", "bad-request");
     assertThat(one(trace, s -> s.name().startsWith("forward"), "the hop").attributes()).containsEntry("sticky.error", "bad-request");
+  }
+
+  @Test
+  void anUnsampledTraceGetsNoSpans() {
+    StickyNode entry = cluster.node(0);
+    String unsampled = randomHex(16);
+    Http.Response r = post(entry, idHostedAway(entry), "{\"op\":\"increment\"}", "00-" + unsampled + "-" + randomHex(8) + "-00");
+    assertThat(r.status()).isEqualTo(200);
+    // A sampled request after it: once its spans are in, the unsampled one's would have been too.
+    String sampled = randomHex(16);
+    post(entry, idHostedAway(entry), "{\"op\":\"increment\"}", "00-" + sampled + "-" + randomHex(8) + "-01");
+    awaitTrace(sampled, 4);
+    assertThat(spans).noneMatch(s -> s.traceId().equals(unsampled));
   }
 
   private static final int KIND_INTERNAL = io.opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_INTERNAL_VALUE;
@@ -154,6 +164,12 @@ class TracingTest {
     List<Exported> found = trace.stream().filter(which).toList();
     assertThat(found).as("%s in %s", what, trace).hasSize(1);
     return found.get(0);
+  }
+
+  /** A message through {@code entry}'s HTTP port, in the trace {@code traceparent} names. */
+  private static Http.Response post(StickyNode entry, String id, String body, String traceparent) {
+    return Http.post("http://127.0.0.1:" + entry.httpPort() + "/entities/" + CounterEntity.TYPE + "/" + id, body,
+        Map.of("traceparent", traceparent));
   }
 
   private static String idHostedAway(StickyNode entry) {
