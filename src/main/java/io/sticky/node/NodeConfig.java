@@ -71,7 +71,7 @@ public final class NodeConfig {
     }
     JsonObject node = section(json, "node", source);
     for (String key : node.fieldNames()) {
-      if (NodeOptions.OPTIONS.stream().noneMatch(o -> o.flag().equals("--" + key))) {
+      if (NodeOptionsParser.OPTIONS.stream().noneMatch(o -> o.flag().equals("--" + key))) {
         throw new IllegalArgumentException(source + ": unknown key node." + key);
       }
     }

@@ -31,7 +31,7 @@ import org.yaml.snakeyaml.Yaml;
 class DeployFilesTest {
   private static final Path COMPOSE = Path.of("deploy/docker-compose.yml");
   private static final Path KUBERNETES = Path.of("deploy/kubernetes");
-  private static final Set<String> OPTION_ENVS = NodeOptions.OPTIONS.stream().map(NodeOptions.Option::env).collect(Collectors.toSet());
+  private static final Set<String> OPTION_ENVS = NodeOptionsParser.OPTIONS.stream().map(NodeOptionsParser.Option::env).collect(Collectors.toSet());
 
   @Test
   void composeRunsThreeNodesThatFindEachOther() throws IOException {

@@ -116,10 +116,10 @@ class NodeOptionsTest {
   @Test
   void helpListsEveryOptionWithItsEnvironmentVariable() {
     String help = NodeOptions.describe();
-    for (NodeOptions.Option o : NodeOptions.OPTIONS) {
+    for (NodeOptionsParser.Option o : NodeOptionsParser.OPTIONS) {
       assertThat(help).contains(o.flag()).contains(o.env()).contains(o.defaultValue());
     }
-    assertThat(NodeOptions.OPTIONS).extracting(NodeOptions.Option::flag)
+    assertThat(NodeOptionsParser.OPTIONS).extracting(NodeOptionsParser.Option::flag)
         .containsAll(List.of("--http-port", "--cluster-name", "--cluster-port", "--members", "--host"));
   }
 

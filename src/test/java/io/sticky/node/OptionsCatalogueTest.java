@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link NodeOptions#OPTIONS} is the one catalogue of the launcher's options: {@code --help} prints it, and
+ * {@link NodeOptionsParser#OPTIONS} is the one catalogue of the launcher's options: {@code --help} prints it, and
  * this test fails when docs/configuration.md's table or conf/sticky.reference.yaml's {@code node} section
  * drift from it (an option missing, one that no longer exists, another environment variable or default).
  */
@@ -30,7 +30,7 @@ class OptionsCatalogueTest {
       documented.addAll(all(FLAG, row[0]));
     }
     Set<String> flags = new LinkedHashSet<>();
-    for (NodeOptions.Option o : NodeOptions.OPTIONS) {
+    for (NodeOptionsParser.Option o : NodeOptionsParser.OPTIONS) {
       flags.add(o.flag());
       String[] row = rows.stream().filter(r -> all(FLAG, r[0]).contains(o.flag())).findFirst().orElse(null);
       assertThat(row).as("a row for %s in docs/configuration.md", o.flag()).isNotNull();
@@ -51,7 +51,7 @@ class OptionsCatalogueTest {
       keys.add(m.group(1));
     }
     Set<String> flags = new LinkedHashSet<>();
-    for (NodeOptions.Option o : NodeOptions.OPTIONS) {
+    for (NodeOptionsParser.Option o : NodeOptionsParser.OPTIONS) {
       if (!o.flag().equals("--config")) { // the file itself
         flags.add(o.flag().substring(2));
       }
@@ -60,7 +60,7 @@ class OptionsCatalogueTest {
   }
 
   /** A default written as the value itself (not "(none ...)", not a template such as "<host>:<port>"). */
-  private static boolean literalDefault(NodeOptions.Option o) {
+  private static boolean literalDefault(NodeOptionsParser.Option o) {
     return !o.defaultValue().startsWith("(") && !o.defaultValue().contains("<");
   }
 
