@@ -11,7 +11,6 @@ import io.sticky.api.StickyError;
 import io.sticky.api.StickyOptions;
 import io.sticky.cluster.Membership;
 import io.sticky.cluster.Quorum;
-import io.sticky.coordinator.TableEntry;
 import io.sticky.metrics.StickyMetrics;
 import io.sticky.protocol.Addresses;
 import io.sticky.protocol.Headers;
@@ -21,7 +20,6 @@ import io.sticky.protocol.Protocol.HandOff;
 import io.sticky.protocol.Protocol.HostShard;
 import io.sticky.protocol.Protocol.Register;
 import io.sticky.protocol.Protocol.ShardHome;
-import io.sticky.protocol.Protocol.ShardStarted;
 import io.sticky.protocol.Protocol.ShardStopped;
 import io.sticky.internal.EntityHost;
 import io.sticky.internal.EntityHosts;
@@ -1010,7 +1008,7 @@ public final class ShardRegion extends VerticleBase {
       return;
     }
     if (command instanceof HandOff h) {
-      matchesTable(h.shard(), h.to(), h.epoch(), self).compose(v -> handOff(h)).onComplete(ar -> {
+      IncomingHandOff.moving(vertx, type.name(), h.shard(), h.to(), h.epoch(), self).compose(v -> handOff(h)).onComplete(ar -> {
         if (ar.succeeded()) {
           msg.reply(Protocol.encode(ar.result()));
         } else {
@@ -1019,7 +1017,7 @@ public final class ShardRegion extends VerticleBase {
         }
       });
     } else if (command instanceof HostShard h) {
-      host(h, sender, msg);
+      new IncomingHandOff(this, h, sender).accept(msg);
     } else if (command instanceof ShardHome home) {
       OutgoingHandOff run = handingOffTo.get(home.shard());
       if (run != null) {
@@ -1056,43 +1054,31 @@ public final class ShardRegion extends VerticleBase {
     }
   }
 
-  /**
-   * Hosts a shard handed over by its old home ({@code sender}), once the allocation table confirms the move:
-   * the coordinator writes "here at this epoch, from the sender" before the move starts, so a stale or forged
-   * HostShard (which would otherwise start a second copy of the shard with injected state) changes nothing.
-   */
-  private void host(HostShard h, String sender, Message<Object> msg) {
-    ShardHome known = homes.get(h.shard());
-    if (known != null && known.epoch() > h.epoch()) {
-      msg.fail(409, "shard " + h.shard() + " is known here at epoch " + known.epoch() + ", newer than " + h.epoch());
-      return;
-    }
-    ShardHome hosting = new ShardHome(type.name(), h.shard(), self, h.epoch());
-    matchesTable(h.shard(), self, h.epoch(), sender).onComplete(ar -> {
-      if (ar.failed()) {
-        msg.fail(ar.cause() instanceof ReplyException re ? re.failureCode() : 503, ar.cause().getMessage());
-        return;
-      }
-      if (!hosting.equals(hosted.get(h.shard()))) {
-        transferred.putAll(h.states());
-        handingOff.remove(h.shard());
-        onShardHome(hosting);
-      } // else a repeat (the old home did not get our answer): its entities may have run since; keep them as they are.
-      msg.reply(Protocol.encode(new ShardStarted(type.name(), h.shard(), self)));
-    });
+  // ---------------------------------------------------------------- for IncomingHandOff
+
+  String self() {
+    return self;
   }
 
-  /** Succeeds when the allocation table has the shard moving to {@code node} at {@code epoch} from {@code from}. */
-  private Future<Void> matchesTable(int shard, String node, long epoch, String from) {
-    return TableEntry.read(vertx, type.name(), shard).compose(entry -> {
-      if (entry != null && node.equals(entry.node()) && entry.epoch() == epoch && from.equals(entry.from())) {
-        return Future.succeededFuture();
-      }
-      log.warn("control message for shard {} of {} refused: it moves to {} at epoch {} from {}, the table has {}", shard, type.name(),
-          node, epoch, from, entry);
-      return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409, "shard " + shard + " of " + type.name()
-          + " is not moving to " + node + " at epoch " + epoch + " from " + from + " in the allocation table"));
-    });
+  Vertx vertx() {
+    return vertx;
+  }
+
+  /** The newest home this region knows for the shard (its own, while it hosts or hands it off), or null. */
+  ShardHome knownHome(int shard) {
+    return homes.get(shard);
+  }
+
+  /** The shard's allocation while this node hosts it, or null. */
+  ShardHome hostedHome(int shard) {
+    return hosted.get(shard);
+  }
+
+  /** Hosts a shard handed over with its entities' snapshots (each entity starts from its own when next used). */
+  void hostHandedOver(ShardHome hosting, Map<String, String> states) {
+    transferred.putAll(states);
+    handingOff.remove(hosting.shard());
+    onShardHome(hosting);
   }
 
   /**
