@@ -31,8 +31,6 @@ final class EntityRuntime<S> implements EntityHost {
   private String id;
   private long askTimeoutMs = EntityTypeOptions.DEFAULT_ASK_TIMEOUT_MS;
   private int mailboxCapacity = EntityTypeOptions.DEFAULT_MAILBOX_CAPACITY;
-  private Vertx vertx;
-  private Context context;
 
   // Starts at 2 slots (the default is 16, ~64 more bytes for each of a million mostly idle entities), grows as needed.
   private final ArrayDeque<Delivery> mailbox = new ArrayDeque<>(1);
@@ -171,8 +169,6 @@ final class EntityRuntime<S> implements EntityHost {
     if (id == null) {
       return Future.failedFuture(new IllegalStateException("entity started without bind(): register its type with Sticky instead"));
     }
-    this.vertx = entity.hostVertx();
-    this.context = entity.hostContext();
     return persistence.load().compose(v -> entity.onActivate())
         .compose(v -> reminders == null ? Future.succeededFuture() : reminders.activated());
   }
@@ -181,7 +177,7 @@ final class EntityRuntime<S> implements EntityHost {
   public Future<Stopped> stopForHandOff() {
     Context caller = Vertx.currentContext();
     Promise<Stopped> done = Promise.promise();
-    context.runOnContext(v -> {
+    runtimeContext().runOnContext(v -> {
       if (stopping != null) {
         stopping.future().onComplete(done);
         return;
@@ -198,7 +194,7 @@ final class EntityRuntime<S> implements EntityHost {
   public Future<Void> shutdown() {
     Context caller = Vertx.currentContext();
     Promise<Void> done = Promise.promise();
-    context.runOnContext(v -> stop().onComplete(ar -> done.handle(ar.mapEmpty())));
+    runtimeContext().runOnContext(v -> stop().onComplete(ar -> done.handle(ar.mapEmpty())));
     return onCaller(caller, done.future());
   }
 
@@ -288,7 +284,7 @@ final class EntityRuntime<S> implements EntityHost {
 
   @Override
   public void fenceOff(String reason) {
-    context.runOnContext(v -> fence(reason));
+    runtimeContext().runOnContext(v -> fence(reason));
   }
 
   // ---------------------------------------------------------------- reminders and timers
@@ -328,12 +324,13 @@ final class EntityRuntime<S> implements EntityHost {
 
   // ---------------------------------------------------------------- for timers, reminders and persistence
 
+  /** The Vert.x and context the entity was started on: Vert.x's {@code init} keeps them in the entity. */
   Vertx runtimeVertx() {
-    return vertx;
+    return entity.hostVertx();
   }
 
   Context runtimeContext() {
-    return context;
+    return entity.hostContext();
   }
 
   /** Stopping or fenced: takes nothing more. */
@@ -371,10 +368,10 @@ final class EntityRuntime<S> implements EntityHost {
   }
 
   private void onContext(Runnable action) {
-    if (Vertx.currentContext() == context) {
+    if (Vertx.currentContext() == runtimeContext()) {
       action.run();
     } else {
-      context.runOnContext(v -> action.run());
+      runtimeContext().runOnContext(v -> action.run());
     }
   }
 
@@ -382,7 +379,7 @@ final class EntityRuntime<S> implements EntityHost {
 
   @Override
   public void deliver(Delivery delivery) {
-    context.runOnContext(v -> {
+    runtimeContext().runOnContext(v -> {
       if (stopping != null || fenced) {
         // Only possible if a delivery raced the stop: it was never started, so it is not lost.
         delivery.fail(StickyError.UNAVAILABLE, label() + " is moving; retry");
@@ -411,7 +408,7 @@ final class EntityRuntime<S> implements EntityHost {
       if (result.isComplete()) {
         finish(next, result);
       } else {
-        long timer = vertx.setTimer(askTimeoutMs, t -> {
+        long timer = runtimeVertx().setTimer(askTimeoutMs, t -> {
           // The handler did not finish in time: the caller is told the outcome is unknown, and the
           // mailbox moves on so one stuck future cannot wedge the entity forever.
           if (busy) {
@@ -426,7 +423,7 @@ final class EntityRuntime<S> implements EntityHost {
           }
         });
         result.onComplete(ar -> onContext(() -> {
-          if (vertx.cancelTimer(timer)) {
+          if (runtimeVertx().cancelTimer(timer)) {
             finish(next, result);
             drain();
           }

@@ -1,5 +1,6 @@
 package io.sticky.node;
 
+import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.sticky.api.EntityType;
 import io.sticky.api.Sticky;
 import io.sticky.api.StickyOptions;
@@ -8,20 +9,19 @@ import io.sticky.metrics.StickyMetrics;
 import io.sticky.runtime.StickyImpl;
 import io.sticky.store.PostgresStateStore;
 import io.sticky.tracing.OtlpTracing;
-import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.vertx.core.Promise;
-import io.vertx.core.VertxBuilder;
-import io.vertx.tracing.opentelemetry.OpenTelemetryOptions;
-import io.vertx.tracing.opentelemetry.OpenTelemetryTracingFactory;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import io.vertx.tracing.opentelemetry.OpenTelemetryOptions;
+import io.vertx.tracing.opentelemetry.OpenTelemetryTracingFactory;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -86,16 +86,17 @@ public final class StickyNode {
     }
     StickyOptions effective = new StickyOptions(stickyOptions).setDefaultStore(options.getStore()).setProxyOnly(options.isProxyOnly());
     // Metrics and tracing must be chosen here: Vert.x takes both SPIs when it is built, not later.
-    VertxBuilder builder = StickyMetrics.vertxBuilder(vertxOptions, options.isMetrics()).withClusterManager(cm);
-    OpenTelemetrySdk tracing = null;
-    if (options.getTracingEndpoint() != null) {
-      tracing = OtlpTracing.create(options.getTracingEndpoint(), options.getTracingSampleRatio(), options.getHost() + ":" + options.getClusterPort());
-      // Vert.x traces the HTTP requests (server spans, W3C context in and out); Sticky adds its own spans under them.
+    OpenTelemetrySdk sdk = options.getTracingEndpoint() == null ? null
+        : OtlpTracing.create(options.getTracingEndpoint(), options.getTracingSampleRatio(), options.getHost() + ":" + options.getClusterPort());
+    if (sdk != null) {
       vertxOptions.setTracingOptions(new OpenTelemetryOptions());
-      builder.with(vertxOptions).withTracer(new OpenTelemetryTracingFactory(tracing));
-      effective.setOpenTelemetry(tracing);
+      effective.setOpenTelemetry(sdk);
     }
-    OpenTelemetrySdk sdk = tracing;
+    VertxBuilder builder = StickyMetrics.vertxBuilder(vertxOptions, options.isMetrics()).withClusterManager(cm);
+    if (sdk != null) {
+      // Vert.x traces the HTTP requests (server spans, W3C context in and out); Sticky adds its own spans under them.
+      builder.withTracer(new OpenTelemetryTracingFactory(sdk));
+    }
     return builder.buildClustered().compose(vertx -> {
       Future<PostgresStateStore> postgres = options.getPostgres() == null
           ? Future.succeededFuture()

@@ -31,6 +31,8 @@ final class OutgoingHandOff {
   private final ShardRegion region;
   private final Promise<ShardStopped> result = Promise.promise();
   private final long startedNanos = System.nanoTime();
+  private long stoppedNanos;
+  private int entities;
 
   OutgoingHandOff(ShardRegion region, HandOff command) {
     this.region = region;
@@ -49,12 +51,10 @@ final class OutgoingHandOff {
   Future<ShardStopped> run() {
     int shard = command.shard();
     long deadline = startedNanos + TimeUnit.MILLISECONDS.toNanos(region.handOffTimeoutMs() * 3 / 4);
-    long[] stoppedAt = new long[1];
-    int[] entities = new int[1];
     region.stopShard(shard).compose(states -> {
-      stoppedAt[0] = System.nanoTime();
-      entities[0] = states.size();
-      long left = TimeUnit.NANOSECONDS.toMillis(deadline - stoppedAt[0]);
+      stoppedNanos = System.nanoTime();
+      entities = states.size();
+      long left = TimeUnit.NANOSECONDS.toMillis(deadline - stoppedNanos);
       if (left <= 0) {
         return Future.failedFuture("stopping the shard took longer than 3/4 of the hand-off timeout");
       }
@@ -71,8 +71,8 @@ final class OutgoingHandOff {
             command.to(), command.epoch());
       }
       region.handedOver(target); // what arrived meanwhile goes on to the new home
-      result.complete(new ShardStopped(command.type(), shard, entities[0],
-          TimeUnit.NANOSECONDS.toMillis(stoppedAt[0] - startedNanos), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedAt[0])));
+      result.complete(new ShardStopped(command.type(), shard, entities,
+          TimeUnit.NANOSECONDS.toMillis(stoppedNanos - startedNanos), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedNanos)));
     });
     return result.future();
   }

@@ -1,6 +1,5 @@
 package io.sticky.region;
 
-import io.sticky.api.Entity;
 import io.sticky.api.EntityException;
 import io.sticky.api.EntityAddress;
 import io.sticky.api.EntityReply;
