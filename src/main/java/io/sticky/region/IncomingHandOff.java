@@ -22,12 +22,12 @@ import org.slf4j.LoggerFactory;
 final class IncomingHandOff {
   private static final Logger log = LoggerFactory.getLogger(ShardRegion.class);
 
-  private final ShardRegion region;
+  private final RegionHandOffs handOffs;
   private final HostShard command;
   private final String sender;
 
-  IncomingHandOff(ShardRegion region, HostShard command, String sender) {
-    this.region = region;
+  IncomingHandOff(RegionHandOffs handOffs, HostShard command, String sender) {
+    this.handOffs = handOffs;
     this.command = command;
     this.sender = sender;
   }
@@ -35,21 +35,21 @@ final class IncomingHandOff {
   /** Answers {@code msg}: ShardStarted (a repeat too), or 409 when the table or a newer home says otherwise. */
   void accept(Message<Object> msg) {
     int shard = command.shard();
-    ShardHome known = region.knownHome(shard);
+    ShardHome known = handOffs.knownHome(shard);
     if (known != null && known.epoch() > command.epoch()) {
       msg.fail(409, "shard " + shard + " is known here at epoch " + known.epoch() + ", newer than " + command.epoch());
       return;
     }
-    ShardHome hosting = new ShardHome(command.type(), shard, region.self(), command.epoch());
-    moving(region.vertx(), command.type(), shard, region.self(), command.epoch(), sender).onComplete(ar -> {
+    ShardHome hosting = new ShardHome(command.type(), shard, handOffs.self(), command.epoch());
+    moving(handOffs.vertx(), command.type(), shard, handOffs.self(), command.epoch(), sender).onComplete(ar -> {
       if (ar.failed()) {
         msg.fail(ar.cause() instanceof ReplyException re ? re.failureCode() : 503, ar.cause().getMessage());
         return;
       }
-      if (!hosting.equals(region.hostedHome(shard))) {
-        region.hostHandedOver(hosting, command.states());
+      if (!hosting.equals(handOffs.hostedHome(shard))) {
+        handOffs.hostHandedOver(hosting, command.states());
       } // else a repeat (the old home did not get our answer): its entities may have run since; keep them as they are.
-      msg.reply(Protocol.encode(new ShardStarted(command.type(), shard, region.self())));
+      msg.reply(Protocol.encode(new ShardStarted(command.type(), shard, handOffs.self())));
     });
   }
 

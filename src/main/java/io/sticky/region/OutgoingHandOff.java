@@ -28,14 +28,14 @@ final class OutgoingHandOff {
   final ShardHome target;
   /** A ShardHome that arrived while it ran: applied if the run fails. */
   ShardHome deferred;
-  private final ShardRegion region;
+  private final RegionHandOffs handOffs;
   private final Promise<ShardStopped> result = Promise.promise();
   private final long startedNanos = System.nanoTime();
   private long stoppedNanos;
   private int entities;
 
-  OutgoingHandOff(ShardRegion region, HandOff command) {
-    this.region = region;
+  OutgoingHandOff(RegionHandOffs handOffs, HandOff command) {
+    this.handOffs = handOffs;
     this.command = command;
     this.target = new ShardHome(command.type(), command.shard(), command.to(), command.epoch());
   }
@@ -50,8 +50,8 @@ final class OutgoingHandOff {
    */
   Future<ShardStopped> run() {
     int shard = command.shard();
-    long deadline = startedNanos + TimeUnit.MILLISECONDS.toNanos(region.handOffTimeoutMs() * 3 / 4);
-    region.stopShard(shard).compose(states -> {
+    long deadline = startedNanos + TimeUnit.MILLISECONDS.toNanos(handOffs.handOffTimeoutMs() * 3 / 4);
+    handOffs.stopShard(shard).compose(states -> {
       stoppedNanos = System.nanoTime();
       entities = states.size();
       long left = TimeUnit.NANOSECONDS.toMillis(deadline - stoppedNanos);
@@ -60,17 +60,17 @@ final class OutgoingHandOff {
       }
       return hostShardOn(states, left, 1);
     }).onComplete(ar -> {
-      region.handOffEnded(this);
+      handOffs.handOffEnded(this);
       if (ar.failed()) {
         result.fail(ar.cause().getMessage());
-        region.keepAfterFailedHandOff(shard, deferred);
+        handOffs.keepAfterFailedHandOff(shard, deferred);
         return;
       }
       if (deferred != null) {
         log.warn("ignored {} for shard {} of {}, which this node handed to {} at epoch {}", deferred, shard, command.type(),
             command.to(), command.epoch());
       }
-      region.handedOver(target); // what arrived meanwhile goes on to the new home
+      handOffs.handedOver(target); // what arrived meanwhile goes on to the new home
       result.complete(new ShardStopped(command.type(), shard, entities,
           TimeUnit.NANOSECONDS.toMillis(stoppedNanos - startedNanos), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedNanos)));
     });
@@ -84,14 +84,14 @@ final class OutgoingHandOff {
    * member; any other failure means it did not take it.
    */
   private Future<Message<JsonObject>> hostShardOn(Map<String, String> states, long timeoutMs, int attempt) {
-    return region.sendHostShard(target, states, timeoutMs).recover(err -> {
+    return handOffs.sendHostShard(target, states, timeoutMs).recover(err -> {
       boolean timedOut = err instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT;
-      if (!timedOut || region.isClosing() || !region.isMember(target.node())) {
+      if (!timedOut || handOffs.isClosing() || !handOffs.isMember(target.node())) {
         return Future.failedFuture(err);
       }
       log.warn("HostShard for shard {} of {} to {}: no answer within {} ms (attempt {}), sending it again",
           target.shard(), command.type(), target.node(), timeoutMs, attempt);
-      return hostShardOn(states, Math.max(timeoutMs, region.handOffTimeoutMs() / 4), attempt + 1);
+      return hostShardOn(states, Math.max(timeoutMs, handOffs.handOffTimeoutMs() / 4), attempt + 1);
     });
   }
 }
