@@ -2,7 +2,7 @@ package io.sticky.client;
 
 import io.sticky.api.RetryPolicy;
 import io.sticky.api.StickyError;
-import io.sticky.region.ShardId;
+import io.sticky.api.ShardId;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

@@ -10,7 +10,7 @@ import io.sticky.protocol.Protocol;
 import io.sticky.protocol.Protocol.GetRegionState;
 import io.sticky.protocol.Protocol.RegionState;
 import io.sticky.protocol.Protocol.ShardHome;
-import io.sticky.region.ShardId;
+import io.sticky.api.ShardId;
 import io.sticky.internal.NodeRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -193,8 +193,7 @@ final class ManagementRoutes {
     List<String> members = membership.members();
     Future<List<RegionState>> states = clusterView(members);
     long asOf = viewStartedAt;
-    Future<java.util.Set<String>> drained = vertx.sharedData().<String, String>getAsyncMap(io.sticky.coordinator.ShardCoordinator.DRAINED)
-        .compose(map -> map.keys()).otherwise(java.util.Set.of());
+    Future<java.util.Set<String>> drained = sticky.drainedNodes();
     Future.join(states, drained).onComplete(ar -> {
       Map<String, List<RegionState>> byNode = new HashMap<>();
       states.result().forEach(s -> byNode.computeIfAbsent(s.node(), n -> new ArrayList<>()).add(s));

@@ -200,9 +200,8 @@ final class NodeHealth {
       return;
     }
     String self = impl.nodeId();
-    vertx.sharedData().<String, String>getAsyncMap(io.sticky.coordinator.ShardCoordinator.DRAINED)
-        .compose(map -> map.get(self))
-        .onComplete(ar -> result.tryComplete(ar.succeeded() && ar.result() != null
+    impl.drainedNodes()
+        .onComplete(ar -> result.tryComplete(ar.succeeded() && ar.result().contains(self)
             ? Status.KO(new JsonObject().put("detail", "drained by an operator: its shards are moved off; DELETE /cluster/nodes/" + self
                 + "/drain undrains it"))
             : Status.OK()));

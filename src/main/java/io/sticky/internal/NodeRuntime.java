@@ -51,6 +51,9 @@ public interface NodeRuntime extends Sticky {
   /** The advertised HTTP URL of a current member, or null. */
   String httpUrl(String node);
 
+  /** The nodes an operator has drained (none if the cluster's record cannot be read). */
+  Future<java.util.Set<String>> drainedNodes();
+
   /** Every current member's advertised HTTP URL, oldest first. */
   Map<String, String> httpUrls();
 }

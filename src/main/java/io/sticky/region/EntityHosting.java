@@ -1,5 +1,6 @@
 package io.sticky.region;
 
+import io.sticky.api.ShardId;
 import io.sticky.api.EntityException;
 import io.sticky.api.EntityType;
 import io.sticky.api.EntityTypeOptions;

@@ -1,5 +1,6 @@
 package io.sticky.region;
 
+import io.sticky.api.ShardId;
 import io.sticky.api.EntityAddress;
 import io.sticky.api.EntityReply;
 import io.sticky.api.EntityType;

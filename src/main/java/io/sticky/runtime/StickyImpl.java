@@ -16,6 +16,7 @@ import io.sticky.cluster.QuorumGate;
 import io.sticky.cluster.Quorum;
 import io.sticky.coordinator.CoordinatorSingleton;
 import io.sticky.coordinator.LeastShardAllocationStrategy;
+import io.sticky.coordinator.ShardCoordinator;
 import io.sticky.metrics.StickyMetrics;
 import io.sticky.protocol.Addresses;
 import io.sticky.protocol.Headers;
@@ -490,6 +491,12 @@ public final class StickyImpl implements NodeRuntime {
     return quorum;
   }
 
+  @Override
+  public Future<Set<String>> drainedNodes() {
+    return vertx.sharedData().<String, String>getAsyncMap(ShardCoordinator.DRAINED).compose(map -> map.keys()).otherwise(Set.of());
+  }
+
+  @Override
   public Membership membership() {
     return membership;
   }

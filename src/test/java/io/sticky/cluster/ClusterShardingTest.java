@@ -80,7 +80,7 @@ class ClusterShardingTest {
     Allocations table = nodes.get(2).sticky().allocations(COUNTER).await();
     Map<Integer, String> homeOfShard = table.shards().stream().collect(Collectors.toMap(ShardHome::shard, ShardHome::node));
     int shards = Examples.types().get(0).numberOfShards();
-    hostOf.forEach((id, node) -> assertThat(homeOfShard.get(io.sticky.region.ShardId.of(id, shards))).isEqualTo(node));
+    hostOf.forEach((id, node) -> assertThat(homeOfShard.get(io.sticky.api.ShardId.of(id, shards))).isEqualTo(node));
     Map<String, Long> perNode = table.shards().stream().collect(Collectors.groupingBy(ShardHome::node, Collectors.counting()));
     assertThat(perNode.values().stream().mapToLong(Long::longValue).max().orElseThrow()
         - perNode.values().stream().mapToLong(Long::longValue).min().orElseThrow()).isLessThanOrEqualTo(1);

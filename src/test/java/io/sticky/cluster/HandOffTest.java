@@ -10,7 +10,7 @@ import io.sticky.coordinator.ShardCoordinator;
 import io.sticky.examples.CounterEntity;
 import io.sticky.node.StickyNode;
 import io.sticky.protocol.Protocol.ShardHome;
-import io.sticky.region.ShardId;
+import io.sticky.api.ShardId;
 import io.sticky.testkit.Http;
 import io.sticky.testkit.Scrape;
 import io.sticky.testkit.Http.Response;

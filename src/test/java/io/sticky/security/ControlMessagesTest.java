@@ -12,7 +12,7 @@ import io.sticky.protocol.Protocol.GracefulShutdownReq;
 import io.sticky.protocol.Protocol.HandOff;
 import io.sticky.protocol.Protocol.HostShard;
 import io.sticky.protocol.Protocol.ShardHome;
-import io.sticky.region.ShardId;
+import io.sticky.api.ShardId;
 import io.sticky.testkit.Http;
 import io.sticky.testkit.TestCluster;
 import io.vertx.core.Future;

@@ -12,7 +12,7 @@ import io.sticky.node.StickyNode;
 import io.sticky.protocol.Addresses;
 import io.sticky.protocol.Headers;
 import io.sticky.protocol.Protocol.ShardHome;
-import io.sticky.region.ShardId;
+import io.sticky.api.ShardId;
 import io.sticky.testkit.Certificates;
 import io.sticky.testkit.Certificates.Pem;
 import io.sticky.testkit.Http;

@@ -86,7 +86,7 @@ class ReplicatedStoreFencingTest {
     // One shard (ids of the same shard), hosted by a at epoch 1: a's standby is b.
     List<String> ids = new ArrayList<>();
     for (int i = 0; ids.size() < 20; i++) {
-      if (io.sticky.region.ShardId.of("s-" + i, 8) == 3) {
+      if (io.sticky.api.ShardId.of("s-" + i, 8) == 3) {
         ids.add("s-" + i);
       }
     }

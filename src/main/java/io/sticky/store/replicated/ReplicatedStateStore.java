@@ -2,7 +2,7 @@ package io.sticky.store.replicated;
 
 import io.sticky.cluster.Membership;
 import io.sticky.protocol.Addresses;
-import io.sticky.region.ShardId;
+import io.sticky.api.ShardId;
 import io.sticky.store.StateConflictException;
 import io.sticky.store.StateLostException;
 import io.sticky.store.StateStore;

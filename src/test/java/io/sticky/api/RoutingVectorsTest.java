@@ -1,4 +1,4 @@
-package io.sticky.region;
+package io.sticky.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.sticky.region;
+package io.sticky.api;
 
 import java.nio.charset.StandardCharsets;
 
