@@ -18,7 +18,6 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import java.net.ConnectException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -177,7 +176,7 @@ public final class StickyClient {
         : request.putHeader("Content-Type", "application/json").sendBuffer(body);
     sent.onComplete(ar -> {
       if (ar.failed()) {
-        if (notSent(ar.cause())) {
+        if (Responses.notSent(ar.cause())) {
           // Nothing reached the node: it is gone or not listening. Avoid it and try another.
           quarantine(target.url);
           if (target.node != null) {
@@ -209,8 +208,8 @@ public final class StickyClient {
         result.complete(new Reply(reply, node, target.node));
         return;
       }
-      StickyError error = errorOf(response);
-      String detail = detailOf(response);
+      StickyError error = Responses.errorOf(response);
+      String detail = Responses.detailOf(response);
       // Both say "not applied": 503, and 409 from an entity instance that was fenced (a retry reaches a fresh one).
       // With a key, an unknown outcome is retried too: the entity answers a second copy from its applied keys.
       if (error == StickyError.UNAVAILABLE || error == StickyError.STATE_CONFLICT
@@ -234,47 +233,6 @@ public final class StickyClient {
       refresh();
     }
     vertx.setTimer(Math.max(1, backoff), t -> attempt(call, attempt + 1));
-  }
-
-  private static boolean notSent(Throwable failure) {
-    return failure instanceof ConnectException || failure instanceof io.netty.channel.ConnectTimeoutException
-        || (failure.getCause() instanceof ConnectException);
-  }
-
-  private static StickyError errorOf(HttpResponse<Buffer> response) {
-    String type = null;
-    try {
-      JsonObject problem = response.bodyAsJsonObject();
-      type = problem == null ? null : problem.getString("type");
-    } catch (RuntimeException ignored) {
-      // not a problem body: classified by status below
-    }
-    if (type != null) {
-      for (StickyError e : StickyError.values()) {
-        if (e.type().equals(type)) {
-          return e;
-        }
-      }
-    }
-    int status = response.statusCode();
-    for (StickyError e : StickyError.values()) {
-      if (e.status() == status && e != StickyError.INVALID_ID) {
-        return e;
-      }
-    }
-    return status >= 500 ? StickyError.ENTITY_FAILED : StickyError.BAD_REQUEST;
-  }
-
-  private static String detailOf(HttpResponse<Buffer> response) {
-    try {
-      JsonObject problem = response.bodyAsJsonObject();
-      if (problem != null && problem.getString("detail") != null) {
-        return problem.getString("detail");
-      }
-    } catch (RuntimeException ignored) {
-      // not JSON
-    }
-    return "HTTP " + response.statusCode();
   }
 
   // ---------------------------------------------------------------- routing

@@ -1,6 +1,11 @@
 package io.sticky.coordinator;
 
+import io.sticky.protocol.Protocol.Allocations;
+import io.sticky.protocol.Protocol.RegionInfo;
+import io.sticky.protocol.Protocol.ShardHome;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -63,6 +68,24 @@ public final class CoordinatorState {
   }
 
   /** Every registered region of the type with the shards it hosts (empty set for none). */
+  /** The allocated shards and registered regions of one type (every type if {@code type} is null), as the coordinator on {@code self} reports them. */
+  public Allocations view(String self, String type) {
+    List<ShardHome> shards = new ArrayList<>();
+    List<RegionInfo> regions = new ArrayList<>();
+    for (String t : types()) {
+      if (type != null && !type.equals(t)) {
+        continue;
+      }
+      allocations(t).forEach((shard, a) -> {
+        if (a.node() != null) {
+          shards.add(new ShardHome(t, shard, a.node(), a.epoch()));
+        }
+      });
+      regions(t).forEach(node -> regions.add(new RegionInfo(t, node)));
+    }
+    return new Allocations(self, shards, regions);
+  }
+
   public Map<String, Set<Integer>> shardsByRegion(String type) {
     // Asked several times per state while shards move (the rebalance, then each move's target): computed once
     // per state and type, which is safe because the state never changes.

@@ -2,9 +2,7 @@ package io.sticky.coordinator;
 
 import io.sticky.api.StickyOptions;
 import io.sticky.spi.ShardAllocationStrategy;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;

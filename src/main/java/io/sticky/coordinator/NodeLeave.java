@@ -1,5 +1,6 @@
 package io.sticky.coordinator;
 
+import io.sticky.api.StickyOptions;
 import io.sticky.protocol.Protocol.ShardHome;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -47,7 +48,7 @@ final class NodeLeave {
   private int moved;
   private int pausing;
 
-  NodeLeave(ShardCoordinator coordinator, Vertx vertx, String node, List<Work> work, int parallelism, Pace pace, long retryWindowMs) {
+  private NodeLeave(ShardCoordinator coordinator, Vertx vertx, String node, List<Work> work, int parallelism, Pace pace, long retryWindowMs) {
     this.coordinator = coordinator;
     this.vertx = vertx;
     this.node = node;
@@ -57,7 +58,39 @@ final class NodeLeave {
     this.retryDeadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(retryWindowMs);
   }
 
-  Future<Integer> run() {
+  /**
+   * Hands off every shard of a node that is leaving cleanly, {@code rebalanceAbsoluteLimit} at a time, paced like
+   * a rebalance; completes with the count moved. Moves already heading to it (it was a target before it said it
+   * leaves) land first, then leave again.
+   */
+  static Future<Integer> start(ShardCoordinator coordinator, Roster roster, Vertx vertx, StickyOptions options, String node) {
+    roster.leaving(node);
+    List<Future<ShardHome>> arriving = coordinator.movesTo(node).stream().map(ShardMove::future).toList();
+    return Future.join(arriving).transform(ignored -> {
+      List<Work> work = new ArrayList<>();
+      CoordinatorState state = coordinator.state();
+      for (String type : state.types()) {
+        if (coordinator.candidates(type, node).isEmpty()) {
+          continue; // the last region of its type: nowhere to move its shards
+        }
+        state.allocations(type).forEach((shard, a) -> {
+          if (node.equals(a.node())) {
+            work.add(new Work(type, shard));
+          }
+        });
+      }
+      log.info("node {} is leaving: handing off its {} shard(s)", node, work.size());
+      // Paced like a rebalance, but never so slowly that the leave could not end within half its timeout.
+      Pace pace = new Pace(vertx, Math.max(options.getHandOffRatePerSecond(), work.size() * 2_000.0 / options.getLeaveTimeoutMs()),
+          options.getRebalanceAbsoluteLimit());
+      // A move made again must be able to end (its old home gives up after 3/4 of the hand-off timeout) before
+      // the leaving node stops waiting, leaveTimeoutMs after it asked; and may be tried for half of that at least.
+      long retryWindowMs = Math.max(options.getLeaveTimeoutMs() / 2, options.getLeaveTimeoutMs() - options.getHandOffTimeoutMs() * 3 / 4);
+      return new NodeLeave(coordinator, vertx, node, work, options.getRebalanceAbsoluteLimit(), pace, retryWindowMs).run();
+    }).onComplete(ar -> coordinator.forget(node));
+  }
+
+  private Future<Integer> run() {
     pump();
     return done.future();
   }
@@ -67,7 +100,7 @@ final class NodeLeave {
       Work item = queue.get(next);
       next++;
       ShardMove already = coordinator.moveOf(item.type(), item.shard());
-      if (already == null && !node.equals(coordinator.homeOf(item.type(), item.shard()))) {
+      if (already == null && !node.equals(coordinator.state().home(item.type(), item.shard()))) {
         continue; // moved off it meanwhile
       }
       if (already == null && !pace.take(pump)) {
@@ -81,7 +114,7 @@ final class NodeLeave {
         running--;
         if (ar.succeeded()) {
           moved++;
-        } else if (coordinator.isMember(node) && node.equals(coordinator.homeOf(item.type(), item.shard()))) {
+        } else if (coordinator.isMember(node) && node.equals(coordinator.state().home(item.type(), item.shard()))) {
           retryLater(item, attempt, ar.cause());
         }
         pump();

@@ -240,30 +240,21 @@ public final class RestGateway extends VerticleBase {
   private void call(RoutingContext ctx, String kind, JsonObject message) {
     String type = ctx.pathParam("type");
     String id = ctx.pathParam("id");
-    String path = ctx.request().path();
-    if (!sticky.typeNames().contains(type)) {
-      Problem.send(ctx.response(), StickyError.UNKNOWN_TYPE, "no entity type '" + type + "'; known: " + sticky.typeNames(), path);
-      return;
-    }
-    if (!EntityAddress.isValidId(id)) {
-      Problem.send(ctx.response(), StickyError.INVALID_ID, EntityAddress.INVALID_ID_DETAIL, path);
-      return;
-    }
+    // Type, id, body and key are checked once, by the node's request (an unknown type, an invalid id: a typed failure).
     String key = EntityAddress.KIND_ASK.equals(kind) ? ctx.request().getHeader(IDEMPOTENCY_KEY_HEADER) : null;
-    if (key != null && !EntityAddress.isValidIdempotencyKey(key)) {
-      Problem.send(ctx.response(), StickyError.BAD_REQUEST, EntityAddress.INVALID_IDEMPOTENCY_KEY_DETAIL, path);
-      return;
-    }
     boolean redirect = impl != null && "true".equalsIgnoreCase(ctx.request().getHeader(REDIRECT_HEADER));
-    Future<EntityReply> reply = redirect ? impl.request(type, id, kind, message, true, key) : sticky.request(type, id, kind, message, key);
-    reply.onComplete(ar -> {
+    request(type, id, kind, message, redirect, key).onComplete(ar -> {
       if (ar.failed() && StickyError.of(ar.cause()) == StickyError.REDIRECT && ownerUrl(Failures.node(ar.cause())) == null) {
         // The owner advertises no URL to send the client to: serve the request the usual way instead.
-        sticky.request(type, id, kind, message, key).onComplete(again -> respond(ctx, again));
+        request(type, id, kind, message, false, key).onComplete(again -> respond(ctx, again));
       } else {
         respond(ctx, ar);
       }
     });
+  }
+
+  private Future<EntityReply> request(String type, String id, String kind, JsonObject message, boolean redirect, String key) {
+    return impl != null ? impl.request(type, id, kind, message, redirect, key) : sticky.request(type, id, kind, message, key);
   }
 
   private void respond(RoutingContext ctx, AsyncResult<EntityReply> ar) {

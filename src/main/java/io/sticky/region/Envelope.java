@@ -4,6 +4,7 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.context.Context;
 import io.sticky.api.EntityAddress;
+import io.sticky.api.EntityException;
 import io.sticky.api.EntityReply;
 import io.sticky.api.StickyError;
 import io.sticky.internal.Delivery;
@@ -14,7 +15,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.util.function.Supplier;
 
@@ -22,7 +22,7 @@ import java.util.function.Supplier;
  * One entity message inside a region: where it goes, where its reply goes, and how long it may take.
  * Replies and failures are sent at most once, either to an event-bus message ({@code origin}) or, for a
  * request made through this node's own API, to a promise ({@code local}); a tell has neither.
- * A failure reaches a local caller as the same {@link ReplyException} the event bus would deliver.
+ * A failure reaches a local caller typed, as an {@link EntityException}; an event-bus sender gets it encoded.
  */
 final class Envelope implements Delivery {
   final String id;
@@ -211,19 +211,19 @@ final class Envelope implements Delivery {
       if (origin != null) {
         Failures.fail(origin, error, detail, node);
       } else if (local != null) {
-        local.tryFail(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, error.code(), Failures.encode(detail, node), true));
+        local.tryFail(new EntityException(error, detail, node));
       }
     }
   }
 
-  synchronized void relay(io.vertx.core.eventbus.ReplyException failure) {
+  synchronized void relay(ReplyException failure) {
     if (!answered) {
       answered = true;
       endSpans(StickyError.of(failure).slug(), failure.getMessage());
       if (origin != null) {
         Failures.relay(origin, failure);
       } else if (local != null) {
-        local.tryFail(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, failure.failureCode(), failure.getMessage(), true));
+        local.tryFail(EntityException.from(failure)); // decoded once, where it came off the event bus
       }
     }
   }

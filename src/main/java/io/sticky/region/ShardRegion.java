@@ -2,6 +2,7 @@ package io.sticky.region;
 
 import io.sticky.api.ShardId;
 import io.sticky.api.EntityAddress;
+import io.sticky.api.EntityException;
 import io.sticky.api.EntityReply;
 import io.sticky.api.EntityType;
 import io.sticky.api.Sticky.RegionStats;
@@ -9,6 +10,7 @@ import io.sticky.api.StickyError;
 import io.sticky.api.StickyOptions;
 import io.sticky.cluster.Membership;
 import io.sticky.cluster.Quorum;
+import io.sticky.internal.Requests;
 import io.sticky.metrics.StickyMetrics;
 import io.sticky.protocol.Addresses;
 import io.sticky.protocol.Headers;
@@ -56,6 +58,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ShardRegion extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ShardRegion.class);
+  /** How long after an ask's deadline its caller is answered at the latest (see {@link #ask}). */
+  private static final long CALLER_MARGIN_MS = 1_000;
   /** Lets the coordinator see a membership change before shards are asked for again. */
   private static final long REVIVE_DELAY_MS = 1_000;
 
@@ -245,23 +249,15 @@ public final class ShardRegion extends VerticleBase {
 
   // ---------------------------------------------------------------- entry points
 
-  /** A message from a caller on this node. */
+  /** A message from a caller on this node, through the entry address: checked here, at the edge. */
   private void onEntry(Message<Object> msg) {
     MultiMap headers = msg.headers();
     String id = headers.get(EntityAddress.ID_HEADER);
-    if (!EntityAddress.isValidId(id)) {
-      Envelope.failUnrouted(msg, StickyError.INVALID_ID, EntityAddress.INVALID_ID_DETAIL);
-      return;
-    }
     String kind = headers.get(EntityAddress.KIND_HEADER);
     kind = kind == null ? EntityAddress.KIND_ASK : kind;
-    String bad = badMessage(kind, msg.body());
-    String key = headers.get(EntityAddress.IDEMPOTENCY_KEY_HEADER);
-    if (bad == null && key != null && !EntityAddress.isValidIdempotencyKey(key)) {
-      bad = EntityAddress.INVALID_IDEMPOTENCY_KEY_DETAIL;
-    }
+    EntityException bad = Requests.check(id, kind, msg.body(), headers.get(EntityAddress.IDEMPOTENCY_KEY_HEADER));
     if (bad != null) {
-      Envelope.failUnrouted(msg, StickyError.BAD_REQUEST, bad);
+      Envelope.failUnrouted(msg, bad.error(), bad.getMessage());
       return;
     }
     JsonObject body = EntityAddress.KIND_VIEW.equals(kind) ? null : (JsonObject) msg.body();
@@ -278,35 +274,21 @@ public final class ShardRegion extends VerticleBase {
         .traced(tracing, tracing.fromHeaders(headers)));
   }
 
-  /** Why a message of this kind and body cannot go to an entity, or null if it can. */
-  private static String badMessage(String kind, Object body) {
-    if (EntityAddress.KIND_VIEW.equals(kind) || EntityAddress.KIND_ASK.equals(kind) && body instanceof JsonObject) {
-      return null;
-    }
-    return EntityAddress.KIND_ASK.equals(kind) ? "message body must be a JSON object" : "unknown message kind: " + kind;
-  }
-
   /**
-   * A request through this node's own API ({@code Sticky.request}, the REST gateway): routed exactly like a
-   * message on the entry address, minus the local event-bus hop (no headers, no reply registration). Callable
-   * from any thread. The future completes on the caller's context with the reply, or with the same
-   * {@link ReplyException} the event bus would deliver; {@code callerTimeoutMs} bounds the wait whatever
-   * happens inside (the region's own deadline is the type's ask timeout).
+   * A request through this node's own API ({@code Sticky.request}, the REST gateway), which has checked it
+   * ({@link Requests#check}): routed exactly like a message on the entry address, minus the local event-bus hop.
+   * Callable from any thread. The future completes on the caller's context with the reply or a typed
+   * {@link EntityException}. Its one deadline is the type's ask timeout: routing and buffering stop at it, and
+   * the caller is answered {@value #CALLER_MARGIN_MS} ms after it whatever happens inside (an entity that never
+   * answers), so the region's own, more precise answer normally comes first.
    */
-  public Future<EntityReply> ask(String id, String kind, JsonObject body, long callerTimeoutMs, boolean redirect,
-                                 String idempotencyKey) {
+  public Future<EntityReply> ask(String id, String kind, JsonObject body, boolean redirect, String idempotencyKey) {
     ContextInternal caller = ((VertxInternal) vertx).getOrCreateContext();
     Promise<EntityReply> reply = caller.promise();
     String k = kind == null ? EntityAddress.KIND_ASK : kind;
-    String bad = !EntityAddress.isValidId(id) ? EntityAddress.INVALID_ID_DETAIL
-        : idempotencyKey != null && !EntityAddress.isValidIdempotencyKey(idempotencyKey) ? EntityAddress.INVALID_IDEMPOTENCY_KEY_DETAIL
-        : badMessage(k, body);
-    if (bad != null) {
-      reply.fail(StickyError.BAD_REQUEST.exception(bad));
-      return reply.future();
-    }
     Envelope env = new Envelope(id, ShardId.of(id, numberOfShards), k, EntityAddress.KIND_VIEW.equals(k) ? null : body,
         reply, type.askTimeoutMs(), self, redirect, idempotencyKey).traced(tracing, tracing.caller());
+    long callerTimeoutMs = env.remainingMs() + CALLER_MARGIN_MS;
     // Scheduled and cancelled on the caller's event loop: a plain Netty task, cheaper than a Vert.x timer
     // (no timer id, no shared timer map), which counts at one per request.
     ScheduledFuture<?> deadline = caller.nettyEventLoop().schedule(() -> env.fail(StickyError.TIMEOUT,

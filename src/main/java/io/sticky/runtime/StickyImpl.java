@@ -2,12 +2,13 @@ package io.sticky.runtime;
 
 import io.micrometer.core.instrument.Meter;
 import io.sticky.api.EntityAddress;
+import io.sticky.api.EntityException;
 import io.sticky.api.EntityRef;
 import io.sticky.api.EntityReply;
 import io.sticky.api.EntityType;
-import io.sticky.api.EntityTypeOptions;
 import io.sticky.api.Sticky;
 import io.sticky.internal.NodeRuntime;
+import io.sticky.internal.Requests;
 import io.sticky.api.StickyError;
 import io.sticky.api.StickyOptions;
 import io.sticky.cluster.Membership;
@@ -27,11 +28,7 @@ import io.sticky.protocol.Protocol.GracefulShutdownAck;
 import io.sticky.protocol.Protocol.GracefulShutdownReq;
 import io.sticky.region.ShardRegion;
 import io.sticky.spi.ShardAllocationStrategy;
-import io.sticky.store.HazelcastStateStore;
-import io.sticky.store.InMemoryStateStore;
 import io.sticky.store.StateStore;
-import io.sticky.store.TimedStateStore;
-import io.sticky.store.replicated.ReplicatedStateStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -43,7 +40,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,8 +50,6 @@ import org.slf4j.LoggerFactory;
  * region and gets the same answers, one local event-bus hop later.
  */
 public final class StickyImpl implements NodeRuntime {
-  /** Extra time the caller waits beyond the ask timeout, so the region's own timeout answer arrives first. */
-  private static final long CALLER_TIMEOUT_MARGIN_MS = 1_000;
   private static final Logger log = LoggerFactory.getLogger(StickyImpl.class);
 
   private final Vertx vertx;
@@ -68,8 +62,7 @@ public final class StickyImpl implements NodeRuntime {
    * (copy on write), once per type at start-up. A request for a type not in it yet is refused (503, retry).
    */
   private volatile Map<String, ShardRegion> deployedRegions = Map.of();
-  /** State stores by name: registered by the user or the node, plus the built-ins added at start. */
-  private final Map<String, StateStore> stores = new LinkedHashMap<>();
+  private final NodeStores stores = new NodeStores();
   private final List<String> regionDeployments = new ArrayList<>();
   /** sticky_* meters into the Vert.x instance's Micrometer registry; no-ops on a Vert.x without metrics. */
   private final StickyMetrics metrics;
@@ -103,28 +96,8 @@ public final class StickyImpl implements NodeRuntime {
     if (started) {
       throw new IllegalStateException("register stores before start()");
     }
-    if (name == null || name.equals(EntityTypeOptions.NODE_DEFAULT_STORE) || name.equals(EntityTypeOptions.NO_STORE)) {
-      throw new IllegalArgumentException("store name must not be null, \"default\" or \"none\"");
-    }
-    stores.put(name, java.util.Objects.requireNonNull(store, "store"));
+    stores.register(name, store);
     return this;
-  }
-
-  /** The store of a type (null = none), or an exception naming the missing store. */
-  private StateStore storeFor(EntityType type) {
-    String name = type.options().getStore();
-    if (name.equals(EntityTypeOptions.NODE_DEFAULT_STORE)) {
-      name = options.getDefaultStore();
-    }
-    if (name.equals(EntityTypeOptions.NO_STORE)) {
-      return null;
-    }
-    StateStore store = stores.get(name);
-    if (store == null) {
-      throw new IllegalArgumentException("entity type '" + type.name() + "' uses state store '" + name
-          + "', which is not available on this node (available: " + stores.keySet() + ", none)");
-    }
-    return store;
   }
 
   /** The store names in use, by type (management and health). */
@@ -134,31 +107,10 @@ public final class StickyImpl implements NodeRuntime {
     return result;
   }
 
-  /**
-   * Pings every store in use at once, each bounded by {@code timeoutMs} (a store that hangs must not hang
-   * the readiness probe): store name -> null if it answered, else why not. Never fails.
-   */
+  @Override
   public Future<Map<String, String>> pingStores(long timeoutMs) {
-    Map<String, Future<Void>> pings = new LinkedHashMap<>();
-    for (StateStore store : new java.util.LinkedHashSet<>(storesInUse)) {
-      Future<Void> ping;
-      try {
-        ping = store.ping();
-      } catch (RuntimeException e) {
-        ping = Future.failedFuture(e);
-      }
-      pings.putIfAbsent(store.name(), ping.timeout(timeoutMs, TimeUnit.MILLISECONDS)
-          .recover(err -> Future.failedFuture(err instanceof java.util.concurrent.TimeoutException
-              ? "no answer within " + timeoutMs + " ms" : String.valueOf(err.getMessage()))));
-    }
-    return Future.join(new ArrayList<>(pings.values())).transform(ignored -> {
-      Map<String, String> result = new LinkedHashMap<>();
-      pings.forEach((name, ping) -> result.put(name, ping.succeeded() ? null : ping.cause().getMessage()));
-      return Future.succeededFuture(result);
-    });
+    return stores.ping(timeoutMs);
   }
-
-  private final List<StateStore> storesInUse = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @Override
   public synchronized Sticky register(EntityType type) {
@@ -180,33 +132,15 @@ public final class StickyImpl implements NodeRuntime {
     membership = Membership.of(vertx);
     quorum = new Quorum(vertx, membership, options.getExpectedNodes());
     directory = new NodeDirectory(vertx, membership);
-    // Built-in stores, unless the user registered their own under these names.
-    stores.putIfAbsent("memory", new InMemoryStateStore());
-    stores.computeIfAbsent("hazelcast", n -> membership.clustered() ? new HazelcastStateStore(membership.hazelcast()) : stores.get("memory"));
-    stores.computeIfAbsent(ReplicatedStateStore.NAME, n -> {
-      ReplicatedStateStore replicated = new ReplicatedStateStore(vertx, membership, this::numberOfShards, quorum::held, quorum::reaches);
-      quorum.onReachabilityChange(reachable -> replicated.reachabilityChanged());
-      return replicated;
-    });
-    Map<String, StateStore> typeStores = new LinkedHashMap<>();
-    // One timing wrapper per store, however many types share it (metrics off: the stores themselves).
-    Map<StateStore, StateStore> timed = new java.util.IdentityHashMap<>();
+    Map<String, StateStore> typeStores;
     try {
-      for (EntityType type : types.values()) {
-        StateStore store = storeFor(type);
-        typeStores.put(type.name(), store == null ? null : timed.computeIfAbsent(store, st -> TimedStateStore.wrap(st, metrics)));
-      }
+      typeStores = stores.assign(types.values(), options.getDefaultStore(), vertx, membership, quorum, this::numberOfShards, metrics);
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    typeStores.values().stream().filter(java.util.Objects::nonNull).forEach(storesInUse::add);
     context = vertx.getOrCreateContext();
     Promise<Void> done = Promise.promise();
-    // The replicated store answers other nodes' fetches before any region here hosts a shard.
-    Future<Void> storesStarted = stores.get(ReplicatedStateStore.NAME) instanceof ReplicatedStateStore replicated
-        && storesInUse.stream().anyMatch(st -> st.name().equals(ReplicatedStateStore.NAME))
-        ? replicated.start() : Future.succeededFuture();
-    storesStarted.compose(v -> directory.publish(advertisedHttp))
+    stores.startReplicated().compose(v -> directory.publish(advertisedHttp))
         .compose(v -> quorum.start(QUORUM_WAIT_MS))
         .onSuccess(v -> gateHazelcastOnQuorum())
         .onFailure(done::fail)
@@ -271,10 +205,7 @@ public final class StickyImpl implements NodeRuntime {
       Future.join(stops).onComplete(ar -> {
         metrics.remove(regionMeters);
         directory.close();
-        // Their verticles too: on an application's own Vert.x (StickyNode.attach) nothing of Sticky stays deployed.
-        Future<Void> replicas = stores.get(ReplicatedStateStore.NAME) instanceof ReplicatedStateStore replicated
-            ? replicated.close() : Future.succeededFuture();
-        Future.join(quorum.close(), replicas).onComplete(closed -> {
+        Future.join(quorum.close(), stores.close()).onComplete(closed -> {
           membership.close();
           done.complete();
         });
@@ -396,44 +327,45 @@ public final class StickyImpl implements NodeRuntime {
 
   @Override
   public Future<EntityReply> request(String typeName, String id, String kind, JsonObject message) {
-    return request(typeName, id, kind, message, false, null);
+    return request(typeName, id, kind, message, null);
   }
 
+  /** Fails as the event bus would (a {@code ReplyException}): the public API's contract; the gateway gets typed failures. */
   @Override
   public Future<EntityReply> request(String typeName, String id, String kind, JsonObject message, String idempotencyKey) {
-    return request(typeName, id, kind, message, false, idempotencyKey);
+    return request(typeName, id, kind, message, false, idempotencyKey).recover(err -> Future.failedFuture(Requests.onTheBus(err)));
   }
 
   /**
-   * As {@link #request(String, String, String, JsonObject, String)}; with {@code redirect}, a message whose entity
-   * lives on another node is not forwarded there but fails with {@link StickyError#REDIRECT} naming that node.
+   * The request checked once, here, at the node's edge; failures are typed ({@link EntityException}). With
+   * {@code redirect}, a message whose entity lives on another node is not forwarded there but fails with
+   * {@link StickyError#REDIRECT} naming that node.
    */
+  @Override
   public Future<EntityReply> request(String typeName, String id, String kind, JsonObject message, boolean redirect,
                                      String idempotencyKey) {
     EntityType type = types.get(typeName);
     if (type == null) {
-      return Future.failedFuture(StickyError.UNKNOWN_TYPE.exception("no entity type '" + typeName + "' on this node"));
+      return Future.failedFuture(new EntityException(StickyError.UNKNOWN_TYPE, "no entity type '" + typeName + "'; known: " + types.keySet()));
     }
     // Counted from here on (an unknown type, above, is not: the label would take any value a caller sends).
     String kindLabel = kind == null || kind.equals(EntityAddress.KIND_ASK) ? EntityAddress.KIND_ASK
         : kind.equals(EntityAddress.KIND_VIEW) ? EntityAddress.KIND_VIEW : "other";
     long start = System.nanoTime();
-    if (!EntityAddress.isValidId(id)) {
-      metrics.request(typeName, kindLabel, StickyError.INVALID_ID.slug(), System.nanoTime() - start);
-      return Future.failedFuture(StickyError.INVALID_ID.exception(EntityAddress.INVALID_ID_DETAIL));
-    }
-    if (!started || stopped) {
-      metrics.request(typeName, kindLabel, StickyError.UNAVAILABLE.slug(), System.nanoTime() - start);
-      return Future.failedFuture(StickyError.UNAVAILABLE.exception("node is not running"));
+    EntityException refused = Requests.check(id, kind, message, idempotencyKey);
+    if (refused == null && (!started || stopped)) {
+      refused = new EntityException(StickyError.UNAVAILABLE, "node is not running");
     }
     ShardRegion region = deployedRegions.get(typeName);
-    if (region == null) {
-      metrics.request(typeName, kindLabel, StickyError.UNAVAILABLE.slug(), System.nanoTime() - start);
-      return Future.failedFuture(StickyError.UNAVAILABLE.exception("node is still starting; retry"));
+    if (refused == null && region == null) {
+      refused = new EntityException(StickyError.UNAVAILABLE, "node is still starting; retry");
+    }
+    if (refused != null) {
+      metrics.request(typeName, kindLabel, refused.error().slug(), System.nanoTime() - start);
+      return Future.failedFuture(refused);
     }
     // The caller keeps its object: the entity gets a copy, as an event-bus message would give it.
-    Future<EntityReply> reply = region.ask(id, kind, message == null ? null : message.copy(),
-        type.askTimeoutMs() + CALLER_TIMEOUT_MARGIN_MS, redirect, idempotencyKey);
+    Future<EntityReply> reply = region.ask(id, kind, message == null ? null : message.copy(), redirect, idempotencyKey);
     return metrics.enabled()
         ? reply.andThen(ar -> metrics.request(typeName, kindLabel, ar.succeeded() ? "ok" : StickyError.of(ar.cause()).slug(),
             System.nanoTime() - start))

@@ -14,12 +14,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -391,14 +387,7 @@ public final class ReplicatedStateStore implements StateStore {
   }
 
   private List<String> others() {
-    List<String> members = membership.members();
-    List<String> others = new ArrayList<>(members.size());
-    for (String m : members) {
-      if (!m.equals(membership.self())) {
-        others.add(m);
-      }
-    }
-    return others;
+    return membership.members().stream().filter(m -> !m.equals(membership.self())).toList();
   }
 
   /** A member came or went: primaries whose standby changed send their shard to the new one. */
