@@ -2,11 +2,11 @@ package io.sticky.gateway;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sticky.api.EntityAddress;
+import io.sticky.api.EntityException;
 import io.sticky.api.EntityReply;
 import io.sticky.api.Sticky;
 import io.sticky.api.StickyError;
 import io.sticky.metrics.StickyMetrics;
-import io.sticky.protocol.Failures;
 import io.sticky.internal.NodeRuntime;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
@@ -244,7 +244,7 @@ public final class RestGateway extends VerticleBase {
     String key = EntityAddress.KIND_ASK.equals(kind) ? ctx.request().getHeader(IDEMPOTENCY_KEY_HEADER) : null;
     boolean redirect = impl != null && "true".equalsIgnoreCase(ctx.request().getHeader(REDIRECT_HEADER));
     request(type, id, kind, message, redirect, key).onComplete(ar -> {
-      if (ar.failed() && StickyError.of(ar.cause()) == StickyError.REDIRECT && ownerUrl(Failures.node(ar.cause())) == null) {
+      if (ar.failed() && StickyError.of(ar.cause()) == StickyError.REDIRECT && ownerUrl(EntityException.from(ar.cause()).node()) == null) {
         // The owner advertises no URL to send the client to: serve the request the usual way instead.
         request(type, id, kind, message, false, key).onComplete(again -> respond(ctx, again));
       } else {
@@ -266,13 +266,14 @@ public final class RestGateway extends VerticleBase {
       json(ctx, 200, ar.result().body());
       return;
     }
-    StickyError error = StickyError.of(ar.cause());
-    String node = Failures.node(ar.cause());
+    EntityException failure = EntityException.from(ar.cause());
+    StickyError error = failure.error();
+    String node = failure.node();
     nameNode(ctx, node);
     if (error == StickyError.REDIRECT) {
       ctx.response().putHeader("Location", ownerUrl(node) + ctx.request().uri());
     }
-    Problem.send(ctx.response(), error, Failures.detail(ar.cause()), ctx.request().path());
+    Problem.send(ctx.response(), error, failure.getMessage(), ctx.request().path());
   }
 
   /** The advertised HTTP URL of a node, or null. */

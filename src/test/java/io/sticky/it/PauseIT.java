@@ -1,5 +1,6 @@
 package io.sticky.it;
 
+import io.sticky.testkit.IncrementLoad;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

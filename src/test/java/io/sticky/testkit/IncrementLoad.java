@@ -1,6 +1,5 @@
-package io.sticky.it;
+package io.sticky.testkit;
 
-import io.sticky.testkit.Http;
 import io.sticky.testkit.Http.Response;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,29 +20,29 @@ import java.util.function.BiConsumer;
  * port until stopped, recording what a checker needs: attempts per id, every acknowledged value per id, and
  * every failed response. A client-side error counts as an attempt, not as an acknowledgement.
  */
-final class IncrementLoad {
-  final int ids;
-  final AtomicLongArray attempts;
+public final class IncrementLoad {
+  public final int ids;
+  public final AtomicLongArray attempts;
   /** Id -> the counter values of its acknowledged increments, in no particular order. */
-  final Map<Integer, List<Long>> ackedValues = new ConcurrentHashMap<>();
-  final List<Response> failures = Collections.synchronizedList(new ArrayList<>());
-  final AtomicLong acks = new AtomicLong();
+  public final Map<Integer, List<Long>> ackedValues = new ConcurrentHashMap<>();
+  public final List<Response> failures = Collections.synchronizedList(new ArrayList<>());
+  public final AtomicLong acks = new AtomicLong();
   private final String prefix;
   private final AtomicBoolean stop = new AtomicBoolean();
   private ExecutorService pool;
 
-  IncrementLoad(String prefix, int ids) {
+  public IncrementLoad(String prefix, int ids) {
     this.prefix = prefix;
     this.ids = ids;
     this.attempts = new AtomicLongArray(ids);
   }
 
-  String id(int i) {
+  public String id(int i) {
     return prefix + "-" + i;
   }
 
   /** Starts {@code workers} threads against {@code httpPort}; {@code onAck} sees each acknowledged (id, response). */
-  IncrementLoad start(int httpPort, int workers, BiConsumer<Integer, Response> onAck) {
+  public IncrementLoad start(int httpPort, int workers, BiConsumer<Integer, Response> onAck) {
     pool = Executors.newFixedThreadPool(workers);
     for (int w = 0; w < workers; w++) {
       pool.submit(() -> {
@@ -71,12 +70,12 @@ final class IncrementLoad {
   }
 
   /** Acknowledged increments of id {@code i}. */
-  long acked(int i) {
+  public long acked(int i) {
     return ackedValues.getOrDefault(i, List.of()).size();
   }
 
   /** Stops the clients and waits for their last requests; true if they all ended in time. */
-  boolean stop() throws InterruptedException {
+  public boolean stop() throws InterruptedException {
     stop.set(true);
     pool.shutdown();
     return pool.awaitTermination(60, TimeUnit.SECONDS);
