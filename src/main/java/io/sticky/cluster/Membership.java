@@ -66,9 +66,17 @@ public final class Membership {
     }
   }
 
+  /**
+   * The cluster manager of a Vert.x instance, or null if it is not clustered. Vert.x 5 has no public accessor:
+   * this is the one place Sticky reads it from the internal API.
+   */
+  public static ClusterManager clusterManagerOf(Vertx vertx) {
+    return vertx instanceof VertxInternal vi ? vi.clusterManager() : null;
+  }
+
   /** The membership of the given Vert.x instance. */
   public static Membership of(Vertx vertx) {
-    ClusterManager cm = vertx instanceof VertxInternal vi ? vi.clusterManager() : null;
+    ClusterManager cm = clusterManagerOf(vertx);
     if (cm == null) {
       return new Membership("local", null);
     }

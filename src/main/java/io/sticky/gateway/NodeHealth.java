@@ -1,12 +1,12 @@
 package io.sticky.gateway;
 
 import io.sticky.api.Sticky;
+import io.sticky.cluster.Membership;
 import io.sticky.cluster.Quorum;
 import io.sticky.internal.NodeRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.spi.cluster.ClusterManager;
@@ -119,7 +119,7 @@ final class NodeHealth {
   }
 
   private ClusterManager clusterManager() {
-    return vertx instanceof VertxInternal internal ? internal.clusterManager() : null;
+    return Membership.clusterManagerOf(vertx);
   }
 
   private void cluster(Promise<Status> result) {
