@@ -14,6 +14,9 @@ import java.util.Map;
  * its cluster view, its shards and stores, and requests with the gateway's options.
  */
 public interface NodeRuntime extends Sticky {
+  /** True if this node runs the coordinator now. */
+  boolean runsCoordinator();
+
   /** True once {@link #start()} has been called. */
   boolean isStarted();
 

@@ -6,6 +6,7 @@ import io.sticky.api.Sticky;
 import io.sticky.api.StickyOptions;
 import io.sticky.gateway.RestGateway;
 import io.sticky.metrics.StickyMetrics;
+import io.sticky.internal.NodeRuntime;
 import io.sticky.runtime.StickyImpl;
 import io.sticky.store.PostgresStateStore;
 import io.sticky.tracing.OtlpTracing;
@@ -149,7 +150,8 @@ public final class StickyNode {
     return vertx;
   }
 
-  public StickyImpl sticky() {
+  /** The node's sharding runtime: {@code Sticky} to an application, with the node's view for tests and tools. */
+  public NodeRuntime sticky() {
     return sticky;
   }
 

@@ -412,7 +412,7 @@ public final class StickyImpl implements NodeRuntime {
     return type.numberOfShards();
   }
 
-  /** True if this node currently runs the coordinator. */
+  @Override
   public boolean runsCoordinator() {
     CoordinatorSingleton s = singleton;
     return s != null && s.isActiveHere();

@@ -10,7 +10,7 @@ import io.sticky.api.EntityTypeOptions;
 import io.sticky.api.PassivationPolicy;
 import io.sticky.api.Sticky.RegionStats;
 import io.sticky.examples.CounterEntity;
-import io.sticky.runtime.StickyImpl;
+import io.sticky.internal.NodeRuntime;
 import io.sticky.testkit.TestCluster;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -36,7 +36,7 @@ class PassivationTest {
     }
   }
 
-  private StickyImpl start(EntityType... types) {
+  private NodeRuntime start(EntityType... types) {
     cluster = TestCluster.start(1, List.of(types));
     return cluster.node(0).sticky();
   }
@@ -45,13 +45,13 @@ class PassivationTest {
     return new JsonObject().put("op", "increment");
   }
 
-  private static long value(StickyImpl sticky, String type, String id) throws Exception {
+  private static long value(NodeRuntime sticky, String type, String id) throws Exception {
     return sticky.request(type, id, EntityAddress.KIND_ASK, increment()).await(10, TimeUnit.SECONDS).body().getLong("value");
   }
 
   @Test
   void idleEntitiesArePassivatedAndComeBackWithTheirState() throws Exception {
-    StickyImpl sticky = start(EntityType.of("counter", CounterEntity::new, new EntityTypeOptions().setPassivateAfterMs(300)));
+    NodeRuntime sticky = start(EntityType.of("counter", CounterEntity::new, new EntityTypeOptions().setPassivateAfterMs(300)));
     for (int i = 0; i < 20; i++) {
       assertThat(value(sticky, "counter", "idle-" + i)).isEqualTo(1);
     }
@@ -68,7 +68,7 @@ class PassivationTest {
   @EnumSource(PassivationPolicy.class)
   void theActiveEntityLimitIsNeverExceededUnderABurstOfNewIds(PassivationPolicy policy) throws Exception {
     int limit = 50;
-    StickyImpl sticky = start(EntityType.of("counter", CounterEntity::new,
+    NodeRuntime sticky = start(EntityType.of("counter", CounterEntity::new,
         new EntityTypeOptions().setMaxActiveEntities(limit).setPassivationPolicy(policy).setPassivateAfterMs(0)));
     List<Future<?>> burst = new ArrayList<>();
     for (int i = 0; i < 1_000; i++) {
@@ -102,7 +102,7 @@ class PassivationTest {
   void messagesArrivingWhileAnEntityPassivatesAreDeliveredToItsNextInstance() throws Exception {
     SlowStopCounter.stopEntered = Promise.promise();
     SlowStopCounter.releaseStop = Promise.promise();
-    StickyImpl sticky = start(EntityType.of("slow", SlowStopCounter::new, new EntityTypeOptions().setPassivateAfterMs(200)));
+    NodeRuntime sticky = start(EntityType.of("slow", SlowStopCounter::new, new EntityTypeOptions().setPassivateAfterMs(200)));
     assertThat(value(sticky, "slow", "s1")).isEqualTo(1);
     SlowStopCounter.stopEntered.future().await(10, TimeUnit.SECONDS);
 
@@ -152,7 +152,7 @@ class PassivationTest {
 
   @Test
   void timersRunOnTheEntityAndStopWhenItIsPassivated() throws Exception {
-    StickyImpl sticky = start(EntityType.of("ticker", Ticker::new, new EntityTypeOptions().setPassivateAfterMs(600)));
+    NodeRuntime sticky = start(EntityType.of("ticker", Ticker::new, new EntityTypeOptions().setPassivateAfterMs(600)));
     sticky.request("ticker", "t1", EntityAddress.KIND_ASK, new JsonObject().put("op", "start")).await(10, TimeUnit.SECONDS);
     await().atMost(Duration.ofSeconds(10)).until(() ->
         sticky.request("ticker", "t1", EntityAddress.KIND_VIEW, null).await(10, TimeUnit.SECONDS).body().getInteger("ticks") >= 3);
@@ -187,7 +187,7 @@ class PassivationTest {
   }
   @Test
   void aTypeWithoutAStoreIsNotPassivatedAndItsLimitRefusesNewEntitiesInsteadOfDroppingState() throws Exception {
-    StickyImpl sticky = start(EntityType.of("counter", CounterEntity::new,
+    NodeRuntime sticky = start(EntityType.of("counter", CounterEntity::new,
         new EntityTypeOptions().setStore("none").setPassivateAfterMs(200).setMaxActiveEntities(10)));
     for (int i = 0; i < 10; i++) {
       assertThat(value(sticky, "counter", "kept-" + i)).isEqualTo(1);
@@ -207,7 +207,7 @@ class PassivationTest {
 
   @Test
   void aTypeWithoutAStoreThatOptsInIsPassivatedAndStartsAfresh() throws Exception {
-    StickyImpl sticky = start(EntityType.of("counter", CounterEntity::new,
+    NodeRuntime sticky = start(EntityType.of("counter", CounterEntity::new,
         new EntityTypeOptions().setStore("none").setPassivateAfterMs(200).setPassivateWithoutStore(true)));
     assertThat(value(sticky, "counter", "dropped")).isEqualTo(1);
     await().atMost(Duration.ofSeconds(10)).until(() -> sticky.stats("counter").passivations() == 1);

@@ -68,7 +68,7 @@ class OpenApiTest {
     Sticky sticky = Sticky.create(vertx);
     Examples.types().forEach(sticky::register);
     sticky.start().await();
-    nodeId = ((io.sticky.runtime.StickyImpl) sticky).nodeId();
+    nodeId = sticky.nodeId();
     AtomicInteger actual = new AtomicInteger();
     gateway = new RestGateway(sticky, new GatewayOptions().setPort(0).setHost("127.0.0.1").setMaxBodyBytes(1024), actual::set);
     vertx.deployVerticle(gateway).await();
