@@ -57,12 +57,9 @@ final class RegionLink {
     return coordinator.state().regions(type).stream().filter(membership::isMember).toList();
   }
 
+  /** A control command to one region, answered within the hand-off timeout. */
   Future<JsonObject> control(String type, String node, JsonObject command) {
-    return control(type, node, command, options.getHandOffTimeoutMs());
-  }
-
-  private Future<JsonObject> control(String type, String node, JsonObject command, long timeoutMs) {
-    DeliveryOptions opts = Headers.control(membership.self(), timeoutMs);
+    DeliveryOptions opts = Headers.control(membership.self(), options.getHandOffTimeoutMs());
     return vertx.eventBus().<JsonObject>request(Addresses.region(type, node), command, opts).map(m -> m.body());
   }
 }

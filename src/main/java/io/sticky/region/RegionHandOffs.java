@@ -3,7 +3,6 @@ package io.sticky.region;
 import io.sticky.protocol.Addresses;
 import io.sticky.protocol.Headers;
 import io.sticky.protocol.Protocol;
-import io.sticky.protocol.Protocol.GetShardHome;
 import io.sticky.protocol.Protocol.HandOff;
 import io.sticky.protocol.Protocol.HostShard;
 import io.sticky.protocol.Protocol.ShardHome;
@@ -188,13 +187,12 @@ final class RegionHandOffs {
     if (closing || !state.isHandingOff() || state.outgoing != null) {
       return;
     }
-    GetShardHome ask = new GetShardHome(type, shard, self, setup.numberOfShards(), setup.options().isProxyOnly());
-    setup.vertx().eventBus().<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(ask), setup.coordinatorOptions())
+    router.askHome(shard)
         .onComplete(ar -> {
           if (!state.isHandingOff() || state.outgoing != null) {
             return; // settled meanwhile
           }
-          ShardHome home = ar.succeeded() ? Protocol.decode(ar.result().body(), ShardHome.class) : null;
+          ShardHome home = ar.succeeded() ? ar.result() : null;
           ShardHome floor = state.home;
           if (home != null && home.node().equals(self)) {
             log.info("shard {} of {} was left stopped by a failed hand-off; hosting it again", shard, type);

@@ -9,6 +9,7 @@ import io.sticky.protocol.Headers;
 import io.sticky.protocol.Protocol;
 import io.sticky.protocol.Protocol.GetShardHome;
 import io.sticky.protocol.Protocol.ShardHome;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -168,11 +169,9 @@ final class ShardRouter {
       return;
     }
     int shard = state.shard;
-    GetShardHome ask = new GetShardHome(type, shard, self, setup.numberOfShards(), setup.options().isProxyOnly());
     log.debug("asking the coordinator for the home of {}/{} (attempt {})", type, shard, attempt);
-    eventBus.<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(ask), setup.coordinatorOptions())
-        .onSuccess(reply -> {
-          ShardHome home = Protocol.decode(reply.body(), ShardHome.class);
+    askHome(shard)
+        .onSuccess(home -> {
           log.debug("home of {}/{} is {} at epoch {}", type, shard, home.node(), home.epoch());
           if (state.isHandingOff()) {
             // We are handing it off: its end (or a ShardHome after a failed one) says where it goes.
@@ -196,6 +195,13 @@ final class ShardRouter {
           log.debug("shard home of {}/{} not resolved yet (attempt {}): {}", type, shard, attempt, err.getMessage());
           setup.vertx().setTimer(setup.backoff(attempt), t -> resolveHome(state, attempt + 1));
         });
+  }
+
+  /** Asks the coordinator where the shard lives (allocating it if it has no live home). */
+  Future<ShardHome> askHome(int shard) {
+    GetShardHome ask = new GetShardHome(type, shard, self, setup.numberOfShards(), setup.options().isProxyOnly());
+    return eventBus.<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(ask), setup.coordinatorOptions())
+        .map(reply -> Protocol.decode(reply.body(), ShardHome.class));
   }
 
   /** The coordinator (or a hand-off) names a shard's home: host it, or stop hosting it, and route what waits. */

@@ -45,10 +45,6 @@ final class ShardState {
     this.hostedCount = hostedCount;
   }
 
-  Phase phase() {
-    return phase;
-  }
-
   boolean isHosted() {
     return phase == Phase.HOSTED;
   }

@@ -20,11 +20,6 @@ final class ShardTable {
     return state;
   }
 
-  /** The state of {@code shard} if it has one, else null (does not create it). */
-  ShardState peek(int shard) {
-    return shards.get(shard);
-  }
-
   Collection<ShardState> all() {
     return shards.values();
   }

@@ -45,11 +45,11 @@ class StickyErrorTest {
   @Test
   void failureMessagesCarryDetailAndNode() {
     ReplyException e = new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 400, Failures.encode("unknown op", "node-1"));
-    assertThat(Failures.detail(e)).isEqualTo("unknown op");
-    assertThat(Failures.node(e)).isEqualTo("node-1");
+    assertThat(EntityException.from(e).getMessage()).isEqualTo("unknown op");
+    assertThat(EntityException.from(e).node()).isEqualTo("node-1");
     ReplyException plain = new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 400, "plain text");
-    assertThat(Failures.detail(plain)).isEqualTo("plain text");
-    assertThat(Failures.node(plain)).isNull();
+    assertThat(EntityException.from(plain).getMessage()).isEqualTo("plain text");
+    assertThat(EntityException.from(plain).node()).isNull();
     EntityException typed = EntityException.from(e);
     assertThat(typed.error()).isEqualTo(StickyError.BAD_REQUEST);
     assertThat(typed.getMessage()).isEqualTo("unknown op");

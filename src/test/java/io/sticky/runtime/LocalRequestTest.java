@@ -3,6 +3,7 @@ package io.sticky.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.sticky.api.EntityException;
 import io.sticky.api.Entity;
 import io.sticky.api.EntityAddress;
 import io.sticky.api.EntityReply;
@@ -10,7 +11,6 @@ import io.sticky.api.EntityType;
 import io.sticky.api.EntityTypeOptions;
 import io.sticky.api.Sticky;
 import io.sticky.api.StickyError;
-import io.sticky.protocol.Failures;
 import io.sticky.store.StateConflictException;
 import io.sticky.store.StateStore;
 import io.sticky.store.StoredState;
@@ -136,7 +136,7 @@ class LocalRequestTest {
     Throwable bus400 = failureOf(vertx.eventBus().request(EntityAddress.of("keeper"), new JsonObject(),
         new DeliveryOptions().addHeader(EntityAddress.ID_HEADER, "k2").addHeader(EntityAddress.KIND_HEADER, "shout")));
     assertThat(StickyError.of(local400)).isEqualTo(StickyError.BAD_REQUEST).isEqualTo(StickyError.of(bus400));
-    assertThat(Failures.detail(local400)).isEqualTo(Failures.detail(bus400)).contains("unknown message kind: shout");
+    assertThat(EntityException.from(local400).getMessage()).isEqualTo(EntityException.from(bus400).getMessage()).contains("unknown message kind: shout");
     assertThat(StickyError.of(failureOf(sticky.request("keeper", "k2", EntityAddress.KIND_ASK, null))))
         .isEqualTo(StickyError.BAD_REQUEST);
   }
@@ -147,7 +147,7 @@ class LocalRequestTest {
     for (JsonObject bad : List.of(new JsonObject().put("bad", true), new JsonObject().put("bad", true))) {
       Throwable failure = failureOf(sticky.request("bad-reply", "b1", EntityAddress.KIND_ASK, bad));
       assertThat(StickyError.of(failure)).isEqualTo(StickyError.ENTITY_FAILED);
-      assertThat(Failures.detail(failure)).contains("could not be sent as JSON");
+      assertThat(EntityException.from(failure).getMessage()).contains("could not be sent as JSON");
     }
     EntityReply ok = sticky.request("bad-reply", "b1", EntityAddress.KIND_ASK, new JsonObject()).await(5, TimeUnit.SECONDS);
     assertThat(ok.body().getInteger("n")).isEqualTo(3);
@@ -160,7 +160,7 @@ class LocalRequestTest {
     long waitedMs = (System.nanoTime() - t0) / 1_000_000;
     // the caller's own deadline: the ask timeout (200 ms) plus the caller's margin
     assertThat(StickyError.of(failure)).isEqualTo(StickyError.TIMEOUT);
-    assertThat(Failures.detail(failure)).contains("outcome unknown");
+    assertThat(EntityException.from(failure).getMessage()).contains("outcome unknown");
     assertThat(waitedMs).isBetween(200L, 5_000L);
   }
 
