@@ -1,12 +1,12 @@
 package io.sticky.gateway;
 
-import io.sticky.metrics.StickyMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.FileProps;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.ServerSSLOptions;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +19,8 @@ final class CertificateReloader {
   private static final Logger log = LoggerFactory.getLogger(CertificateReloader.class);
 
   private final Vertx vertx;
-  private final StickyMetrics metrics;
+  /** Told of every reload, true if it took (for the sticky_tls_reloads counter). */
+  private final Consumer<Boolean> onReload;
   private final HttpServer server;
   private final ServerSSLOptions current;
   private final String certPath;
@@ -28,9 +29,10 @@ final class CertificateReloader {
   private long loadedStamp = -1;
   private long timer = -1;
 
-  CertificateReloader(Vertx vertx, HttpServer server, ServerSSLOptions current, String certPath, String keyPath) {
+  CertificateReloader(Vertx vertx, HttpServer server, ServerSSLOptions current, String certPath, String keyPath,
+                      Consumer<Boolean> onReload) {
     this.vertx = vertx;
-    this.metrics = StickyMetrics.of(vertx);
+    this.onReload = onReload;
     this.server = server;
     this.current = current;
     this.certPath = certPath;
@@ -62,7 +64,7 @@ final class CertificateReloader {
       ServerSSLOptions next = current.copy().setKeyCertOptions(new PemKeyCertOptions().setCertPath(certPath).setKeyPath(keyPath));
       // force: the options name the same files as before, so without it Vert.x would see nothing new.
       server.updateSSLOptions(next, true).onComplete(ar -> {
-        metrics.tlsReload(ar.succeeded() ? "ok" : "failed");
+        onReload.accept(ar.succeeded());
         if (ar.succeeded()) {
           loadedStamp = s;
           log.info("HTTPS certificate reloaded from {}", certPath);

@@ -1,20 +1,12 @@
 package io.sticky.gateway;
 
 import io.sticky.api.EntityAddress;
+import io.sticky.api.EntityException;
 import io.sticky.api.StickyError;
-import io.sticky.cluster.Membership;
-import io.sticky.node.Version;
-import io.sticky.protocol.Addresses;
-import io.sticky.protocol.Headers;
-import io.sticky.protocol.Protocol;
-import io.sticky.protocol.Protocol.GetRegionState;
-import io.sticky.protocol.Protocol.RegionState;
-import io.sticky.protocol.Protocol.ShardHome;
 import io.sticky.api.ShardId;
 import io.sticky.internal.NodeRuntime;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -36,12 +28,11 @@ import java.util.Map;
  * POST /cluster/nodes/{node}/drain      move every shard off the node, which stays up and not ready; DELETE undrains
  * POST /cluster/shards/{type}/{shard}/move   {"to": node}: move one shard there
  * </pre>
- * Regions are asked directly ({@link GetRegionState} in their inbox; for GET /cluster at most every
+ * Regions are asked directly (for GET /cluster at most every
  * {@value #CLUSTER_VIEW_MAX_AGE_MS} ms, {@code asOf} says when) and the coordinator for the table;
  * a node that does not answer within the timeout is listed as unreachable rather than failing the request.
  */
 final class ManagementRoutes {
-  private static final long QUERY_TIMEOUT_MS = 2_000;
   /** A move's body is {"to": "<node id>"}. */
   private static final int MOVE_BODY_LIMIT = 4_096;
   /**
@@ -57,7 +48,7 @@ final class ManagementRoutes {
   /** The latest fan-out of GET /cluster: for which members, when it started, and its result. */
   private List<String> viewMembers;
   private long viewStartedAt;
-  private Future<List<RegionState>> view;
+  private Future<List<JsonObject>> view;
 
   ManagementRoutes(Vertx vertx, NodeRuntime sticky) {
     this(vertx, sticky, CLUSTER_VIEW_MAX_AGE_MS);
@@ -70,12 +61,12 @@ final class ManagementRoutes {
   }
 
   /** The region states of {@code members}: the latest fan-out if it is recent enough and for the same members. */
-  private Future<List<RegionState>> clusterView(List<String> members) {
+  private Future<List<JsonObject>> clusterView(List<String> members) {
     long now = System.currentTimeMillis();
     if (view == null || !members.equals(viewMembers) || now - viewStartedAt >= clusterViewMaxAgeMs) {
       viewMembers = members;
       viewStartedAt = now;
-      view = regionStates(members);
+      view = sticky.regionStates(members);
     }
     return view;
   }
@@ -99,16 +90,12 @@ final class ManagementRoutes {
 
   /** The coordinator's running and recent hand-offs. */
   private void handOffs(RoutingContext ctx) {
-    askCoordinator(ctx, new Protocol.GetMoves(), Protocol.Moves.class, 200, (moves, reply) -> reply
-        .put("running", new JsonArray(moves.running().stream().map(JsonObject::mapFrom).toList()))
-        .put("recent", new JsonArray(moves.recent().stream().map(JsonObject::mapFrom).toList())));
+    answer(ctx, 200, sticky.handOffs());
   }
 
   /** Drains or undrains a node through the coordinator: 202 with the node's state; 404 unknown node, 409 unsafe. */
   private void drain(RoutingContext ctx, boolean drain) {
-    String node = ctx.pathParam("node");
-    askCoordinator(ctx, new Protocol.Drain(node, drain), Protocol.DrainState.class, 202, (state, reply) -> reply
-        .put("node", state.node()).put("drained", state.drained()).put("shards", state.shards()));
+    answer(ctx, 202, sticky.drain(ctx.pathParam("node"), drain));
   }
 
   /** Moves one shard: 202 once the coordinator accepted the move; 400 bad body, 404 unknown, 409 unsafe. */
@@ -128,26 +115,22 @@ final class ManagementRoutes {
       Problem.send(ctx.response(), StickyError.BAD_REQUEST, "the body must name the target node: {\"to\": \"<node id>\"}", ctx.request().path());
       return;
     }
-    askCoordinator(ctx, new Protocol.MoveShard(type, shard, to), Protocol.MoveStarted.class, 202, (started, reply) -> reply
-        .put("type", started.type()).put("shard", started.shard()).put("from", started.from()).put("to", started.to()));
+    answer(ctx, 202, sticky.moveShard(type, shard, to));
   }
 
-  /** One command to the coordinator, its reply rendered with {@code okStatus}; a refusal (404, 409) or silence (503) as problem+json. */
-  private <T extends Record> void askCoordinator(RoutingContext ctx, Protocol.CoordinatorCommand command, Class<T> replyType, int okStatus,
-                                                 java.util.function.BiFunction<T, JsonObject, JsonObject> render) {
-    vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR, Protocol.encode((Record) command), Headers.control(sticky.nodeId(), QUERY_TIMEOUT_MS))
-        .onComplete(ar -> {
-          if (ar.succeeded()) {
-            RestGateway.json(ctx, okStatus, render.apply(Protocol.decode(ar.result().body(), replyType), new JsonObject()));
-            return;
-          }
-          int code = ar.cause() instanceof io.vertx.core.eventbus.ReplyException re ? re.failureCode() : 503;
-          if (code == 404 || code == 409) {
-            Problem.send(ctx.response(), code, code == 404 ? "Not found" : "Conflict", ar.cause().getMessage(), ctx.request().path());
-          } else {
-            Problem.send(ctx.response(), StickyError.UNAVAILABLE, "the coordinator did not answer: " + ar.cause().getMessage(), ctx.request().path());
-          }
-        });
+  /** A management answer with {@code okStatus}; a refusal (404, 409) or a typed failure as problem+json. */
+  private static void answer(RoutingContext ctx, int okStatus, Future<JsonObject> result) {
+    result.onComplete(ar -> {
+      if (ar.succeeded()) {
+        RestGateway.json(ctx, okStatus, ar.result());
+      } else if (ar.cause() instanceof NodeRuntime.Refused refused) {
+        Problem.send(ctx.response(), refused.status(), refused.status() == 404 ? "Not found" : "Conflict", refused.getMessage(),
+            ctx.request().path());
+      } else {
+        EntityException e = EntityException.from(ar.cause());
+        Problem.send(ctx.response(), e.error(), e.getMessage(), ctx.request().path());
+      }
+    });
   }
 
   /**
@@ -156,66 +139,40 @@ final class ManagementRoutes {
    * which did not answer (ask again: it is idempotent).
    */
   private void acceptStateLoss(RoutingContext ctx) {
-    String type = ctx.pathParam("type");
-    if (!sticky.typeNames().contains(type)) {
-      Problem.send(ctx.response(), StickyError.UNKNOWN_TYPE, "no entity type '" + type + "'", ctx.request().path());
-      return;
-    }
-    List<String> members = sticky.membership().members();
-    DeliveryOptions opts = Headers.control(sticky.nodeId(), QUERY_TIMEOUT_MS);
-    List<Future<Protocol.StateLossAccepted>> asks = new ArrayList<>();
-    for (String node : members) {
-      asks.add(vertx.eventBus().<JsonObject>request(Addresses.region(type, node), Protocol.encode(new Protocol.AcceptStateLoss(type)), opts)
-          .map(m -> Protocol.decode(m.body(), Protocol.StateLossAccepted.class)));
-    }
-    Future.join(asks).onComplete(done -> {
-      JsonObject cleared = new JsonObject();
-      JsonArray unanswered = new JsonArray();
-      for (int i = 0; i < members.size(); i++) {
-        Future<Protocol.StateLossAccepted> f = asks.get(i);
-        if (f.succeeded()) {
-          cleared.put(members.get(i), f.result().cleared());
-        } else {
-          unanswered.add(members.get(i));
-        }
-      }
-      RestGateway.json(ctx, 200, new JsonObject().put("type", type).put("complete", unanswered.isEmpty()).put("cleared", cleared)
-          .put("unanswered", unanswered));
-    });
+    answer(ctx, 200, sticky.acceptStateLoss(ctx.pathParam("type")));
   }
 
   private void cluster(RoutingContext ctx) {
-    Membership membership = sticky.membership();
-    if (membership == null) {
+    if (!sticky.isStarted()) {
       Problem.send(ctx.response(), StickyError.UNAVAILABLE, "node is not started", ctx.request().path());
       return;
     }
-    List<String> members = membership.members();
-    Future<List<RegionState>> states = clusterView(members);
+    List<String> members = sticky.members();
+    Future<List<JsonObject>> states = clusterView(members);
     long asOf = viewStartedAt;
     Future<java.util.Set<String>> drained = sticky.drainedNodes();
     Future.join(states, drained).onComplete(ar -> {
-      Map<String, List<RegionState>> byNode = new HashMap<>();
-      states.result().forEach(s -> byNode.computeIfAbsent(s.node(), n -> new ArrayList<>()).add(s));
+      Map<String, List<JsonObject>> byNode = new HashMap<>();
+      states.result().forEach(s -> byNode.computeIfAbsent(s.getString("node"), n -> new ArrayList<>()).add(s));
       JsonArray nodes = new JsonArray();
       for (String node : members) {
         JsonObject types = new JsonObject();
         int shards = 0;
         int active = 0;
-        for (RegionState s : byNode.getOrDefault(node, List.of())) {
-          types.put(s.type(), new JsonObject().put("shards", s.entitiesByShard().size()).put("activeEntities", s.activeEntities())
-              .put("maxActiveEntities", s.maxActiveEntities()).put("activations", s.activations()).put("bufferedMessages", s.bufferedMessages())
-              .put("traffic", JsonObject.mapFrom(s.traffic() == null ? Protocol.Traffic.NONE : s.traffic()))
-              .put("store", s.store())
-              .put("storeWrites", JsonObject.mapFrom(s.storeWrites() == null ? Protocol.Traffic.NONE : s.storeWrites())));
-          shards += s.entitiesByShard().size();
-          active += s.activeEntities();
+        for (JsonObject s : byNode.getOrDefault(node, List.of())) {
+          int hosted = s.getJsonObject("entitiesByShard").size();
+          types.put(s.getString("type"), new JsonObject().put("shards", hosted).put("activeEntities", s.getInteger("activeEntities"))
+              .put("maxActiveEntities", s.getInteger("maxActiveEntities")).put("activations", s.getLong("activations"))
+              .put("bufferedMessages", s.getInteger("bufferedMessages")).put("traffic", s.getJsonObject("traffic"))
+              .put("store", s.getString("store")).put("storeWrites", s.getJsonObject("storeWrites")));
+          shards += hosted;
+          active += s.getInteger("activeEntities");
         }
         nodes.add(new JsonObject()
             .put("id", node)
-            .put("address", membership.address(node))
-            .put("coordinator", node.equals(membership.oldest()))
-            .put("self", node.equals(membership.self()))
+            .put("address", sticky.memberAddress(node))
+            .put("coordinator", node.equals(sticky.coordinatorNode()))
+            .put("self", node.equals(sticky.nodeId()))
             .put("reachable", byNode.containsKey(node) || sticky.typeNames().isEmpty())
             .put("drained", drained.result().contains(node))
             .put("shards", shards)
@@ -223,9 +180,9 @@ final class ManagementRoutes {
             .put("types", types));
       }
       RestGateway.json(ctx, 200, new JsonObject()
-          .put("self", membership.self())
-          .put("coordinator", membership.oldest())
-          .put("version", Version.get())
+          .put("self", sticky.nodeId())
+          .put("coordinator", sticky.coordinatorNode())
+          .put("version", NodeRuntime.version())
           .put("asOf", asOf)
           .put("types", new JsonArray(new ArrayList<>(sticky.typeNames())))
           .put("numberOfShards", numberOfShards())
@@ -239,15 +196,15 @@ final class ManagementRoutes {
       Problem.send(ctx.response(), StickyError.UNKNOWN_TYPE, "no entity type '" + type + "'", ctx.request().path());
       return;
     }
-    sticky.allocations(type).onComplete(table -> {
+    sticky.placements(type).onComplete(table -> {
       if (table.failed()) {
         Problem.send(ctx.response(), StickyError.UNAVAILABLE, "the coordinator did not answer: " + table.cause().getMessage(),
             ctx.request().path());
         return;
       }
-      regionStates(sticky.membership().members()).onComplete(states -> {
-        Map<String, Integer> entities = new HashMap<>();
-        states.result().forEach(s -> s.entitiesByShard().forEach((shard, n) -> entities.put(s.type() + "/" + shard, n)));
+      sticky.regionStates(sticky.members()).onComplete(states -> {
+        Map<String, Object> entities = new HashMap<>();
+        states.result().forEach(s -> s.getJsonObject("entitiesByShard").forEach(e -> entities.put(s.getString("type") + "/" + e.getKey(), e.getValue())));
         JsonArray shards = new JsonArray();
         table.result().shards().stream()
             .sorted((a, b) -> a.type().equals(b.type()) ? Integer.compare(a.shard(), b.shard()) : a.type().compareTo(b.type()))
@@ -270,14 +227,14 @@ final class ManagementRoutes {
       return;
     }
     int shard = ShardId.of(id, sticky.numberOfShards(type));
-    sticky.allocations(type).onComplete(table -> {
+    sticky.placements(type).onComplete(table -> {
       if (table.failed()) {
         Problem.send(ctx.response(), StickyError.UNAVAILABLE, "the coordinator did not answer: " + table.cause().getMessage(),
             ctx.request().path());
         return;
       }
       JsonObject body = new JsonObject().put("type", type).put("id", id).put("shard", shard);
-      ShardHome home = table.result().shards().stream().filter(h -> h.shard() == shard).findFirst().orElse(null);
+      NodeRuntime.Placement home = table.result().shards().stream().filter(h -> h.shard() == shard).findFirst().orElse(null);
       if (home == null) {
         body.put("allocated", false).putNull("node").putNull("epoch");
       } else {
@@ -294,27 +251,6 @@ final class ManagementRoutes {
         RestGateway.json(ctx, 200, body.put("reminders", found == null ? new io.vertx.core.json.JsonArray() : found.getJsonArray("names"))
             .put("nextReminderAt", found == null ? null : found.getLong("nextDueAt")));
       });
-    });
-  }
-
-  /** The state of every region of every type on the given nodes; unreachable ones are left out. */
-  private Future<List<RegionState>> regionStates(List<String> nodes) {
-    List<Future<RegionState>> asks = new ArrayList<>();
-    DeliveryOptions opts = Headers.control(sticky.nodeId(), QUERY_TIMEOUT_MS);
-    for (String node : nodes) {
-      for (String type : sticky.typeNames()) {
-        asks.add(vertx.eventBus().<JsonObject>request(Addresses.region(type, node), Protocol.encode(new GetRegionState(type)), opts)
-            .map(m -> Protocol.decode(m.body(), RegionState.class)));
-      }
-    }
-    return Future.join(asks).transform(ar -> {
-      List<RegionState> result = new ArrayList<>();
-      asks.forEach(f -> {
-        if (f.succeeded()) {
-          result.add(f.result());
-        }
-      });
-      return Future.succeededFuture(result);
     });
   }
 }

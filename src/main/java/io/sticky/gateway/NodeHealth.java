@@ -1,15 +1,14 @@
 package io.sticky.gateway;
 
 import io.sticky.api.Sticky;
-import io.sticky.cluster.Membership;
-import io.sticky.cluster.Quorum;
 import io.sticky.internal.NodeRuntime;
+import io.sticky.internal.NodeRuntime.ClusterStatus;
+import io.sticky.internal.NodeRuntime.QuorumStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.ext.healthchecks.CheckResult;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
@@ -111,43 +110,36 @@ final class NodeHealth {
   /** The node's id: Sticky's once started, else the cluster manager's (the HTTP server starts before Sticky). */
   private String nodeId() {
     String id = sticky.nodeId();
-    if (id == null) {
-      ClusterManager cm = clusterManager();
-      id = cm == null ? null : cm.getNodeId();
-    }
-    return id;
-  }
-
-  private ClusterManager clusterManager() {
-    return Membership.clusterManagerOf(vertx);
+    return id == null && sticky instanceof NodeRuntime impl ? impl.clusterStatus().nodeId() : id;
   }
 
   private void cluster(Promise<Status> result) {
-    ClusterManager cm = clusterManager();
-    if (cm == null) {
+    if (!(sticky instanceof NodeRuntime impl)) {
+      result.complete(Status.OK());
+      return;
+    }
+    ClusterStatus cluster = impl.clusterStatus();
+    if (!cluster.clustered()) {
       result.complete(Status.OK(new JsonObject().put("clustered", false).put("members", 1)));
-    } else if (!cm.isActive()) {
+    } else if (!cluster.member()) {
       result.complete(Status.KO(new JsonObject().put("clustered", true).put("detail", "not a member of the cluster")));
+    } else if (cluster.foreign().isEmpty()) {
+      result.complete(Status.OK(new JsonObject().put("clustered", true).put("members", cluster.members())));
     } else {
-      List<String> foreign = sticky instanceof NodeRuntime impl ? impl.membership().foreignMembers() : List.of();
-      if (foreign.isEmpty()) {
-        result.complete(Status.OK(new JsonObject().put("clustered", true).put("members", cm.getNodes().size())));
-      } else {
-        result.complete(Status.KO(new JsonObject().put("clustered", true).put("foreign", new JsonArray(foreign))
-            .put("detail", "Hazelcast members that are not Sticky nodes joined the cluster " + foreign
-                + ": they hold parts of Sticky's maps without its serializers; stop them or give them another cluster name")));
-      }
+      result.complete(Status.KO(new JsonObject().put("clustered", true).put("foreign", new JsonArray(cluster.foreign()))
+          .put("detail", "Hazelcast members that are not Sticky nodes joined the cluster " + cluster.foreign()
+              + ": they hold parts of Sticky's maps without its serializers; stop them or give them another cluster name")));
     }
   }
 
   private void quorum(Promise<Status> result) {
-    Quorum quorum = sticky instanceof NodeRuntime impl ? impl.quorum() : null;
+    QuorumStatus quorum = sticky instanceof NodeRuntime impl ? impl.quorum() : null;
     if (quorum == null) {
       result.complete(Status.OK());
     } else if (quorum.held()) {
-      result.complete(Status.OK(new JsonObject().put("base", quorum.base().size())));
+      result.complete(Status.OK(new JsonObject().put("base", quorum.base())));
     } else {
-      result.complete(Status.KO(new JsonObject().put("base", quorum.base().size())
+      result.complete(Status.KO(new JsonObject().put("base", quorum.base())
           .put("detail", "cannot reach a majority of the cluster: serving no entity")));
     }
   }
@@ -195,7 +187,7 @@ final class NodeHealth {
 
   /** DOWN while an operator has this node drained (POST /cluster/nodes/{node}/drain): it hosts nothing. */
   private void drained(Promise<Status> result) {
-    if (!(sticky instanceof NodeRuntime impl) || impl.membership() == null) {
+    if (!(sticky instanceof NodeRuntime impl) || !impl.isStarted()) {
       result.complete(Status.OK());
       return;
     }

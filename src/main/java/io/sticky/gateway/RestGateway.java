@@ -6,7 +6,6 @@ import io.sticky.api.EntityException;
 import io.sticky.api.EntityReply;
 import io.sticky.api.Sticky;
 import io.sticky.api.StickyError;
-import io.sticky.metrics.StickyMetrics;
 import io.sticky.internal.NodeRuntime;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
@@ -144,7 +143,12 @@ public final class RestGateway extends VerticleBase {
     }
     server = vertx.createHttpServer(serverOptions);
     if (options.isTls() && options.getTlsReloadCheckMs() > 0) {
-      certificates = new CertificateReloader(vertx, server, serverOptions.getSslOptions(), options.getTlsCertPath(), options.getTlsKeyPath());
+      certificates = new CertificateReloader(vertx, server, serverOptions.getSslOptions(), options.getTlsCertPath(), options.getTlsKeyPath(),
+        ok -> {
+          if (impl != null) {
+            impl.recordTlsReload(ok);
+          }
+        });
       certificates.start(options.getTlsReloadCheckMs());
     }
     Future<HttpServer> managementListening = management == router ? Future.succeededFuture()
@@ -176,7 +180,7 @@ public final class RestGateway extends VerticleBase {
         throw new java.io.FileNotFoundException("resource " + OPENAPI_RESOURCE + " is missing from the classpath");
       }
       JsonObject doc = new JsonObject(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-      doc.getJsonObject("info").put("version", io.sticky.node.Version.get());
+      doc.getJsonObject("info").put("version", NodeRuntime.version());
       return doc.encodePrettily();
     }
   }
@@ -294,7 +298,7 @@ public final class RestGateway extends VerticleBase {
 
   /** Scrapes the Vert.x instance's Prometheus registry; a node without metrics says so with a 404. */
   private Handler<RoutingContext> metricsHandler() {
-    if (StickyMetrics.registryOf(vertx) instanceof PrometheusMeterRegistry prometheus) {
+    if (impl != null && impl.meterRegistry() instanceof PrometheusMeterRegistry prometheus) {
       return PrometheusScrapingHandler.create(prometheus);
     }
     return ctx -> Problem.send(ctx.response(), 404, "Not found",

@@ -1,9 +1,9 @@
 package io.sticky.gateway;
 
 import io.sticky.api.StickyError;
-import io.sticky.protocol.Protocol.Allocations;
-import io.sticky.protocol.Protocol.ShardHome;
 import io.sticky.internal.NodeRuntime;
+import io.sticky.internal.NodeRuntime.Placement;
+import io.sticky.internal.NodeRuntime.Placements;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -25,7 +25,7 @@ import java.util.TreeMap;
  *                              that maps an id to its shard; every node's advertised HTTP URL; a version
  * GET /cluster/routing/feed    the same table as server-sent events: now, then on every change
  * </pre>
- * The table is the coordinator's allocations plus the {@link io.sticky.cluster.NodeDirectory}, read at most
+ * The table is the coordinator's allocations plus the nodes' advertised URLs, read at most
  * every {@value #REFRESH_MS} ms while someone asks for it. {@code version} counts the changes this node has
  * seen (it orders the tables of one node; across nodes, a shard's epoch says which home is newer).
  */
@@ -128,7 +128,7 @@ final class RoutingRoutes {
     if (reading != null) {
       return reading;
     }
-    reading = sticky.allocations(null).map(this::build).andThen(ar -> reading = null).onSuccess(next -> {
+    reading = sticky.placements(null).map(this::build).andThen(ar -> reading = null).onSuccess(next -> {
       readAt = System.currentTimeMillis();
       if (table == null || !sameRoutes(table, next)) {
         version++;
@@ -153,14 +153,14 @@ final class RoutingRoutes {
     feed.response.write(Buffer.buffer("event: routing\nid: " + version + "\ndata: ").appendBuffer(table.toBuffer()).appendString("\n\n"));
   }
 
-  private JsonObject build(Allocations allocations) {
-    Map<String, List<ShardHome>> byType = new TreeMap<>();
+  private JsonObject build(Placements allocations) {
+    Map<String, List<Placement>> byType = new TreeMap<>();
     sticky.typeNames().forEach(t -> byType.put(t, new ArrayList<>()));
     allocations.shards().forEach(h -> byType.computeIfAbsent(h.type(), t -> new ArrayList<>()).add(h));
     JsonObject types = new JsonObject();
     byType.forEach((type, homes) -> {
       JsonArray shards = new JsonArray();
-      homes.stream().sorted(Comparator.comparingInt(ShardHome::shard))
+      homes.stream().sorted(Comparator.comparingInt(Placement::shard))
           .forEach(h -> shards.add(new JsonObject().put("shard", h.shard()).put("node", h.node()).put("epoch", h.epoch())));
       Integer count = sticky.typeNames().contains(type) ? sticky.numberOfShards(type) : null;
       types.put(type, new JsonObject().put("numberOfShards", count).put("shards", shards));

@@ -1,7 +1,7 @@
 /**
  * HTTP: the REST gateway for entities, the management and routing routes, health, the console, TLS and access
- * control. Talks to the node through {@link io.sticky.api.Sticky} and {@link io.sticky.internal.NodeRuntime}.
- * May depend on: {@code api}, {@code internal}, {@code protocol} (the coordinator queries of the management
- * routes), {@code cluster} (membership and quorum), {@code metrics}, {@code node} (the version).
+ * control. Talks to the node through {@link io.sticky.api.Sticky} and the one admin interface
+ * {@link io.sticky.internal.NodeRuntime}, whose answers come in its own types and JSON documents.
+ * May depend on: {@code api}, and of {@code internal} only {@code NodeRuntime}.
  */
 package io.sticky.gateway;

@@ -30,7 +30,7 @@ final class Launcher {
         return null;
       }
       if (a.equals("--version")) {
-        System.out.println("sticky " + Version.get());
+        System.out.println("sticky " + io.sticky.internal.NodeRuntime.version());
         return null;
       }
     }

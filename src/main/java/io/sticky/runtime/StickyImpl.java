@@ -1,6 +1,7 @@
 package io.sticky.runtime;
 
 import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.sticky.api.EntityAddress;
 import io.sticky.api.EntityException;
 import io.sticky.api.EntityRef;
@@ -17,15 +18,7 @@ import io.sticky.cluster.QuorumGate;
 import io.sticky.cluster.Quorum;
 import io.sticky.coordinator.CoordinatorSingleton;
 import io.sticky.coordinator.LeastShardAllocationStrategy;
-import io.sticky.coordinator.ShardCoordinator;
 import io.sticky.metrics.StickyMetrics;
-import io.sticky.protocol.Addresses;
-import io.sticky.protocol.Headers;
-import io.sticky.protocol.Protocol;
-import io.sticky.protocol.Protocol.Allocations;
-import io.sticky.protocol.Protocol.GetAllocations;
-import io.sticky.protocol.Protocol.GracefulShutdownAck;
-import io.sticky.protocol.Protocol.GracefulShutdownReq;
 import io.sticky.region.ShardRegion;
 import io.sticky.spi.ShardAllocationStrategy;
 import io.sticky.store.StateStore;
@@ -67,6 +60,7 @@ public final class StickyImpl implements NodeRuntime {
   /** sticky_* meters into the Vert.x instance's Micrometer registry; no-ops on a Vert.x without metrics. */
   private final StickyMetrics metrics;
   private final List<Meter> regionMeters = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final NodeAdmin admin;
   private volatile Membership membership;
   private volatile Quorum quorum;
   private volatile NodeDirectory directory;
@@ -89,6 +83,7 @@ public final class StickyImpl implements NodeRuntime {
     this.strategy = strategy != null ? strategy
         : new LeastShardAllocationStrategy(options.getRebalanceAbsoluteLimit(), options.getRebalanceRelativeLimit());
     this.metrics = StickyMetrics.of(vertx);
+    this.admin = new NodeAdmin(vertx, () -> membership, this::typeNames, this.options.getCoordinatorTimeoutMs());
   }
 
   @Override
@@ -243,27 +238,7 @@ public final class StickyImpl implements NodeRuntime {
       log.warn("node {} leaves without the cluster's majority: no hand-off", membership.self());
       return Future.succeededFuture();
     }
-    long deadline = System.nanoTime() + options.getLeaveTimeoutMs() * 1_000_000L;
-    Promise<Void> left = Promise.promise();
-    askToLeave(deadline, left);
-    return left.future();
-  }
-
-  private void askToLeave(long deadline, Promise<Void> left) {
-    long remaining = (deadline - System.nanoTime()) / 1_000_000L;
-    if (remaining <= 0) {
-      log.warn("shards of {} were not all handed off within {} ms; leaving anyway", nodeId(), options.getLeaveTimeoutMs());
-      left.complete();
-      return;
-    }
-    vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(new GracefulShutdownReq(nodeId())),
-            Headers.control(nodeId(), remaining))
-        .onSuccess(reply -> {
-          GracefulShutdownAck ack = Protocol.decode(reply.body(), GracefulShutdownAck.class);
-          log.info("node {} handed off {} shard(s); leaving", nodeId(), ack.moved());
-          left.complete();
-        })
-        .onFailure(err -> vertx.setTimer(Math.min(200, Math.max(1, remaining)), t -> askToLeave(deadline, left)));
+    return admin.handOffEverything(options.getLeaveTimeoutMs());
   }
 
   @Override
@@ -396,11 +371,9 @@ public final class StickyImpl implements NodeRuntime {
     return region == null ? Future.failedFuture(StickyError.UNAVAILABLE.exception("node is still starting; retry")) : region.reminders(id);
   }
 
-  /** The coordinator's allocation table (for management and tests). */
-  public Future<Allocations> allocations(String typeName) {
-    return vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(new GetAllocations(typeName)),
-            Headers.control(nodeId(), options.getCoordinatorTimeoutMs()))
-        .map(reply -> Protocol.decode(reply.body(), Allocations.class));
+  @Override
+  public Future<Placements> placements(String typeName) {
+    return admin.placements(typeName);
   }
 
   /** The number of shards of a registered type. */
@@ -418,19 +391,83 @@ public final class StickyImpl implements NodeRuntime {
     return s != null && s.isActiveHere();
   }
 
-  /** Whether this node is on the cluster's majority side (null before start). */
-  public Quorum quorum() {
+  @Override
+  public QuorumStatus quorum() {
+    Quorum q = quorum;
+    return q == null ? null : new QuorumStatus(q.held(), q.base().size());
+  }
+
+  /** The quorum itself (tests and the node's start-up log). */
+  public Quorum quorumTracker() {
     return quorum;
   }
 
   @Override
   public Future<Set<String>> drainedNodes() {
-    return vertx.sharedData().<String, String>getAsyncMap(ShardCoordinator.DRAINED).compose(map -> map.keys()).otherwise(Set.of());
+    return admin.drainedNodes();
+  }
+
+  /** The membership this node tracks (null before start). */
+  public Membership membership() {
+    return membership;
   }
 
   @Override
-  public Membership membership() {
-    return membership;
+  public List<String> members() {
+    Membership m = membership;
+    return m == null ? List.of() : m.members();
+  }
+
+  @Override
+  public String memberAddress(String node) {
+    Membership m = membership;
+    return m == null ? null : m.address(node);
+  }
+
+  @Override
+  public String coordinatorNode() {
+    Membership m = membership;
+    return m == null ? null : m.oldest();
+  }
+
+  @Override
+  public ClusterStatus clusterStatus() {
+    return admin.clusterStatus();
+  }
+
+  @Override
+  public Future<List<JsonObject>> regionStates(List<String> nodes) {
+    return admin.regionStates(nodes);
+  }
+
+  @Override
+  public Future<JsonObject> handOffs() {
+    return admin.handOffs();
+  }
+
+  @Override
+  public Future<JsonObject> drain(String node, boolean drain) {
+    return admin.drain(node, drain);
+  }
+
+  @Override
+  public Future<JsonObject> moveShard(String type, int shard, String to) {
+    return admin.moveShard(type, shard, to);
+  }
+
+  @Override
+  public Future<JsonObject> acceptStateLoss(String type) {
+    return admin.acceptStateLoss(type);
+  }
+
+  @Override
+  public MeterRegistry meterRegistry() {
+    return metrics.registry();
+  }
+
+  @Override
+  public void recordTlsReload(boolean ok) {
+    metrics.tlsReload(ok ? "ok" : "failed");
   }
 
   /**

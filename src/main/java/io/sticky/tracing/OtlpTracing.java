@@ -10,7 +10,7 @@ import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
-import io.sticky.node.Version;
+import io.sticky.internal.NodeRuntime;
 import java.time.Duration;
 
 /**
@@ -32,7 +32,7 @@ public final class OtlpTracing {
         .build();
     Resource resource = Resource.getDefault().merge(Resource.create(Attributes.of(
         AttributeKey.stringKey("service.name"), "sticky",
-        AttributeKey.stringKey("service.version"), Version.get(),
+        AttributeKey.stringKey("service.version"), NodeRuntime.version(),
         AttributeKey.stringKey("service.instance.id"), hostAndPort)));
     SdkTracerProvider tracerProvider = SdkTracerProvider.builder()
         .setResource(resource)

@@ -9,7 +9,7 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapPropagator;
 import io.opentelemetry.context.propagation.TextMapSetter;
-import io.sticky.node.Version;
+import io.sticky.internal.NodeRuntime;
 import io.vertx.core.MultiMap;
 import io.vertx.core.eventbus.DeliveryOptions;
 
@@ -36,7 +36,7 @@ public final class StickyTracing {
     if (openTelemetry == null) {
       return OFF;
     }
-    return new StickyTracing(openTelemetry.getTracer(INSTRUMENTATION, Version.get()),
+    return new StickyTracing(openTelemetry.getTracer(INSTRUMENTATION, NodeRuntime.version()),
         openTelemetry.getPropagators().getTextMapPropagator());
   }
 

@@ -8,8 +8,8 @@ import io.sticky.api.EntityTypeOptions;
 import io.sticky.examples.CounterEntity;
 import io.sticky.examples.Examples;
 import io.sticky.node.StickyNode;
-import io.sticky.protocol.Protocol.Allocations;
-import io.sticky.protocol.Protocol.ShardHome;
+import io.sticky.internal.NodeRuntime.Placements;
+import io.sticky.internal.NodeRuntime.Placement;
 import io.sticky.testkit.Http;
 import io.sticky.testkit.Http.Response;
 import io.sticky.testkit.Scrape;
@@ -77,11 +77,11 @@ class ClusterShardingTest {
     }
 
     // the coordinator's table agrees with where entities answered from, and the spread is even
-    Allocations table = nodes.get(2).sticky().allocations(COUNTER).await();
-    Map<Integer, String> homeOfShard = table.shards().stream().collect(Collectors.toMap(ShardHome::shard, ShardHome::node));
+    Placements table = nodes.get(2).sticky().placements(COUNTER).await();
+    Map<Integer, String> homeOfShard = table.shards().stream().collect(Collectors.toMap(Placement::shard, Placement::node));
     int shards = Examples.types().get(0).numberOfShards();
     hostOf.forEach((id, node) -> assertThat(homeOfShard.get(io.sticky.api.ShardId.of(id, shards))).isEqualTo(node));
-    Map<String, Long> perNode = table.shards().stream().collect(Collectors.groupingBy(ShardHome::node, Collectors.counting()));
+    Map<String, Long> perNode = table.shards().stream().collect(Collectors.groupingBy(Placement::node, Collectors.counting()));
     assertThat(perNode.values().stream().mapToLong(Long::longValue).max().orElseThrow()
         - perNode.values().stream().mapToLong(Long::longValue).min().orElseThrow()).isLessThanOrEqualTo(1);
     assertThat(table.coordinatorNode()).isEqualTo(nodes.get(0).nodeId());
@@ -140,8 +140,8 @@ class ClusterShardingTest {
       }
       Future.all(burst).await(30, TimeUnit.SECONDS);
     }
-    Allocations table = cluster.node(1).sticky().allocations(COUNTER).await(5, TimeUnit.SECONDS);
-    Map<String, Long> perNode = table.shards().stream().collect(Collectors.groupingBy(ShardHome::node, Collectors.counting()));
+    Placements table = cluster.node(1).sticky().placements(COUNTER).await(5, TimeUnit.SECONDS);
+    Map<String, Long> perNode = table.shards().stream().collect(Collectors.groupingBy(Placement::node, Collectors.counting()));
     assertThat(perNode).hasSize(3);
     assertThat(perNode.values().stream().mapToLong(Long::longValue).max().orElseThrow()
         - perNode.values().stream().mapToLong(Long::longValue).min().orElseThrow()).as("spread of %s", perNode).isLessThanOrEqualTo(1);
@@ -174,8 +174,8 @@ class ClusterShardingTest {
       assertThat(r.json().getLong("value")).as(id + (wasOnVictim ? " (was on the crashed node)" : "") + " kept its state").isEqualTo(1);
     }
     // the victim's shards were reallocated with a higher epoch
-    Allocations after = entry.sticky().allocations(COUNTER).await();
-    for (ShardHome home : after.shards()) {
+    Placements after = entry.sticky().placements(COUNTER).await();
+    for (Placement home : after.shards()) {
       assertThat(survivors).contains(home.node());
       if (victimShards.contains(home.shard())) {
         assertThat(home.epoch()).isEqualTo(2);
@@ -199,22 +199,22 @@ class ClusterShardingTest {
     StickyNode entry = cluster.node(1);
     assertThat(coordinatorNode.sticky().runsCoordinator()).isTrue();
     Map<String, Response> before = touchAll(entry);
-    Allocations tableBefore = entry.sticky().allocations(COUNTER).await();
+    Placements tableBefore = entry.sticky().placements(COUNTER).await();
 
     leave.apply(coordinatorNode).await(30, TimeUnit.SECONDS);
 
     // the next oldest node takes over, with the table it recovered from the cluster
     await().atMost(Duration.ofSeconds(30)).until(() -> entry.sticky().runsCoordinator());
-    Allocations tableAfter = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
-        .until(() -> entry.sticky().allocations(COUNTER).await(), a -> a.coordinatorNode().equals(entry.nodeId()));
+    Placements tableAfter = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+        .until(() -> entry.sticky().placements(COUNTER).await(), a -> a.coordinatorNode().equals(entry.nodeId()));
     // An epoch names one allocation: a shard on a survivor either kept its allocation (same epoch, same
     // node) or was moved by a hand-off (higher epoch). A lost table would restart epochs at 1 elsewhere.
-    Map<Integer, ShardHome> afterByShard = tableAfter.shards().stream().collect(Collectors.toMap(ShardHome::shard, h -> h));
-    for (ShardHome b : tableBefore.shards()) {
+    Map<Integer, Placement> afterByShard = tableAfter.shards().stream().collect(Collectors.toMap(Placement::shard, h -> h));
+    for (Placement b : tableBefore.shards()) {
       if (b.node().equals(coordinatorNode.nodeId())) {
         continue;
       }
-      ShardHome a = afterByShard.get(b.shard());
+      Placement a = afterByShard.get(b.shard());
       assertThat(a).as("shard %d still allocated", b.shard()).isNotNull();
       assertThat(a.epoch()).isGreaterThanOrEqualTo(b.epoch());
       if (a.epoch() == b.epoch()) {
@@ -243,8 +243,8 @@ class ClusterShardingTest {
   }
 
   private static Set<Integer> shardsOf(StickyNode any, String nodeId) {
-    return any.sticky().allocations(COUNTER).await().shards().stream()
-        .filter(h -> h.node().equals(nodeId)).map(ShardHome::shard).collect(Collectors.toSet());
+    return any.sticky().placements(COUNTER).await().shards().stream()
+        .filter(h -> h.node().equals(nodeId)).map(Placement::shard).collect(Collectors.toSet());
   }
 
   /** Retries while the cluster reconfigures (503 not applied, or 504 for requests caught by the crash). */

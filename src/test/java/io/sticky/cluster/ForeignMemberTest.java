@@ -55,7 +55,7 @@ class ForeignMemberTest {
     JoinConfig join = cfg.getNetworkConfig().getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
-    join.getTcpIpConfig().setEnabled(true).addMember(node.sticky().membership().address(node.nodeId()));
+    join.getTcpIpConfig().setEnabled(true).addMember(node.sticky().memberAddress(node.nodeId()));
     foreign = Hazelcast.newHazelcastInstance(cfg);
 
     await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))

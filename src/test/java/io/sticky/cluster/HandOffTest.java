@@ -9,7 +9,7 @@ import io.sticky.api.StickyOptions;
 import io.sticky.coordinator.ShardCoordinator;
 import io.sticky.examples.CounterEntity;
 import io.sticky.node.StickyNode;
-import io.sticky.protocol.Protocol.ShardHome;
+import io.sticky.internal.NodeRuntime.Placement;
 import io.sticky.api.ShardId;
 import io.sticky.testkit.Http;
 import io.sticky.testkit.Scrape;
@@ -210,7 +210,7 @@ class HandOffTest {
   }
 
   private String homeOf(int shard) {
-    return allocations().stream().filter(h -> h.shard() == shard).findFirst().map(ShardHome::node).orElse("");
+    return allocations().stream().filter(h -> h.shard() == shard).findFirst().map(Placement::node).orElse("");
   }
 
   @Test
@@ -417,7 +417,7 @@ class HandOffTest {
         stickyOptions.setHandOffTimeoutMs(30_000), o -> o.setStore("none"));
     JsonObject increment = new JsonObject().put("op", "increment");
     cluster.node(0).sticky().entityRef(type, "held").ask(increment).await(10, TimeUnit.SECONDS);
-    String home = cluster.node(0).sticky().allocations(type).await(5, TimeUnit.SECONDS).shards().get(0).node();
+    String home = cluster.node(0).sticky().placements(type).await(5, TimeUnit.SECONDS).shards().get(0).node();
     StickyNode oldHome = cluster.nodes().stream().filter(n -> n.nodeId().equals(home)).findFirst().orElseThrow();
     StickyNode other = cluster.nodes().stream().filter(n -> n != oldHome).findFirst().orElseThrow();
 
@@ -515,7 +515,7 @@ class HandOffTest {
     Load load = new Load(List.of(a, b));
     load.preload(600);
     // the lowest shard on A: the last a rebalance would pick (it moves the highest first)
-    ShardHome moving = allocations().stream().filter(h -> h.node().equals(a.nodeId()))
+    Placement moving = allocations().stream().filter(h -> h.node().equals(a.nodeId()))
         .min((x, y) -> Integer.compare(x.shard(), y.shard())).orElseThrow();
     a.vertx().sharedData().<String, String>getAsyncMap(ShardCoordinator.TABLE)
         .compose(table -> table.put(CounterEntity.TYPE + "/" + moving.shard(), new JsonObject()
@@ -538,7 +538,7 @@ class HandOffTest {
   }
 
   private int spread() {
-    Map<String, Long> perNode = allocations().stream().collect(Collectors.groupingBy(ShardHome::node, Collectors.counting()));
+    Map<String, Long> perNode = allocations().stream().collect(Collectors.groupingBy(Placement::node, Collectors.counting()));
     long live = cluster.nodes().stream().filter(n -> n.sticky().isReady()).count();
     if (perNode.size() < live) {
       return Integer.MAX_VALUE;
@@ -551,11 +551,11 @@ class HandOffTest {
     return (int) allocations().stream().filter(h -> h.node().equals(node.nodeId())).count();
   }
 
-  private List<ShardHome> allocations() {
+  private List<Placement> allocations() {
     for (StickyNode n : cluster.nodes()) {
       if (n.sticky().isReady()) {
         try {
-          return n.sticky().allocations(CounterEntity.TYPE).await(5, TimeUnit.SECONDS).shards();
+          return n.sticky().placements(CounterEntity.TYPE).await(5, TimeUnit.SECONDS).shards();
         } catch (Exception e) {
           // coordinator moving: try another node
         }

@@ -198,8 +198,8 @@ class OwnerRoutingTest {
     // outcome-unknown (docs/guarantees.md), so the load resumes once they have seen it go.
     StickyNode victim = cluster.node(2);
     victim.crash().await(20, TimeUnit.SECONDS);
-    await().atMost(Duration.ofSeconds(30)).until(() -> cluster.node(0).sticky().membership().members().size() == 3
-        && cluster.node(1).sticky().membership().members().size() == 3 && joined.sticky().membership().members().size() == 3);
+    await().atMost(Duration.ofSeconds(30)).until(() -> cluster.node(0).sticky().members().size() == 3
+        && cluster.node(1).sticky().members().size() == 3 && joined.sticky().members().size() == 3);
     running.set(true);
     load = load(client, running, acked, failures);
     await().atMost(Duration.ofSeconds(60)).until(() -> acked.values().stream().mapToLong(AtomicLong::get).sum() > 4_000);

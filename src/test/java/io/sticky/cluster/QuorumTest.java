@@ -10,6 +10,7 @@ import io.sticky.examples.CounterEntity;
 import io.sticky.store.HazelcastStateStore;
 import io.sticky.examples.Examples;
 import io.sticky.node.StickyNode;
+import io.sticky.runtime.StickyImpl;
 import io.sticky.testkit.Http;
 import io.sticky.testkit.Http.Response;
 import io.sticky.testkit.TestCluster;
@@ -38,7 +39,7 @@ class QuorumTest {
 
   /** A key whose Hazelcast partition the given node owns. */
   private static String ownedBy(StickyNode node, String prefix) {
-    com.hazelcast.core.HazelcastInstance hz = node.sticky().membership().hazelcast();
+    com.hazelcast.core.HazelcastInstance hz = impl(node).membership().hazelcast();
     for (int i = 0; ; i++) {
       if (hz.getPartitionService().getPartition(prefix + i).getOwner().localMember()) {
         return prefix + i;
@@ -61,18 +62,18 @@ class QuorumTest {
     }
     assertThat(hosts.values()).contains(cut.nodeId());
 
-    Quorum cutQuorum = cut.sticky().quorum();
+    Quorum cutQuorum = impl(cut).quorumTracker();
     for (int i = 0; i < 2; i++) {
       String other = cluster.node(i).nodeId();
       cutQuorum.ignorePingsFrom(other, true);
-      cluster.node(i).sticky().quorum().ignorePingsFrom(cut.nodeId(), true);
+      impl(cluster.node(i)).quorumTracker().ignorePingsFrom(cut.nodeId(), true);
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> !cutQuorum.held());
-    assertThat(cluster.node(0).sticky().quorum().held()).isTrue();
-    assertThat(cluster.node(1).sticky().quorum().held()).isTrue();
+    assertThat(impl(cluster.node(0)).quorumTracker().held()).isTrue();
+    assertThat(impl(cluster.node(1)).quorumTracker().held()).isTrue();
     // The majority sees it gone too, and its primaries pick a standby among themselves (Hazelcast still lists it).
-    await().atMost(Duration.ofSeconds(10)).until(() -> !cluster.node(0).sticky().quorum().reaches(cut.nodeId())
-        && !cluster.node(1).sticky().quorum().reaches(cut.nodeId()));
+    await().atMost(Duration.ofSeconds(10)).until(() -> !impl(cluster.node(0)).quorumTracker().reaches(cut.nodeId())
+        && !impl(cluster.node(1)).quorumTracker().reaches(cut.nodeId()));
     await().atMost(Duration.ofSeconds(10)).until(() -> cut.sticky().stats(CounterEntity.TYPE).activeEntities() == 0);
 
     Response ready = Http.get(cut.httpPort(), "/health/ready");
@@ -80,11 +81,11 @@ class QuorumTest {
     assertThat(ready.raw().body()).contains("\"quorum\"");
     // Hazelcast's split-brain protection refuses the cut node's map operations too, even where Sticky's own
     // checks were missed: a write to a state-map key that the cut node owns fails there.
-    IMap<String, String> cutStates = cut.sticky().membership().hazelcast().getMap(HazelcastStateStore.MAP_PREFIX + "probe");
+    IMap<String, String> cutStates = impl(cut).membership().hazelcast().getMap(HazelcastStateStore.MAP_PREFIX + "probe");
     String owned = ownedBy(cut, "probe-");
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThatThrownBy(() -> cutStates.put(owned, "{}"))
         .isInstanceOf(SplitBrainProtectionException.class));
-    cluster.node(0).sticky().membership().hazelcast().<String, String>getMap(HazelcastStateStore.MAP_PREFIX + "probe")
+    impl(cluster.node(0)).membership().hazelcast().<String, String>getMap(HazelcastStateStore.MAP_PREFIX + "probe")
         .put(ownedBy(cluster.node(0), "probe-"), "{}");
     Response direct = Http.increment(cut.httpPort(), CounterEntity.TYPE, "q-0");
     assertThat(direct.status()).as(direct.toString()).isEqualTo(503);
@@ -102,7 +103,7 @@ class QuorumTest {
 
     for (int i = 0; i < 2; i++) {
       cutQuorum.ignorePingsFrom(cluster.node(i).nodeId(), false);
-      cluster.node(i).sticky().quorum().ignorePingsFrom(cut.nodeId(), false);
+      impl(cluster.node(i)).quorumTracker().ignorePingsFrom(cut.nodeId(), false);
     }
     await().atMost(Duration.ofSeconds(10)).until(cutQuorum::held);
     await().atMost(Duration.ofSeconds(5)).ignoreExceptions().untilAsserted(() -> cutStates.put(owned, "{}"));
@@ -112,5 +113,10 @@ class QuorumTest {
       assertThat(r.status()).as(r.toString()).isEqualTo(200);
       assertThat(r.json().getLong("value")).as(id + ": every acknowledged increment kept").isEqualTo(acked.merge(id, 1L, Long::sum));
     }
+  }
+
+  /** The node's runtime, for the quorum tracker and the Hazelcast member the gateway's interface does not show. */
+  private static StickyImpl impl(StickyNode node) {
+    return (StickyImpl) node.sticky();
   }
 }

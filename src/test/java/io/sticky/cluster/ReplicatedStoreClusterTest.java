@@ -66,7 +66,7 @@ class ReplicatedStoreClusterTest {
     assertThat(hosts.values()).as("the victim hosts some ids").contains(victim.nodeId());
 
     victim.crash().await(20, TimeUnit.SECONDS);
-    await().atMost(Duration.ofSeconds(30)).until(() -> entry.sticky().membership().members().size() == 2);
+    await().atMost(Duration.ofSeconds(30)).until(() -> entry.sticky().members().size() == 2);
 
     // Read back first (a survivor takes each lost shard over from its standby copy), then keep writing.
     assertEveryValueExact(entry);
@@ -86,7 +86,7 @@ class ReplicatedStoreClusterTest {
     cluster.node(1).close().await(60, TimeUnit.SECONDS);
     incrementAll(entry);
     cluster.node(2).crash().await(20, TimeUnit.SECONDS);
-    await().atMost(Duration.ofSeconds(30)).until(() -> entry.sticky().membership().members().size() == 2);
+    await().atMost(Duration.ofSeconds(30)).until(() -> entry.sticky().members().size() == 2);
     assertEveryValueExact(entry);
     incrementAll(joined);
     assertEveryValueExact(entry);
@@ -115,7 +115,7 @@ class ReplicatedStoreClusterTest {
     assertThat(relayed.header("Idempotent-Replayed")).as("a replay relayed from the entity's node").isEqualTo("true");
 
     victim.crash().await(20, TimeUnit.SECONDS);
-    await().atMost(Duration.ofSeconds(30)).until(() -> entry.sticky().membership().members().size() == 2);
+    await().atMost(Duration.ofSeconds(30)).until(() -> entry.sticky().members().size() == 2);
     for (int i = 0; i < IDS; i++) {
       String id = "i-" + i;
       Response retry = Http.post(url(cluster.node(1), id), "{\"op\":\"increment\",\"delta\":3}", Map.of("Idempotency-Key", "op-" + id));

@@ -52,8 +52,8 @@ class StateLossTest {
     StickyNode a = cluster.node(2);
     StickyNode b = cluster.node(3);
     Future.all(a.crash(), b.crash()).await(30, TimeUnit.SECONDS);
-    await().atMost(Duration.ofSeconds(30)).until(() -> entry.sticky().membership().members().size() == 2
-        && cluster.node(1).sticky().membership().members().size() == 2);
+    await().atMost(Duration.ofSeconds(30)).until(() -> entry.sticky().members().size() == 2
+        && cluster.node(1).sticky().members().size() == 2);
 
     List<String> lost = new ArrayList<>();
     int kept = 0;

@@ -8,7 +8,7 @@ import io.sticky.api.Sticky;
 import io.sticky.api.StickyError;
 import io.sticky.examples.Examples;
 import io.sticky.metrics.StickyMetrics;
-import io.sticky.node.Version;
+import io.sticky.internal.NodeRuntime;
 import io.sticky.testkit.Http;
 import io.sticky.testkit.Http.Response;
 import io.vertx.core.Vertx;
@@ -304,8 +304,8 @@ class OpenApiTest {
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
     JsonNode served = MAPPER.readTree(r.body());
-    assertThat(served.at("/info/version").asText()).isEqualTo(Version.get());
-    ((com.fasterxml.jackson.databind.node.ObjectNode) doc.get("info")).put("version", Version.get());
+    assertThat(served.at("/info/version").asText()).isEqualTo(NodeRuntime.version());
+    ((com.fasterxml.jackson.databind.node.ObjectNode) doc.get("info")).put("version", NodeRuntime.version());
     assertThat(served).isEqualTo(doc);
   }
 

@@ -11,7 +11,7 @@ import io.sticky.protocol.Protocol;
 import io.sticky.protocol.Protocol.GracefulShutdownReq;
 import io.sticky.protocol.Protocol.HandOff;
 import io.sticky.protocol.Protocol.HostShard;
-import io.sticky.protocol.Protocol.ShardHome;
+import io.sticky.internal.NodeRuntime.Placement;
 import io.sticky.api.ShardId;
 import io.sticky.testkit.Http;
 import io.sticky.testkit.TestCluster;
@@ -50,7 +50,7 @@ class ControlMessagesTest {
     for (int i = 0; i < 3; i++) {
       assertThat(Http.increment(a.httpPort(), TYPE, id).status()).isEqualTo(200);
     }
-    ShardHome home = homeOf(id);
+    Placement home = homeOf(id);
     StickyNode owner = node(home.node());
     StickyNode other = cluster.nodes().stream().filter(n -> n != owner).findFirst().orElseThrow();
     Map<String, String> injected = Map.of(id, "{\"value\":1000}");
@@ -80,7 +80,7 @@ class ControlMessagesTest {
     for (int i = 0; i < 20; i++) {
       assertThat(Http.increment(b.httpPort(), TYPE, "drain-" + i).status()).isEqualTo(200);
     }
-    List<ShardHome> before = cluster.node(0).sticky().allocations(TYPE).await(10, TimeUnit.SECONDS).shards();
+    List<Placement> before = cluster.node(0).sticky().placements(TYPE).await(10, TimeUnit.SECONDS).shards();
     assertThat(before).as("some shards live on node 1").anyMatch(s -> s.node().equals(b.nodeId()));
 
     GracefulShutdownReq drainB = new GracefulShutdownReq(b.nodeId());
@@ -88,14 +88,14 @@ class ControlMessagesTest {
     assertThat(refusal(control(cluster.node(0), Addresses.COORDINATOR, drainB, cluster.node(0).nodeId())))
         .as("from a member, for another node").isEqualTo(403);
 
-    assertThat(cluster.node(0).sticky().allocations(TYPE).await(10, TimeUnit.SECONDS).shards()).isEqualTo(before);
+    assertThat(cluster.node(0).sticky().placements(TYPE).await(10, TimeUnit.SECONDS).shards()).isEqualTo(before);
     assertThat(Http.get(b.httpPort(), "/health/ready").status()).isEqualTo(200);
   }
 
-  private static ShardHome homeOf(String id) throws Exception {
+  private static Placement homeOf(String id) throws Exception {
     StickyNode any = cluster.node(0);
     int shard = ShardId.of(id, any.sticky().numberOfShards(TYPE));
-    return any.sticky().allocations(TYPE).await(10, TimeUnit.SECONDS).shards().stream().filter(s -> s.shard() == shard)
+    return any.sticky().placements(TYPE).await(10, TimeUnit.SECONDS).shards().stream().filter(s -> s.shard() == shard)
         .findFirst().orElseThrow();
   }
 

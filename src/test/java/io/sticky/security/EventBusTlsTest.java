@@ -11,7 +11,7 @@ import io.sticky.node.NodeOptions;
 import io.sticky.node.StickyNode;
 import io.sticky.protocol.Addresses;
 import io.sticky.protocol.Headers;
-import io.sticky.protocol.Protocol.ShardHome;
+import io.sticky.internal.NodeRuntime.Placement;
 import io.sticky.api.ShardId;
 import io.sticky.testkit.Certificates;
 import io.sticky.testkit.Certificates.Pem;
@@ -72,7 +72,7 @@ class EventBusTlsTest {
     assertThat(first.status()).as("the nodes talk to each other over TLS: %s", first.raw().body()).isEqualTo(200);
     String home = first.node();
     int shard = ShardId.of(ID, node.sticky().numberOfShards(CounterEntity.TYPE));
-    ShardHome allocation = node.sticky().allocations(CounterEntity.TYPE).await(10, TimeUnit.SECONDS).shards().stream()
+    Placement allocation = node.sticky().placements(CounterEntity.TYPE).await(10, TimeUnit.SECONDS).shards().stream()
         .filter(s -> s.shard() == shard).findFirst().orElseThrow();
 
     // No TLS at all: the node's event-bus server does not speak plaintext.
@@ -102,11 +102,11 @@ class EventBusTlsTest {
    * Joins the cluster as a bare clustered Vert.x with these event-bus options, sends one increment straight to
    * the region inbox of the entity's home (as a region would forward it), and leaves. Returns the outcome.
    */
-  private static Future<Message<JsonObject>> incrementFrom(EventBusOptions bus, String home, ShardHome allocation) throws Exception {
+  private static Future<Message<JsonObject>> incrementFrom(EventBusOptions bus, String home, Placement allocation) throws Exception {
     StickyNode node = cluster.node(0);
     NodeOptions options = new NodeOptions().setClusterName(cluster.name()).setHost("127.0.0.1")
         .setClusterPort(FreePorts.onLoopback(1).get(0)).setClusterPortAutoIncrement(false)
-        .setMembers(List.of(node.sticky().membership().address(node.nodeId())));
+        .setMembers(List.of(node.sticky().memberAddress(node.nodeId())));
     HazelcastClusterManager cm = new HazelcastClusterManager(HazelcastConfigs.create(options));
     VertxOptions vertxOptions = new VertxOptions().setEventBusOptions(bus.setHost("127.0.0.1").setPort(0));
     Vertx peer = Vertx.builder().with(vertxOptions).withClusterManager(cm).buildClustered().await(60, TimeUnit.SECONDS);
