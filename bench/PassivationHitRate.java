@@ -10,7 +10,7 @@
 // active: each miss is an activation (a store read) plus a passivation (a store write when it changed).
 // Also prints a scan-resistance case: the Zipf stream with a burst of one-off ids mixed in.
 import io.sticky.api.PassivationPolicy;
-import io.sticky.region.ActiveEntities;
+import io.sticky.internal.region.ActiveEntities;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package io.sticky.api;
 
-import io.sticky.runtime.StickyImpl;
+import io.sticky.internal.runtime.StickyImpl;
 import io.sticky.spi.ShardAllocationStrategy;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -3,7 +3,7 @@ package io.sticky.internal;
 import io.sticky.api.EntityAddress;
 import io.sticky.api.EntityException;
 import io.sticky.api.StickyError;
-import io.sticky.protocol.Failures;
+import io.sticky.internal.protocol.Failures;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;

@@ -1,8 +1,9 @@
 /**
- * Sticky's own seams between packages: public so that the runtime's packages can reach each other, but not an
- * API. Applications never use these types; they may change in any release. {@code NodeRuntime} is what the
- * gateway sees of a node; {@code EntityHost} and its kin are how a region drives the entity runtime, which is
- * package-private in {@code api}.
- * May depend on: {@code api}, {@code protocol}, {@code store}.
+ * Everything of Sticky that is not an API: public only so that its packages can reach each other; applications
+ * never use these types, and they may change in any release. The sub-packages hold the runtime ({@code protocol},
+ * {@code cluster}, {@code coordinator}, {@code region}, {@code runtime}); this package holds the seams between
+ * them and the public ones: {@code NodeRuntime}, what the gateway sees of a node, and {@code EntityHost} and its
+ * kin, through which a region drives the entity runtime that is package-private in {@code api}.
+ * May depend on: {@code api}, {@code internal.protocol}, {@code store}.
  */
 package io.sticky.internal;

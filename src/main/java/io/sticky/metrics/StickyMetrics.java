@@ -166,18 +166,18 @@ public final class StickyMetrics {
   }
 
   /** The requests of {@code type} that entered through this node (every kind), for the console. */
-  public io.sticky.protocol.Protocol.Traffic traffic(String type) {
-    return registry == null ? io.sticky.protocol.Protocol.Traffic.NONE
+  public io.sticky.internal.protocol.Protocol.Traffic traffic(String type) {
+    return registry == null ? io.sticky.internal.protocol.Protocol.Traffic.NONE
         : histogram(registry.find("sticky.requests").tag("type", type).timers());
   }
 
   /** This node's writes to the store named {@code store}, for the console. */
-  public io.sticky.protocol.Protocol.Traffic storeWrites(String store) {
-    return registry == null ? io.sticky.protocol.Protocol.Traffic.NONE
+  public io.sticky.internal.protocol.Protocol.Traffic storeWrites(String store) {
+    return registry == null ? io.sticky.internal.protocol.Protocol.Traffic.NONE
         : histogram(registry.find("sticky.store").tag("store", store).tag("op", "write").timers());
   }
 
-  private static io.sticky.protocol.Protocol.Traffic histogram(java.util.Collection<Timer> timers) {
+  private static io.sticky.internal.protocol.Protocol.Traffic histogram(java.util.Collection<Timer> timers) {
     long ok = 0;
     long failed = 0;
     java.util.TreeMap<Double, Long> okAtOrUnder = new java.util.TreeMap<>();
@@ -191,7 +191,7 @@ public final class StickyMetrics {
         failed += t.count();
       }
     }
-    return new io.sticky.protocol.Protocol.Traffic(ok, failed, List.copyOf(okAtOrUnder.keySet()), List.copyOf(okAtOrUnder.values()));
+    return new io.sticky.internal.protocol.Protocol.Traffic(ok, failed, List.copyOf(okAtOrUnder.keySet()), List.copyOf(okAtOrUnder.values()));
   }
 
   /** One reload of the HTTPS certificate after its files changed: {@code ok}, or {@code failed} (the old one kept). */

@@ -6,9 +6,9 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MultiMapConfig;
 import com.hazelcast.config.NetworkConfig;
-import io.sticky.cluster.MergePolicies;
-import io.sticky.cluster.QuorumGate;
-import io.sticky.coordinator.ShardCoordinator;
+import io.sticky.internal.cluster.MergePolicies;
+import io.sticky.internal.cluster.QuorumGate;
+import io.sticky.internal.coordinator.ShardCoordinator;
 import io.sticky.store.HazelcastStateStore;
 
 /**

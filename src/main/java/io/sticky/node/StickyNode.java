@@ -7,7 +7,7 @@ import io.sticky.api.StickyOptions;
 import io.sticky.gateway.RestGateway;
 import io.sticky.metrics.StickyMetrics;
 import io.sticky.internal.NodeRuntime;
-import io.sticky.runtime.StickyImpl;
+import io.sticky.internal.runtime.StickyImpl;
 import io.sticky.store.PostgresStateStore;
 import io.sticky.tracing.OtlpTracing;
 import io.vertx.core.DeploymentOptions;

@@ -16,7 +16,7 @@ import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.DataSerializableFactory;
 import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 import java.io.IOException;
-import io.sticky.cluster.HazelcastFutures;
+import io.sticky.internal.cluster.HazelcastFutures;
 import io.vertx.core.Future;
 import java.util.Map;
 

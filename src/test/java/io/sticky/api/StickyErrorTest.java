@@ -2,7 +2,7 @@ package io.sticky.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sticky.protocol.Failures;
+import io.sticky.internal.protocol.Failures;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import org.junit.jupiter.api.Test;

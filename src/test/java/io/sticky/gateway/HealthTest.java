@@ -8,7 +8,7 @@ import io.sticky.api.EntityTypeOptions;
 import io.sticky.api.Sticky;
 import io.sticky.api.StickyOptions;
 import io.sticky.examples.CounterEntity;
-import io.sticky.protocol.Addresses;
+import io.sticky.internal.protocol.Addresses;
 import io.sticky.testkit.Http;
 import io.sticky.testkit.MemoryBackedStore;
 import io.sticky.testkit.Http.Response;

@@ -1,6 +1,6 @@
 package io.sticky.store;
 
-import io.sticky.cluster.Membership;
+import io.sticky.internal.cluster.Membership;
 import io.sticky.store.replicated.ReplicatedStateStore;
 import io.vertx.core.Vertx;
 import java.util.concurrent.TimeUnit;

@@ -3,7 +3,7 @@ package io.sticky.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sticky.cluster.Membership;
+import io.sticky.internal.cluster.Membership;
 import io.sticky.node.StickyNode;
 import io.sticky.store.replicated.ReplicatedStateStore;
 import io.sticky.testkit.TestCluster;

@@ -1,7 +1,7 @@
 package io.sticky.store.replicated;
 
-import io.sticky.cluster.Membership;
-import io.sticky.protocol.Addresses;
+import io.sticky.internal.cluster.Membership;
+import io.sticky.internal.protocol.Addresses;
 import io.sticky.store.StoredState;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -1,7 +1,7 @@
 package io.sticky.store.replicated;
 
-import io.sticky.cluster.Membership;
-import io.sticky.protocol.Addresses;
+import io.sticky.internal.cluster.Membership;
+import io.sticky.internal.protocol.Addresses;
 import io.sticky.api.ShardId;
 import io.sticky.store.StateConflictException;
 import io.sticky.store.StateLostException;

@@ -1,6 +1,6 @@
 package io.sticky.store.replicated;
 
-import io.sticky.protocol.Addresses;
+import io.sticky.internal.protocol.Addresses;
 import io.sticky.store.StoredState;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

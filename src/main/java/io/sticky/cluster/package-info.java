@@ -1,6 +1,0 @@
-/**
- * The cluster as this node sees it: Hazelcast members as Vert.x node ids ({@link io.sticky.cluster.Membership}),
- * whether this node reaches a majority ({@link io.sticky.cluster.Quorum}), node directory and merge policies.
- * May depend on: {@code protocol}, {@code store} (the stored-state type the merge policies compare).
- */
-package io.sticky.cluster;

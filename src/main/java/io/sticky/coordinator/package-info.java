@@ -1,7 +1,0 @@
-/**
- * The cluster singleton that places shards: {@link io.sticky.coordinator.ShardCoordinator} with one
- * {@code ShardMove} per hand-off and one {@code NodeLeave} per clean leave, its immutable state, the allocation
- * table in Hazelcast, and the default allocation strategy.
- * May depend on: {@code api}, {@code spi}, {@code protocol}, {@code cluster}, {@code metrics}.
- */
-package io.sticky.coordinator;
