@@ -100,6 +100,7 @@ final class EntityHosting {
 
   void start() {
     // One context per event loop, so a type's entities use every core; each entity stays on one of them.
+    // (Vert.x has no public way to make an event-loop context without deploying a verticle per context.)
     int loops = Math.max(1, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
     for (int i = 0; i < loops; i++) {
       entityContexts.add(((VertxInternal) vertx).createEventLoopContext());

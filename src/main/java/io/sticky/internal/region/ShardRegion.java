@@ -283,6 +283,8 @@ public final class ShardRegion extends VerticleBase {
    * answers), so the region's own, more precise answer normally comes first.
    */
   public Future<EntityReply> ask(String id, String kind, JsonObject body, boolean redirect, String idempotencyKey) {
+    // Internal API on the hot path: a promise that completes on the caller's context from any thread (the public
+    // Promise completes on the completing thread, and a hop back would cost a runOnContext per request).
     ContextInternal caller = ((VertxInternal) vertx).getOrCreateContext();
     Promise<EntityReply> reply = caller.promise();
     String k = kind == null ? EntityAddress.KIND_ASK : kind;
