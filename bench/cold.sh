@@ -13,6 +13,9 @@
 #    IDLE_TIMEOUT s).
 # 4. Cold phase: one increment to each id again, the same way. Each activates its entity, which first reads its
 #    state from the store. activations/s = N / wrk's elapsed time.
+# With JIT_WARMUP=1 (the default), steps 2-4 first run once on other ids (warm-0 ..), so that the measured
+# phases find the JIT compiler done with these paths: on 2 cores it otherwise takes 40-55% of the CPU during the
+# first cold phase. Both cycles are reported; JIT_WARMUP=0 measures fresh JVMs only (a cluster just restarted).
 # Reports both phases' rate, p50/p99/max, non-2xx and unanswered requests, how many cold replies carried the
 # restored state (value 2), and the nodes' blocked-thread warnings. Results in bench/results/cold-<stamp>/.
 set -euo pipefail
@@ -25,6 +28,7 @@ IDLE_TIMEOUT=${IDLE_TIMEOUT:-300}
 WALK_TIMEOUT=${WALK_TIMEOUT:-600}
 HEAP=${HEAP:-512m}
 READY_TIMEOUT=${READY_TIMEOUT:-120}
+JIT_WARMUP=${JIT_WARMUP:-1}
 
 for v in N CONNECTIONS IDLE_TIMEOUT WALK_TIMEOUT READY_TIMEOUT; do
   if ! [[ ${!v} =~ ^[0-9]+$ ]] || ((${!v} < 1)); then
@@ -87,12 +91,12 @@ start_cluster sticky "${STORE_FLAGS[@]}" --passivate-after "$PASSIVATE_AFTER"
 STORES=$(sed -n 's/.*types and stores {\([^}]*\)}.*/\1/p' "$OUT/sticky-node1.log" | head -1)
 log "3 nodes ready (types and stores: ${STORES:-?}; passivate-after $PASSIVATE_AFTER)"
 
-# walk PHASE: every id 0..N-1 once through node 1 ($OUT/wrk-PHASE.txt); sets W_LINE (wrk-walk.lua's WALK line)
-# and FROM/TO (HH:MM:SS.mmm around it).
+# walk PHASE [PREFIX]: every id PREFIX0..PREFIX(N-1) once through node 1 ($OUT/wrk-PHASE.txt); sets W_LINE
+# (wrk-walk.lua's WALK line) and FROM/TO (HH:MM:SS.mmm around it).
 walk() {
-  local phase=$1 file=$OUT/wrk-$1.txt
+  local phase=$1 prefix=${2:-} file=$OUT/wrk-$1.txt
   FROM=$(date +%H:%M:%S.%3N)
-  wrk -t1 -c"$CONNECTIONS" -d"${WALK_TIMEOUT}s" --timeout 60s --latency -s "$WALK" "http://$HOST:${HTTP[0]}" -- "$N" 1 \
+  wrk -t1 -c"$CONNECTIONS" -d"${WALK_TIMEOUT}s" --timeout 60s --latency -s "$WALK" "http://$HOST:${HTTP[0]}" -- "$N" 1 "$prefix" \
     >"$file" 2>&1 || die "wrk failed in the $phase phase; see $file"
   TO=$(date +%H:%M:%S.%3N)
   W_LINE=$(grep '^WALK' "$file") || die "no WALK line in $file"
@@ -103,37 +107,52 @@ walk() {
     "p99 $(field p99_ms "$W_LINE") ms, non-2xx $(field non2xx "$W_LINE"), values $(field values "$W_LINE")"
 }
 
+# idle AFTER: every entity passivates PASSIVATE_AFTER after its last message (a bounded number per check); waits
+# for 0 ($OUT/idle-AFTER.tsv) and sets IDLE_S.
+idle() {
+  local tsv=$OUT/idle-$1.tsv
+  log "waiting until no entity is active (at most ${IDLE_TIMEOUT}s)"
+  printf 'seconds\tactive_entities\treachable_nodes\n' >"$tsv"
+  t0=$(date +%s%3N)
+  zeros=0
+  last_log=0
+  while ((zeros < 2)); do
+    body=$(curl -sf --max-time 5 "http://$HOST:${HTTP[0]}/cluster" || true)
+    active=$(jq -r '[.nodes[].activeEntities] | add // "?"' <<<"$body" 2>/dev/null || echo "?")
+    reachable=$(jq -r '[.nodes[] | select(.reachable)] | length' <<<"$body" 2>/dev/null || echo 0)
+    elapsed_ms=$(($(date +%s%3N) - t0))
+    printf '%s\t%s\t%s\n' "$(awk -v ms="$elapsed_ms" 'BEGIN {printf "%.1f", ms / 1000}')" "$active" "$reachable" >>"$tsv"
+    if [[ $active == 0 && $reachable == 3 ]]; then
+      zeros=$((zeros + 1))
+      if ((zeros == 1)); then IDLE_MS=$elapsed_ms; fi
+    else
+      zeros=0
+    fi
+    ((elapsed_ms < IDLE_TIMEOUT * 1000)) || die "still ${active} active entities (${reachable} nodes reachable) after ${IDLE_TIMEOUT}s; see $tsv"
+    if ((elapsed_ms - last_log >= 10000)); then
+      log "  ${active} active entities"
+      last_log=$elapsed_ms
+    fi
+    ((zeros == 2)) || sleep 1
+  done
+  IDLE_S=$(awk -v ms="$IDLE_MS" 'BEGIN {printf "%.1f", ms / 1000}')
+  log "0 active entities ${IDLE_S}s after the $1 phase"
+}
+
+if ((JIT_WARMUP)); then
+  log "JIT warm-up cycle on ids warm-0 .. warm-$((N - 1)): write, idle, cold"
+  walk warmup-write warm-
+  WARM_WRITE_LINE=$W_LINE
+  idle warmup-write
+  walk warmup-cold warm-
+  WARM_COLD_LINE=$W_LINE
+  idle warmup-cold
+fi
+
 log "write phase: $N ids through node 1, wrk -t1 -c$CONNECTIONS"
 walk write
 WRITE_LINE=$W_LINE
-
-# Idle: every entity passivates PASSIVATE_AFTER after its last message (a bounded number per check); wait for 0.
-log "waiting until no entity is active (at most ${IDLE_TIMEOUT}s)"
-printf 'seconds\tactive_entities\treachable_nodes\n' >"$OUT/idle.tsv"
-t0=$(date +%s%3N)
-zeros=0
-last_log=0
-while ((zeros < 2)); do
-  body=$(curl -sf --max-time 5 "http://$HOST:${HTTP[0]}/cluster" || true)
-  active=$(jq -r '[.nodes[].activeEntities] | add // "?"' <<<"$body" 2>/dev/null || echo "?")
-  reachable=$(jq -r '[.nodes[] | select(.reachable)] | length' <<<"$body" 2>/dev/null || echo 0)
-  elapsed_ms=$(($(date +%s%3N) - t0))
-  printf '%s\t%s\t%s\n' "$(awk -v ms="$elapsed_ms" 'BEGIN {printf "%.1f", ms / 1000}')" "$active" "$reachable" >>"$OUT/idle.tsv"
-  if [[ $active == 0 && $reachable == 3 ]]; then
-    zeros=$((zeros + 1))
-    if ((zeros == 1)); then IDLE_MS=$elapsed_ms; fi
-  else
-    zeros=0
-  fi
-  ((elapsed_ms < IDLE_TIMEOUT * 1000)) || die "still ${active} active entities (${reachable} nodes reachable) after ${IDLE_TIMEOUT}s; see $OUT/idle.tsv"
-  if ((elapsed_ms - last_log >= 10000)); then
-    log "  ${active} active entities"
-    last_log=$elapsed_ms
-  fi
-  ((zeros == 2)) || sleep 1
-done
-IDLE_S=$(awk -v ms="$IDLE_MS" 'BEGIN {printf "%.1f", ms / 1000}')
-log "0 active entities ${IDLE_S}s after the write phase"
+idle write
 
 log "cold phase: $N ids through node 1, each activated from the store"
 walk cold
@@ -160,7 +179,7 @@ restored() { # LINE: 2xx replies with value 2
 }
 row() { # PHASE LINE
   local l=$2
-  printf '%-6s %10s %10s %8s %8s %8s %9s %8s %11s %10s  %s\n' "$1" \
+  printf '%-12s %10s %10s %8s %8s %8s %9s %8s %11s %10s  %s\n' "$1" \
     "$(printf '%.0f' "$(field ids_per_s "$l")")" "$(field duration_s "$l")" "$(field p50_ms "$l")" "$(field p99_ms "$l")" \
     "$(field max_ms "$l")" "$(field non2xx "$l")" "$(($(field err_connect "$l") + $(field err_read "$l") + $(field err_write "$l") + $(field err_timeout "$l")))" \
     "$((N - $(field answered "$l")))" "$(restored "$l")" "$(field statuses "$l")"
@@ -168,8 +187,12 @@ row() { # PHASE LINE
 {
   echo "cold activation: STORE=$STORE (types and stores: ${STORES:-?}), N=$N ids, 3 nodes, wrk -t1 -c$CONNECTIONS to node 1, passivate-after $PASSIVATE_AFTER"
   echo
-  printf '%-6s %10s %10s %8s %8s %8s %9s %8s %11s %10s  %s\n' phase "ids/s" "elapsed s" "p50 ms" "p99 ms" "max ms" "non-2xx" \
+  printf '%-12s %10s %10s %8s %8s %8s %9s %8s %11s %10s  %s\n' phase "ids/s" "elapsed s" "p50 ms" "p99 ms" "max ms" "non-2xx" \
     "sock err" "unanswered" "value 2" statuses
+  if ((JIT_WARMUP)); then
+    row warmup-write "$WARM_WRITE_LINE"
+    row warmup-cold "$WARM_COLD_LINE"
+  fi
   row write "$WRITE_LINE"
   row cold "$COLD_LINE"
   echo

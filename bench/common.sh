@@ -170,7 +170,7 @@ scenario_store() { scenario_flags "$1" | awk '{print $2}'; }
 # (READY_TIMEOUT). A node that exits or is not ready in time sets RUN_ERROR (with its last log line) and
 # stops the nodes started so far; it does not end the script.
 start_cluster() {
-  local prefix=$1 i name members cluster deadline
+  local prefix=$1 i name members cluster deadline opts=${NODE_JAVA_OPTS:-}
   shift
   RUN_ERROR=""
   members=$(printf "$HOST:%s," "${CLUSTER[@]}")
@@ -178,9 +178,9 @@ start_cluster() {
   cluster="sticky-bench-$prefix-$RANDOM$RANDOM"
   for i in 0 1 2; do
     name=$prefix-node$((i + 1))
-    # NODE_JAVA_OPTS: extra JVM flags for every node, e.g. a JFR recording (word-split on purpose).
+    # NODE_JAVA_OPTS: extra JVM flags for every node, %N its number, e.g. a JFR recording (word-split on purpose).
     # shellcheck disable=SC2086
-    start "$name" java -Xmx"$HEAP" ${NODE_JAVA_OPTS:-} -jar "$JAR" "$@" --http-host "$HOST" --http-port "${HTTP[$i]}" --host "$HOST" \
+    start "$name" java -Xmx"$HEAP" ${opts//%N/$((i + 1))} -jar "$JAR" "$@" --http-host "$HOST" --http-port "${HTTP[$i]}" --host "$HOST" \
       --cluster-name "$cluster" --cluster-port "${CLUSTER[$i]}" --members "$members"
     deadline=$((SECONDS + READY_TIMEOUT))
     until http_ready "${HTTP[$i]}"; do

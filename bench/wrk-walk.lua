@@ -2,7 +2,8 @@
 --
 --   wrk -t1 -c64 -d600s --timeout 60s --latency -s bench/wrk-walk.lua http://127.0.0.1:18480 -- 100000
 --
--- Script arguments: N, then the number of wrk threads (default 1; thread k of T sends k, k+T, k+2T, ...).
+-- Script arguments: N, then the number of wrk threads (default 1; thread k of T sends k, k+T, k+2T, ...), then
+-- an optional prefix for the ids (ids <prefix>0 .. <prefix>N-1).
 -- Each connection sends its next id only after the response to its previous one. The id is claimed in
 -- delay(), which wrk calls before every request when the script defines it; once no id is left, delay()
 -- parks the connection for an hour. A thread stops (wrk.thread:stop()) when it has a response for each of
@@ -35,6 +36,7 @@ local PARK_MS = 3600 * 1000
 function init(args)
   n = tonumber(args[1] or "") or error("script argument 1 must be the number of ids")
   step = tonumber(args[2] or "1")
+  prefix = args[3] or ""
   next_id = tid
   mine = 0
   if tid < n then mine = math.floor((n - 1 - tid) / step) + 1 end
@@ -73,7 +75,7 @@ function request()
     return wrk.format("GET", "/health/ready")
   end
   sent = sent + 1
-  return wrk.format("POST", "/entities/counter/" .. id, headers, body)
+  return wrk.format("POST", "/entities/counter/" .. prefix .. id, headers, body)
 end
 
 function response(status, hdrs, resp_body)
