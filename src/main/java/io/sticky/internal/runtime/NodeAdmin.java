@@ -20,7 +20,6 @@ import io.sticky.internal.protocol.Protocol.RegionState;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -59,14 +58,16 @@ final class NodeAdmin {
     return m == null ? null : m.self();
   }
 
+  /** One control request to the coordinator or a region ({@link Addresses}), its reply decoded. */
+  private <T extends Record> Future<T> ask(String address, Record command, Class<T> replyType, long timeoutMs) {
+    return vertx.eventBus().<JsonObject>request(address, Protocol.encode(command), Headers.control(self(), timeoutMs))
+        .map(reply -> Protocol.decode(reply.body(), replyType));
+  }
+
   Future<Placements> placements(String typeName) {
-    return vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(new GetAllocations(typeName)),
-            Headers.control(self(), coordinatorTimeoutMs))
-        .map(reply -> {
-          Allocations table = Protocol.decode(reply.body(), Allocations.class);
-          return new Placements(table.coordinatorNode(),
-              table.shards().stream().map(h -> new Placement(h.type(), h.shard(), h.node(), h.epoch())).toList());
-        });
+    return ask(Addresses.COORDINATOR, new GetAllocations(typeName), Allocations.class, coordinatorTimeoutMs)
+        .map(table -> new Placements(table.coordinatorNode(),
+            table.shards().stream().map(h -> new Placement(h.type(), h.shard(), h.node(), h.epoch())).toList()));
   }
 
   ClusterStatus clusterStatus() {
@@ -83,11 +84,10 @@ final class NodeAdmin {
 
   Future<List<JsonObject>> regionStates(List<String> nodes) {
     List<Future<JsonObject>> asks = new ArrayList<>();
-    DeliveryOptions opts = Headers.control(self(), QUERY_TIMEOUT_MS);
     for (String node : nodes) {
       for (String type : typeNames.get()) {
-        asks.add(vertx.eventBus().<JsonObject>request(Addresses.region(type, node), Protocol.encode(new GetRegionState(type)), opts)
-            .map(m -> JsonObject.mapFrom(withDefaults(Protocol.decode(m.body(), RegionState.class)))));
+        asks.add(ask(Addresses.region(type, node), new GetRegionState(type), RegionState.class, QUERY_TIMEOUT_MS)
+            .map(state -> JsonObject.mapFrom(withDefaults(state))));
       }
     }
     return Future.join(asks).transform(ar -> Future.succeededFuture(asks.stream().filter(Future::succeeded).map(Future::result).toList()));
@@ -119,10 +119,10 @@ final class NodeAdmin {
   /** One command to the coordinator: its reply rendered; a refusal as {@link Refused}, silence as unavailable. */
   private <T extends Record> Future<JsonObject> askCoordinator(Protocol.CoordinatorCommand command, Class<T> replyType,
                                                                BiFunction<T, JsonObject, JsonObject> render) {
-    return vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR, Protocol.encode((Record) command), Headers.control(self(), QUERY_TIMEOUT_MS))
+    return ask(Addresses.COORDINATOR, (Record) command, replyType, QUERY_TIMEOUT_MS)
         .transform(ar -> {
           if (ar.succeeded()) {
-            return Future.succeededFuture(render.apply(Protocol.decode(ar.result().body(), replyType), new JsonObject()));
+            return Future.succeededFuture(render.apply(ar.result(), new JsonObject()));
           }
           int code = ar.cause() instanceof ReplyException re ? re.failureCode() : 503;
           return Future.failedFuture(code == 404 || code == 409 ? new Refused(code, ar.cause().getMessage())
@@ -136,11 +136,9 @@ final class NodeAdmin {
     }
     Membership m = membership.get();
     List<String> members = m == null ? List.of() : m.members();
-    DeliveryOptions opts = Headers.control(self(), QUERY_TIMEOUT_MS);
     List<Future<Protocol.StateLossAccepted>> asks = new ArrayList<>();
     for (String node : members) {
-      asks.add(vertx.eventBus().<JsonObject>request(Addresses.region(type, node), Protocol.encode(new Protocol.AcceptStateLoss(type)), opts)
-          .map(reply -> Protocol.decode(reply.body(), Protocol.StateLossAccepted.class)));
+      asks.add(ask(Addresses.region(type, node), new Protocol.AcceptStateLoss(type), Protocol.StateLossAccepted.class, QUERY_TIMEOUT_MS));
     }
     return Future.join(asks).transform(done -> {
       JsonObject cleared = new JsonObject();
@@ -180,9 +178,9 @@ final class NodeAdmin {
       left.complete();
       return;
     }
-    vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR, Protocol.encode(new GracefulShutdownReq(self())), Headers.control(self(), remaining))
-        .onSuccess(reply -> {
-          log.info("node {} handed off {} shard(s); leaving", self(), Protocol.decode(reply.body(), GracefulShutdownAck.class).moved());
+    ask(Addresses.COORDINATOR, new GracefulShutdownReq(self()), GracefulShutdownAck.class, remaining)
+        .onSuccess(ack -> {
+          log.info("node {} handed off {} shard(s); leaving", self(), ack.moved());
           left.complete();
         })
         .onFailure(err -> vertx.setTimer(Math.min(200, Math.max(1, remaining)), t -> askToLeave(deadline, timeoutMs, left)));
