@@ -14,7 +14,7 @@
 # 4. Cold phase: one increment to each id again, the same way. Each activates its entity, which first reads its
 #    state from the store. activations/s = N / wrk's elapsed time.
 # With JIT_WARMUP=1 (the default), steps 2-4 first run once on other ids (warm-0 ..), so that the measured
-# phases find the JIT compiler done with these paths: on 2 cores it otherwise takes 40-55% of the CPU during the
+# phases find the JIT compiler done with these paths: on 2 cores it otherwise takes 43-56% of the CPU during the
 # first cold phase. Both cycles are reported; JIT_WARMUP=0 measures fresh JVMs only (a cluster just restarted).
 # Reports both phases' rate, p50/p99/max, non-2xx and unanswered requests, how many cold replies carried the
 # restored state (value 2), and the nodes' blocked-thread warnings. Results in bench/results/cold-<stamp>/.
@@ -35,6 +35,7 @@ for v in N CONNECTIONS IDLE_TIMEOUT WALK_TIMEOUT READY_TIMEOUT; do
     echo "cold.sh: $v must be a positive whole number, got '${!v}'" >&2; exit 2
   fi
 done
+[[ $JIT_WARMUP =~ ^[01]$ ]] || { echo "cold.sh: JIT_WARMUP must be 0 or 1, got '$JIT_WARMUP'" >&2; exit 2; }
 case $STORE in
   default | hazelcast | postgres | replicated | memory | none) ;;
   *) echo "cold.sh: STORE must be default, hazelcast, postgres, replicated, memory or none, got '$STORE'" >&2; exit 2 ;;
